@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { INTERACTION_TYPES, type InteractionType } from '../graph/model.ts';
+import type { WeightPolicy } from '../graph/edge-weight.ts';
+import { ConfigError, type FieldIssue } from './errors.ts';
+import { fieldIssues } from './validation.ts';
+
+/**
+ * All configuration is read here, once, and validated: defaults ← JSON file (CONFIG_FILE) ← environment
+ * ← explicit overrides (CLI flags). Nothing else reads process.env.
+ */
+
+const DAY_MS = 86_400_000;
+
+const typeWeightsSchema = z.strictObject(
+  Object.fromEntries(INTERACTION_TYPES.map((t) => [t, z.number().finite()])) as Record<
+    InteractionType,
+    z.ZodNumber
+  >,
+);
+
+const ConfigSchema = z.strictObject({
+  dataDir: z.string().min(1, 'must not be empty'),
+  store: z.enum(['embedded']),
+  /** full: fsync at every commit (survives power loss); normal: survives process crashes only. */
+  durability: z.enum(['full', 'normal']),
+  weights: z.strictObject({
+    types: typeWeightsSchema,
+    ratingStars: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]),
+    halfLifeDays: z.number().positive('must be a positive number of days'),
+    /** event: decay relative to the latest event seen (replayed or historical data); wall: to the wall clock. */
+    clock: z.enum(['event', 'wall']),
+  }),
+  ingest: z.strictObject({
+    maxBatchSize: z.number().int().min(1).max(100_000),
+    maxClockSkewMs: z.number().int().min(0),
+  }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+type ConfigShape = z.infer<typeof ConfigSchema>;
+
+export interface EngineConfig extends ConfigShape {
+  readonly weightPolicy: WeightPolicy;
+}
+
+export const DEFAULT_CONFIG: ConfigShape = {
+  dataDir: './data',
+  store: 'embedded',
+  durability: 'full',
+  weights: {
+    types: {
+      view: 0.1,
+      click: 0.3,
+      add_to_cart: 0.6,
+      purchase: 1.0,
+      rating: 1.0,
+      like: 0.8,
+      dislike: -0.8,
+      dismiss: -0.5,
+    },
+    ratingStars: [-0.6, -0.2, 0.2, 0.6, 1.0],
+    halfLifeDays: 90,
+    clock: 'event',
+  },
+  ingest: { maxBatchSize: 10_000, maxClockSkewMs: 5 * 60_000 },
+  logLevel: 'info',
+};
+
+/** Environment variables and the config path each one sets. */
+const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' }> = {
+  DATA_DIR: { path: ['dataDir'], type: 'string' },
+  STORE: { path: ['store'], type: 'string' },
+  DURABILITY: { path: ['durability'], type: 'string' },
+  HALF_LIFE_DAYS: { path: ['weights', 'halfLifeDays'], type: 'number' },
+  DECAY_CLOCK: { path: ['weights', 'clock'], type: 'string' },
+  MAX_BATCH_SIZE: { path: ['ingest', 'maxBatchSize'], type: 'number' },
+  MAX_CLOCK_SKEW_MS: { path: ['ingest', 'maxClockSkewMs'], type: 'number' },
+  LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+};
+
+export interface ConfigOverrides {
+  dataDir?: string;
+  durability?: 'full' | 'normal';
+  logLevel?: ConfigShape['logLevel'];
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): EngineConfig {
+  const env = options.env ?? process.env;
+  const merged: Record<string, unknown> = structuredClone(DEFAULT_CONFIG);
+  const issues: FieldIssue[] = [];
+  const sourceOf = new Map<string, string>();
+
+  if (env.CONFIG_FILE) {
+    const file = readConfigFile(env.CONFIG_FILE, issues);
+    if (file) deepMerge(merged, file);
+  }
+  for (const [name, field] of Object.entries(ENV_FIELDS)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const dotted = field.path.join('.');
+    sourceOf.set(dotted, name);
+    let value: unknown = raw;
+    if (field.type === 'number') {
+      value = Number(raw);
+      if (!Number.isFinite(value as number)) {
+        issues.push({ path: name, message: `must be a number, got '${raw}'` });
+        continue;
+      }
+    }
+    setPath(merged, field.path, value);
+  }
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) merged[key] = value;
+  }
+
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    // Name the environment variable when that is where the bad value came from.
+    for (const issue of fieldIssues(parsed.error)) {
+      issues.push({ path: sourceOf.get(issue.path) ?? issue.path, message: issue.message });
+    }
+  }
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
+
+  const shape = parsed.data;
+  return {
+    ...shape,
+    dataDir: path.resolve(shape.dataDir),
+    weightPolicy: {
+      typeWeights: shape.weights.types,
+      ratingStars: shape.weights.ratingStars,
+      halfLifeMs: shape.weights.halfLifeDays * DAY_MS,
+    },
+  };
+}
+
+function readConfigFile(file: string, issues: FieldIssue[]): Record<string, unknown> | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    issues.push({ path: 'CONFIG_FILE', message: `cannot read ${file}: ${(error as Error).message}` });
+    return null;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      issues.push({ path: 'CONFIG_FILE', message: `${file} must hold a JSON object` });
+      return null;
+    }
+    return value as Record<string, unknown>;
+  } catch (error) {
+    issues.push({ path: 'CONFIG_FILE', message: `${file} is not valid JSON: ${(error as Error).message}` });
+    return null;
+  }
+}
+
+function deepMerge(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    const current = target[key];
+    if (isPlainObject(current) && isPlainObject(value)) deepMerge(current, value);
+    else target[key] = value;
+  }
+}
+
+function setPath(target: Record<string, unknown>, keys: string[], value: unknown): void {
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,150 @@
+import type { InterestGraph, GraphCounts } from '../graph/interest-graph.ts';
+import { checkCatalogueItem, type CatalogueItem } from './catalogue/catalogue-item.ts';
+import type { EngineConfig } from './config.ts';
+import { ValidationError, type FieldIssue } from './errors.ts';
+import type { Interaction } from './events/interaction-event.ts';
+import { EventIngestor, type IngestOptions, type IngestReceipt } from './ingest/event-ingestor.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { applyCatalogueItem, rebuildGraph } from './projection/graph-projection.ts';
+import type { GraphStore } from './store/graph-store.ts';
+import { openGraphStore } from './store/open-store.ts';
+
+export interface GraphStats extends GraphCounts {
+  readonly store: string;
+  /** The reference time weights are decayed to (epoch ms). */
+  readonly decayReference: number;
+}
+
+export interface EngineOptions {
+  readonly logger?: Logger;
+  readonly wallClock?: () => number;
+}
+
+/**
+ * The engine: a durable store, the in-memory interest graph rebuilt from it, and the write paths that
+ * keep the two in step. Everything an application does goes through here.
+ */
+export class InterestEngine {
+  private readonly ingestor: EventIngestor;
+  private closed = false;
+
+  private constructor(
+    readonly config: EngineConfig,
+    private readonly store: GraphStore,
+    private graphState: InterestGraph,
+    readonly logger: Logger,
+    private readonly wallClock: () => number,
+  ) {
+    this.ingestor = new EventIngestor(store, () => this.graphState, {
+      maxBatchSize: config.ingest.maxBatchSize,
+      maxClockSkewMs: config.ingest.maxClockSkewMs,
+      policy: config.weightPolicy,
+      wallClock,
+    });
+  }
+
+  static async open(config: EngineConfig, options: EngineOptions = {}): Promise<InterestEngine> {
+    const logger = options.logger ?? createLogger(config.logLevel);
+    const started = performance.now();
+    const store = await openGraphStore(config);
+    try {
+      const graph = await rebuildGraph(store, config.weightPolicy);
+      const counts = graph.counts();
+      logger.info(
+        { store: store.name, dataDir: config.dataDir, ...counts, rebuildMs: Math.round(performance.now() - started) },
+        'interest graph loaded',
+      );
+      return new InterestEngine(config, store, graph, logger, options.wallClock ?? Date.now);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The live graph. Readers must not keep node or edge ids across a user's erasure. */
+  get graph(): InterestGraph {
+    return this.graphState;
+  }
+
+  /** Validates, stores durably, then applies new events; duplicates (by id) are ignored. */
+  ingestEvents(raw: readonly unknown[], options: IngestOptions = { partial: false }): Promise<IngestReceipt> {
+    this.assertOpen();
+    return this.ingestor.ingest(raw, options);
+  }
+
+  /** Validates and upserts catalogue records (tags become Tag nodes). All or nothing. */
+  upsertItems(raw: readonly unknown[]): Promise<CatalogueItem[]> {
+    this.assertOpen();
+    const items: CatalogueItem[] = [];
+    const issues: FieldIssue[] = [];
+    raw.forEach((candidate, index) => {
+      const check = checkCatalogueItem(candidate, raw.length === 1 ? '' : `items[${index}]`);
+      if (check.ok) items.push(check.item);
+      else issues.push(...check.issues);
+    });
+    if (issues.length > 0) return Promise.reject(new ValidationError(issues));
+    return this.ingestor.serialise(async () => {
+      await this.store.upsertItems(items);
+      const now = this.wallClock();
+      for (const item of items) applyCatalogueItem(this.graphState, item, now);
+      return items;
+    });
+  }
+
+  /** Removes an item from the catalogue (its tags go; interactions with it stay as users' history). */
+  deleteItem(itemId: string): Promise<boolean> {
+    this.assertOpen();
+    return this.ingestor.serialise(async () => {
+      const found = await this.store.deleteItem(itemId);
+      const node = this.graphState.nodeIndex('item', itemId);
+      if (node >= 0) this.graphState.setItemTags(node, [], 0);
+      return found;
+    });
+  }
+
+  getItem(itemId: string): Promise<CatalogueItem | null> {
+    return this.store.getItem(itemId);
+  }
+
+  listItems(page: { after?: string; limit: number }): Promise<CatalogueItem[]> {
+    return this.store.listItems(page);
+  }
+
+  interactionsOf(subjectKind: 'user' | 'session', subjectId: string): Promise<Interaction[]> {
+    return this.store.interactionsOf(subjectKind, subjectId);
+  }
+
+  /** Erases a user (or session) and every edge of theirs, from the store first and then from memory. */
+  eraseSubject(subjectKind: 'user' | 'session', subjectId: string): Promise<{ found: boolean; interactions: number }> {
+    this.assertOpen();
+    return this.ingestor.serialise(async () => {
+      const result = await this.store.eraseSubject(subjectKind, subjectId);
+      const node = this.graphState.nodeIndex(subjectKind, subjectId);
+      if (node >= 0) this.graphState.removeNode(node);
+      return { found: result.found || node >= 0, interactions: result.interactions };
+    });
+  }
+
+  /** The time weights decay to: the latest event (replayed data) or the wall clock, per configuration. */
+  decayReference(): number {
+    if (this.config.weights.clock === 'wall') return this.wallClock();
+    const latest = this.graphState.latestTimestamp;
+    return Number.isFinite(latest) ? latest : this.wallClock();
+  }
+
+  stats(): GraphStats {
+    return { store: this.store.name, decayReference: this.decayReference(), ...this.graphState.counts() };
+  }
+
+  /** Waits for queued writes, then closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.ingestor.serialise(async () => undefined);
+    await this.store.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('the engine is closed');
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Typed errors with stable codes. Callers (HTTP layer, CLI) map codes to statuses and exit codes in one
+ * place; tests assert the class, not the message.
+ */
+
+export interface FieldIssue {
+  /** Where the problem is, e.g. `events[3].value` or `timestamp`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export abstract class EngineError extends Error {
+  abstract readonly code: string;
+  /** True when retrying the same call may succeed (transient I/O, busy store). */
+  readonly retriable: boolean = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that does not satisfy a schema: names each field and what is wrong with it. */
+export class ValidationError extends EngineError {
+  readonly code = 'validation_failed';
+  constructor(readonly issues: readonly FieldIssue[], summary?: string) {
+    super(summary ?? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '));
+  }
+}
+
+export class NotFoundError extends EngineError {
+  readonly code = 'not_found';
+  constructor(readonly what: string, readonly id: string) {
+    super(`${what} not found: ${id}`);
+  }
+}
+
+/** Configuration that cannot be used: raised at start-up, before anything is opened. */
+export class ConfigError extends EngineError {
+  readonly code = 'invalid_config';
+  constructor(readonly issues: readonly FieldIssue[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** The store failed to read or write; `retriable` says whether the same call may succeed later. */
+export class StoreError extends EngineError {
+  readonly code = 'store_failure';
+  override readonly retriable: boolean;
+  constructor(message: string, options?: ErrorOptions & { retriable?: boolean }) {
+    super(message, options);
+    this.retriable = options?.retriable ?? false;
+  }
+}
+
+/** A data file that cannot be read at all (missing, unknown format); bad rows are reported instead. */
+export class InputFileError extends EngineError {
+  readonly code = 'input_file';
+}

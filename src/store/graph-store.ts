@@ -1,0 +1,71 @@
+import type { NodeKind, SubjectKind } from '../../graph/model.ts';
+import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
+import type { Interaction } from '../events/interaction-event.ts';
+
+/**
+ * The store port: where interactions and the catalogue are kept durably. Adapters (embedded SQLite,
+ * Neo4j) hide transactions, batching and retries, and all pass test/contract/graph-store.contract.ts.
+ */
+export interface GraphStore {
+  /** Adapter name for logs and health output, e.g. `embedded` or `neo4j`. */
+  readonly name: string;
+
+  /**
+   * Writes a batch of interactions durably: when the promise resolves, every accepted interaction
+   * survives a crash. Idempotent by `eventId`: an id already stored (or repeated within the batch) is a
+   * duplicate and changes nothing. `accepted[i]` tells whether `batch[i]` was new.
+   */
+  appendInteractions(batch: readonly Interaction[]): Promise<AppendResult>;
+
+  /** Inserts or replaces catalogue records, tags included; durable on resolve. */
+  upsertItems(items: readonly CatalogueItem[]): Promise<void>;
+
+  /** Removes an item's catalogue record and tags (interactions with it remain history); false if absent. */
+  deleteItem(itemId: string): Promise<boolean>;
+
+  getItem(itemId: string): Promise<CatalogueItem | null>;
+
+  /** Catalogue records ordered by id, after `after` (exclusive), for paging. */
+  listItems(page: { after?: string; limit: number }): Promise<CatalogueItem[]>;
+
+  /** Every interaction of one user or session, oldest first (for data export). */
+  interactionsOf(subjectKind: SubjectKind, subjectId: string): Promise<Interaction[]>;
+
+  /** Erases a user or session and all their interactions; durable on resolve. */
+  eraseSubject(subjectKind: SubjectKind, subjectId: string): Promise<{ found: boolean; interactions: number }>;
+
+  counts(): Promise<StoreCounts>;
+
+  /** Streams the whole graph to rebuild the in-memory projection at start-up. */
+  readSnapshot(sink: SnapshotSink): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface AppendResult {
+  readonly accepted: readonly boolean[];
+  readonly acceptedCount: number;
+  readonly duplicateCount: number;
+}
+
+export interface StoreCounts {
+  readonly users: number;
+  readonly sessions: number;
+  readonly items: number;
+  readonly tags: number;
+  readonly interactions: number;
+}
+
+/**
+ * Receives a snapshot. Nodes come first; `key`s are numbers the adapter chooses, unique within one
+ * snapshot, so rows can refer to nodes without repeating string ids.
+ */
+export interface SnapshotSink {
+  /** Sizes, when the adapter knows them up front, so the receiver can allocate once. */
+  begin(expected: { nodes: number; interactions: number; itemTags: number }): void;
+  node(key: number, kind: NodeKind, externalId: string): void;
+  /** Tags of an item in the order given at upsert; `ts` is when the item was last upserted. */
+  itemTag(itemKey: number, tagKey: number, ts: number): void;
+  /** Interactions in the order they were accepted; `typeCode` as in graph/model.ts. */
+  interaction(subjectKey: number, itemKey: number, typeCode: number, value: number | null, ts: number): void;
+}
