@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const config = loadConfig({ env: {} });
+    assert.equal(config.store, 'embedded');
+    assert.equal(config.durability, 'full');
+    assert.equal(config.dataDir, path.resolve('./data'));
+    assert.equal(config.weightPolicy.halfLifeMs, 90 * 86_400_000);
+  });
+
+  it('reads the environment, then overrides', () => {
+    const config = loadConfig({ env: { DATA_DIR: '/tmp/x', HALF_LIFE_DAYS: '7', DECAY_CLOCK: 'wall' }, overrides: { dataDir: '/tmp/y' } });
+    assert.equal(config.dataDir, '/tmp/y');
+    assert.equal(config.weights.halfLifeDays, 7);
+    assert.equal(config.weights.clock, 'wall');
+  });
+
+  it('reads a JSON file for the weight table', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
+    const file = path.join(dir, 'engine.json');
+    writeFileSync(file, JSON.stringify({ weights: { types: { view: 0.05 } } }));
+    const config = loadConfig({ env: { CONFIG_FILE: file } });
+    assert.equal(config.weightPolicy.typeWeights.view, 0.05);
+    assert.equal(config.weightPolicy.typeWeights.purchase, 1, 'other entries keep their defaults');
+  });
+
+  it('names the environment variable that holds a bad value', () => {
+    try {
+      loadConfig({ env: { HALF_LIFE_DAYS: 'soon', DURABILITY: 'maybe', MAX_BATCH_SIZE: '0' } });
+      assert.fail('expected a ConfigError');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      const paths = error.issues.map((i) => i.path).sort();
+      assert.deepEqual(paths, ['DURABILITY', 'HALF_LIFE_DAYS', 'MAX_BATCH_SIZE']);
+      assert.match(error.message, /HALF_LIFE_DAYS: must be a number, got 'soon'/);
+    }
+  });
+
+  it('names bad fields in the config file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
+    const file = path.join(dir, 'engine.json');
+    writeFileSync(file, JSON.stringify({ weights: { types: { veiw: 1 } } }));
+    assert.throws(() => loadConfig({ env: { CONFIG_FILE: file } }), (e: unknown) => e instanceof ConfigError && /weights\.types\.veiw: unknown field/.test(e.message));
+    writeFileSync(file, '{ nope');
+    assert.throws(() => loadConfig({ env: { CONFIG_FILE: file } }), /is not valid JSON/);
+  });
+});
