@@ -37,6 +37,8 @@ const ConfigSchema = z.strictObject({
     maxClockSkewMs: z.number().int().min(0),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /** What `npm start` loads into an empty data directory. */
+  demoData: z.enum(['synthetic', 'none']),
 });
 type ConfigShape = z.infer<typeof ConfigSchema>;
 
@@ -65,6 +67,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
   },
   ingest: { maxBatchSize: 10_000, maxClockSkewMs: 5 * 60_000 },
   logLevel: 'info',
+  demoData: 'synthetic',
 };
 
 /** Environment variables and the config path each one sets. */
@@ -77,6 +80,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' }> 
   MAX_BATCH_SIZE: { path: ['ingest', 'maxBatchSize'], type: 'number' },
   MAX_CLOCK_SKEW_MS: { path: ['ingest', 'maxClockSkewMs'], type: 'number' },
   LOG_LEVEL: { path: ['logLevel'], type: 'string' },
+  DEMO_DATA: { path: ['demoData'], type: 'string' },
 };
 
 export interface ConfigOverrides {

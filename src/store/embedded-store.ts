@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { NodeKindCode, nodeKindOf, EdgeTypeCode, interactionTypeOf, type SubjectKind } from '../../graph/model.ts';
+import { NODE_KINDS, NodeKindCode, nodeKindOf, EdgeTypeCode, interactionTypeOf, type SubjectKind } from '../../graph/model.ts';
 import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
 import { StoreError } from '../errors.ts';
 import type { Interaction } from '../events/interaction-event.ts';
@@ -52,8 +52,10 @@ CREATE TABLE IF NOT EXISTS interactions (
   received_at INTEGER NOT NULL,
   context     TEXT
 );
-CREATE INDEX IF NOT EXISTS interactions_by_subject ON interactions (subject);
 `;
+// No index on interactions.subject, on purpose: subjects arrive in random order, and a random-key index
+// dirties about one page per event, which cut durable ingest by 4x at 1M events. Export and erasure of one
+// user scan the table instead (rare operations; about a second per 10M interactions).
 
 export interface EmbeddedStoreOptions {
   readonly dataDir: string;
@@ -68,8 +70,8 @@ export class EmbeddedGraphStore implements GraphStore {
   readonly name = 'embedded';
   private readonly db: Database.Database;
   private readonly clock: () => number;
-  /** `${kindCode}:${externalId}` → node key; every node is cached so ingest never reads to resolve ids. */
-  private readonly nodeKeys = new Map<string, number>();
+  /** Per node kind: external id → node key. Every node is cached so ingest never reads to resolve ids. */
+  private readonly nodeKeys: Map<string, number>[] = NODE_KINDS.map(() => new Map());
   private readonly statements;
 
   static open(options: EmbeddedStoreOptions): EmbeddedGraphStore {
@@ -95,6 +97,8 @@ export class EmbeddedGraphStore implements GraphStore {
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('cache_size = -262144');
       this.db.pragma('temp_store = MEMORY');
+      // Fewer, larger checkpoints: measured 25% faster ingest than the default 1000 pages.
+      this.db.pragma('wal_autocheckpoint = 10000');
       const version = this.db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) {
         throw new StoreError(`${file} was written by a newer version (schema ${version}, this build reads ${SCHEMA_VERSION})`);
@@ -117,7 +121,7 @@ export class EmbeddedGraphStore implements GraphStore {
     }
     this.statements = this.prepare();
     for (const [key, kind, ext] of this.statements.allNodes.raw().iterate() as IterableIterator<[number, number, string]>) {
-      this.nodeKeys.set(`${kind}:${ext}`, key);
+      this.nodeKeys[kind]!.set(ext, key);
     }
   }
 
@@ -210,7 +214,7 @@ export class EmbeddedGraphStore implements GraphStore {
   }
 
   async deleteItem(itemId: string): Promise<boolean> {
-    const node = this.nodeKeys.get(`${NodeKindCode.item}:${itemId}`);
+    const node = this.nodeKeys[NodeKindCode.item]!.get(itemId);
     if (node === undefined) return false;
     let found = false;
     this.writeTransaction('delete a catalogue item', () => {
@@ -221,7 +225,7 @@ export class EmbeddedGraphStore implements GraphStore {
   }
 
   async getItem(itemId: string): Promise<CatalogueItem | null> {
-    const node = this.nodeKeys.get(`${NodeKindCode.item}:${itemId}`);
+    const node = this.nodeKeys[NodeKindCode.item]!.get(itemId);
     if (node === undefined) return null;
     const row = this.statements.getItem.raw().get(node) as [string, string | null, string | null] | undefined;
     if (row === undefined) return null;
@@ -247,7 +251,7 @@ export class EmbeddedGraphStore implements GraphStore {
   }
 
   async interactionsOf(subjectKind: SubjectKind, subjectId: string): Promise<Interaction[]> {
-    const subject = this.nodeKeys.get(`${NodeKindCode[subjectKind]}:${subjectId}`);
+    const subject = this.nodeKeys[NodeKindCode[subjectKind]]!.get(subjectId);
     if (subject === undefined) return [];
     const rows = this.statements.subjectInteractions.raw().all(subject) as Array<
       [string, string, number, number | null, number, string | null]
@@ -265,15 +269,15 @@ export class EmbeddedGraphStore implements GraphStore {
   }
 
   async eraseSubject(subjectKind: SubjectKind, subjectId: string): Promise<{ found: boolean; interactions: number }> {
-    const cacheKey = `${NodeKindCode[subjectKind]}:${subjectId}`;
-    const subject = this.nodeKeys.get(cacheKey);
+    const keys = this.nodeKeys[NodeKindCode[subjectKind]]!;
+    const subject = keys.get(subjectId);
     if (subject === undefined) return { found: false, interactions: 0 };
     let interactions = 0;
     this.writeTransaction('erase a user', () => {
       interactions = this.statements.deleteSubjectInteractions.run(subject).changes;
       this.statements.deleteNode.run(subject);
     });
-    this.nodeKeys.delete(cacheKey);
+    keys.delete(subjectId);
     return { found: true, interactions };
   }
 
@@ -291,7 +295,7 @@ export class EmbeddedGraphStore implements GraphStore {
   async readSnapshot(sink: SnapshotSink): Promise<void> {
     const s = this.statements;
     sink.begin({
-      nodes: this.nodeKeys.size,
+      nodes: this.nodeKeys.reduce((sum, keys) => sum + keys.size, 0),
       interactions: s.countInteractions.pluck().get() as number,
       itemTags: s.countItemTags.pluck().get() as number,
     });
@@ -312,17 +316,17 @@ export class EmbeddedGraphStore implements GraphStore {
 
   /** The node's key, inserting the node if it is new. Only inside a write transaction. */
   private nodeKey(kindCode: number, externalId: string): number {
-    const cacheKey = `${kindCode}:${externalId}`;
-    let key = this.nodeKeys.get(cacheKey);
+    const keys = this.nodeKeys[kindCode]!;
+    let key = keys.get(externalId);
     if (key === undefined) {
       key = Number(this.statements.insertNode.run(kindCode, externalId).lastInsertRowid);
-      this.nodeKeys.set(cacheKey, key);
-      this.pendingNodes.push(cacheKey);
+      keys.set(externalId, key);
+      this.pendingNodes.push([kindCode, externalId]);
     }
     return key;
   }
 
-  private pendingNodes: string[] = [];
+  private pendingNodes: Array<[number, string]> = [];
 
   /** Runs `work` in one transaction; on failure, forgets nodes cached by the rolled-back work. */
   private writeTransaction(what: string, work: () => void): void {
@@ -330,7 +334,7 @@ export class EmbeddedGraphStore implements GraphStore {
     try {
       this.db.transaction(work)();
     } catch (error) {
-      for (const cacheKey of this.pendingNodes) this.nodeKeys.delete(cacheKey);
+      for (const [kindCode, externalId] of this.pendingNodes) this.nodeKeys[kindCode]!.delete(externalId);
       const code = (error as { code?: string }).code ?? '';
       throw new StoreError(`could not ${what}: ${(error as Error).message}`, {
         cause: error,
