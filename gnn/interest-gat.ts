@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NeighbourhoodBatch } from './edge-features.ts';
+import { ItemEncoder, type ItemTagPairs } from './item-encoder.ts';
+import { NeighbourAttention, type EdgeInputs } from './layers/neighbour-attention.ts';
+import { TargetedAttention } from './layers/targeted-attention.ts';
+import { ParameterSet } from './parameters.ts';
+
+/**
+ * The interest GAT. Items are encoded from a trained embedding and their tags (`ItemEncoder`); a user
+ * or session is encoded inductively from its sampled neighbourhood of items by two attention layers
+ * (`NeighbourAttention`, then `TargetedAttention` queried by the first layer's state). The score of an
+ * item for a subject is z_u · x_i + b_i.
+ */
+export interface GatHyperparameters {
+  /** Embedding width D = heads × headDims. */
+  readonly dims: number;
+  readonly heads: number;
+  /** Neighbours per subject (the most recent interactions). */
+  readonly fanout: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, seed: 1 };
+
+export class InterestGAT {
+  readonly params: ParameterSet;
+  readonly items: ItemEncoder;
+  private readonly layer1: NeighbourAttention;
+  private readonly layer2: TargetedAttention;
+
+  constructor(
+    readonly hyper: GatHyperparameters,
+    itemCount: number,
+    tagCount: number,
+  ) {
+    if (hyper.dims % hyper.heads !== 0) throw new RangeError(`dims (${hyper.dims}) must be a multiple of heads (${hyper.heads})`);
+    const headDims = hyper.dims / hyper.heads;
+    this.params = new ParameterSet(hyper.seed);
+    this.items = new ItemEncoder(this.params, itemCount, tagCount, hyper.dims);
+    this.layer1 = new NeighbourAttention(this.params, 'layer1', hyper.dims, hyper.heads, headDims);
+    this.layer2 = new TargetedAttention(this.params, 'layer2', hyper.dims, hyper.dims, hyper.dims, hyper.heads, headDims);
+  }
+
+  /** Item features for the trained items, [I, D]. */
+  encodeItems(pairs: ItemTagPairs): tf.Tensor2D {
+    return this.items.encode(pairs);
+  }
+
+  /**
+   * Subject embeddings [B, D] from their neighbourhoods. `itemFeatures` holds one row per item the
+   * batch refers to, and a zero row at `batch.neighbour`'s padding index.
+   */
+  encodeSubjects(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { size: b, fanout: k } = batch;
+      const x = tf.gather(itemFeatures, tf.tensor1d(batch.neighbour, 'int32')).reshape([b, k, this.hyper.dims]) as tf.Tensor3D;
+      const edges: EdgeInputs = {
+        typeCode: tf.tensor2d(batch.typeCode, [b, k], 'int32'),
+        recency: tf.tensor2d(batch.recency, [b, k], 'int32'),
+        weight: tf.tensor2d(batch.weight, [b, k]),
+        mask: tf.tensor2d(batch.mask, [b, k]),
+      };
+      const state = this.layer1.apply(x, edges);
+      return this.layer2.apply(state, x, edges);
+    });
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}

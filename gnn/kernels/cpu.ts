@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
+
+/**
+ * Kernels for the tfjs `cpu` backend (MathBackendCPU). Tensor values live in ordinary typed arrays in the
+ * backend's data store; we read them in place and hand the output array to `makeTensorInfo`, which owns it
+ * from then on.
+ */
+
+/** The part of MathBackendCPU these kernels use (the package is not a direct dependency). */
+interface CpuBackend {
+  readonly data: { get(dataId: tf.DataId): { values?: tf.backend_util.BackendValues } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): tf.TensorInfo;
+}
+
+function asCpuBackend(backend: unknown): CpuBackend {
+  const b = backend as Partial<CpuBackend> | null;
+  if (b == null || typeof b.makeTensorInfo !== 'function' || b.data == null || typeof b.data.get !== 'function') {
+    throw new Error('fused cpu kernel called with a backend that is not the tfjs cpu backend');
+  }
+  return b as CpuBackend;
+}
+
+export function valuesOf(backend: CpuBackend, t: tf.TensorInfo): tf.backend_util.BackendValues {
+  const values = backend.data.get(t.dataId).values;
+  if (values == null) throw new Error(`cpu backend holds no values for a ${t.dtype} tensor`);
+  return values;
+}
+
+export function asInt32(values: tf.backend_util.BackendValues): Int32Array {
+  if (values instanceof Int32Array) return values;
+  if (values instanceof Float32Array || values instanceof Uint8Array) return Int32Array.from(values);
+  throw new Error('expected numeric tensor values');
+}
+
+export function allocate(dtype: tf.DataType, size: number): NumericArray {
+  if (dtype === 'float32') return new Float32Array(size);
+  if (dtype === 'int32') return new Int32Array(size);
+  throw new Error(`UnsortedSegmentSum: dtype ${dtype} is not supported (float32 or int32)`);
+}
+
+function asNumeric(values: tf.backend_util.BackendValues, dtype: tf.DataType): NumericArray {
+  if (dtype === 'float32' && values instanceof Float32Array) return values;
+  if (dtype === 'int32' && values instanceof Int32Array) return values;
+  if (values instanceof Float32Array || values instanceof Int32Array || values instanceof Uint8Array) {
+    return dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
+  }
+  throw new Error(`expected numeric values for a ${dtype} tensor`);
+}
+
+const unsortedSegmentSumCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = asCpuBackend(backend);
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const shape = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+  const out = allocate(x.dtype, tf.util.sizeFromShape(shape));
+  accumulateSegments(asNumeric(valuesOf(cpu, x), x.dtype), asInt32(valuesOf(cpu, segmentIds)), numSegments, out);
+  return cpu.makeTensorInfo(shape, x.dtype, out);
+};
+
+export const cpuKernels: readonly tf.KernelConfig[] = [
+  { kernelName: tf.UnsortedSegmentSum, backendName: 'cpu', kernelFunc: unsortedSegmentSumCpu },
+];

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
+
+/**
+ * Kernels for the tfjs `wasm` backend, written in JavaScript. A wasm tensor is a block of the module's
+ * linear memory: `makeOutput` mallocs one and registers it with the C++ side, `typedArrayFromHeap` gives a
+ * Float32Array / Int32Array view of a tensor's block without copying.
+ *
+ * A malloc may grow the wasm memory, which detaches every view taken before it. So each kernel allocates
+ * its output first and only then takes views, and keeps no view past its return.
+ */
+
+type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'typedArrayFromHeap'>;
+
+function asWasmBackend(backend: unknown): WasmBackend {
+  const b = backend as Partial<WasmBackend> | null;
+  if (b == null || typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') {
+    throw new Error('fused wasm kernel called with a backend that is not the tfjs wasm backend');
+  }
+  return b as WasmBackend;
+}
+
+const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = asWasmBackend(backend);
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const shape = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') {
+    throw new Error(`UnsortedSegmentSum: dtype ${x.dtype} is not supported (float32 or int32)`);
+  }
+  if (segmentIds.dtype !== 'int32') throw new Error(`UnsortedSegmentSum: segmentIds must be int32, got ${segmentIds.dtype}`);
+  const out = wasm.makeOutput(shape, x.dtype);
+  // Views only after the malloc above; malloc'd memory is not zeroed.
+  const outView = wasm.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  outView.fill(0);
+  const xView = wasm.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const ids = wasm.typedArrayFromHeap(segmentIds) as Int32Array;
+  accumulateSegments(xView, ids, numSegments, outView);
+  return out;
+};
+
+export const wasmKernels: readonly tf.KernelConfig[] = [
+  { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
+];

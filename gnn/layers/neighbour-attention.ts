@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
+import type { ParameterSet } from '../parameters.ts';
+
+/**
+ * Layer 1: multi-head graph attention of a centre node over its sampled neighbours, with edge type,
+ * recency and weight as attention inputs (a GAT layer with edge features).
+ *
+ *   p_j     = W x_j                                                   (H heads × d_h)
+ *   e_j^h   = LeakyReLU( a^h · p_j^h + τ^h[type_j] + ρ^h[recency_j] + ω^h w_j )
+ *   α_j^h   = softmax over the real neighbours j of e_j^h
+ *   m_j^h   = p_j^h ⊙ σ^h[type_j]          (a learned scale per edge type: a dislike can flip its message)
+ *   h       = ELU( ‖_h Σ_j α_j^h m_j^h )
+ *
+ * Shapes: x [B, K, D_in]; typeCode, recency: int32 [B, K]; weight, mask: [B, K] → h [B, H·d_h].
+ * The centre node contributes no features of its own, which is what makes users and sessions inductive.
+ */
+export interface EdgeInputs {
+  readonly typeCode: tf.Tensor2D;
+  readonly recency: tf.Tensor2D;
+  readonly weight: tf.Tensor2D;
+  readonly mask: tf.Tensor2D;
+}
+
+export class NeighbourAttention {
+  private readonly w: tf.Variable;
+  private readonly attention: tf.Variable;
+  private readonly typeScore: tf.Variable;
+  private readonly recencyScore: tf.Variable;
+  private readonly weightScore: tf.Variable;
+  private readonly typeScale: tf.Variable;
+
+  constructor(
+    params: ParameterSet,
+    name: string,
+    inputDims: number,
+    private readonly heads: number,
+    private readonly headDims: number,
+  ) {
+    const out = heads * headDims;
+    this.w = params.create(`${name}.W`, [inputDims, out]);
+    this.attention = params.create(`${name}.a`, [heads, headDims]);
+    this.typeScore = params.create(`${name}.tau`, [EDGE_TYPE_CLASSES, heads], 0);
+    this.recencyScore = params.create(`${name}.rho`, [RECENCY_BUCKETS, heads], 0);
+    this.weightScore = params.create(`${name}.omega`, [heads], 0);
+    this.typeScale = params.create(`${name}.sigma`, [EDGE_TYPE_CLASSES, out], 1);
+  }
+
+  apply(x: tf.Tensor3D, edges: EdgeInputs): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [b, k, d] = x.shape;
+      const h = this.heads;
+      const dh = this.headDims;
+      const p = tf.matMul(tf.reshape(x, [b * k, d]), this.w).reshape([b, k, h, dh]);
+      const content = tf.sum(tf.mul(p, this.attention.reshape([1, 1, h, dh])), 3);
+      const byType = tf.gather(this.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
+      const byRecency = tf.gather(this.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
+      const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), this.weightScore.reshape([1, 1, h]));
+      const logits = tf.add(tf.leakyRelu(content.add(byType).add(byRecency).add(byWeight), 0.2), maskBias(edges.mask, b, k));
+      const alpha = softmaxOverNeighbours(logits);
+      const scale = tf.gather(this.typeScale, edges.typeCode.reshape([b * k])).reshape([b, k, h, dh]);
+      const messages = tf.mul(p, scale);
+      const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), messages), 1);
+      return tf.elu(pooled.reshape([b, h * dh])) as tf.Tensor2D;
+    });
+  }
+}
+
+/** 0 for real neighbours, a large negative number for padding, shaped to broadcast over heads. */
+export function maskBias(mask: tf.Tensor2D, b: number, k: number): tf.Tensor3D {
+  return tf.mul(tf.sub(mask, 1), 1e9).reshape([b, k, 1]);
+}
+
+/** Softmax over the neighbour axis (1) of [B, K, H] logits. */
+export function softmaxOverNeighbours(logits: tf.Tensor): tf.Tensor3D {
+  return tf.transpose(tf.softmax(tf.transpose(logits, [0, 2, 1])), [0, 2, 1]) as tf.Tensor3D;
+}

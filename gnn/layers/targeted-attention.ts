@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
+import type { ParameterSet } from '../parameters.ts';
+import { maskBias, softmaxOverNeighbours, type EdgeInputs } from './neighbour-attention.ts';
+
+/**
+ * Layer 2: attention over the same neighbours, now queried by the centre node's layer-1 state, so the
+ * neighbours that fit the node's overall interest count most (scaled dot-product graph attention).
+ *
+ *   q^h     = (W_q h)^h
+ *   k_j     = W_k x_j
+ *   e_j^h   = q^h · k_j^h / √d_h + τ^h[type_j] + ρ^h[recency_j] + ω^h w_j
+ *   α_j^h   = softmax over the real neighbours j of e_j^h
+ *   z       = W_o ( ‖_h Σ_j α_j^h (k_j^h ⊙ σ^h[type_j]) ) + W_r h
+ *
+ * Shapes: h [B, D_h]; x [B, K, D_in]; edges as in layer 1 → z [B, D_out].
+ */
+export class TargetedAttention {
+  private readonly wq: tf.Variable;
+  private readonly wk: tf.Variable;
+  private readonly wo: tf.Variable;
+  private readonly wr: tf.Variable;
+  private readonly typeScore: tf.Variable;
+  private readonly recencyScore: tf.Variable;
+  private readonly weightScore: tf.Variable;
+  private readonly typeScale: tf.Variable;
+
+  constructor(
+    params: ParameterSet,
+    name: string,
+    stateDims: number,
+    inputDims: number,
+    outputDims: number,
+    private readonly heads: number,
+    private readonly headDims: number,
+  ) {
+    const inner = heads * headDims;
+    this.wq = params.create(`${name}.Wq`, [stateDims, inner]);
+    this.wk = params.create(`${name}.Wk`, [inputDims, inner]);
+    this.wo = params.create(`${name}.Wo`, [inner, outputDims]);
+    this.wr = params.create(`${name}.Wr`, [stateDims, outputDims]);
+    this.typeScore = params.create(`${name}.tau`, [EDGE_TYPE_CLASSES, heads], 0);
+    this.recencyScore = params.create(`${name}.rho`, [RECENCY_BUCKETS, heads], 0);
+    this.weightScore = params.create(`${name}.omega`, [heads], 0);
+    this.typeScale = params.create(`${name}.sigma`, [EDGE_TYPE_CLASSES, inner], 1);
+  }
+
+  apply(state: tf.Tensor2D, x: tf.Tensor3D, edges: EdgeInputs): tf.Tensor2D {
+    return tf.tidy(() => {
+      const [b, k, d] = x.shape;
+      const h = this.heads;
+      const dh = this.headDims;
+      const q = tf.matMul(state, this.wq).reshape([b, 1, h, dh]);
+      const keys = tf.matMul(tf.reshape(x, [b * k, d]), this.wk).reshape([b, k, h, dh]);
+      const content = tf.sum(tf.mul(keys, q), 3).div(Math.sqrt(dh));
+      const byType = tf.gather(this.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
+      const byRecency = tf.gather(this.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
+      const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), this.weightScore.reshape([1, 1, h]));
+      const logits = tf.add(content.add(byType).add(byRecency).add(byWeight), maskBias(edges.mask, b, k));
+      const alpha = softmaxOverNeighbours(logits);
+      const scale = tf.gather(this.typeScale, edges.typeCode.reshape([b * k])).reshape([b, k, h, dh]);
+      const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), tf.mul(keys, scale)), 1).reshape([b, h * dh]);
+      return tf.add(tf.matMul(pooled, this.wo), tf.matMul(state, this.wr)) as tf.Tensor2D;
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import type { InteractionColumns, ItemTagSets } from './interaction-log.ts';
+import { PositiveTest, type PositiveRule } from './positive-rule.ts';
+
+/**
+ * What a model may learn from: the training interactions (every type, so a model can use views and dislikes
+ * too), and the derived positive user–item matrix most recommenders train on.
+ */
+
+/** A sparse 0/1 matrix in CSR form: row r holds `cols[start[r] .. start[r + 1])`, ascending, distinct. */
+export interface SparseRows {
+  readonly rows: number;
+  readonly cols: number;
+  readonly start: Uint32Array;
+  readonly index: Uint32Array;
+}
+
+export interface TrainingData {
+  readonly userCount: number;
+  readonly itemCount: number;
+  /** External ids by dense index (the same indexes as the full log, so scores line up with it). */
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  /** The training log: every interaction a model may see, in the order read. */
+  readonly interactions: InteractionColumns;
+  readonly rule: PositiveRule;
+  /** Users × items: each user's distinct positive items. The evaluator never ranks these for that user. */
+  readonly positives: SparseRows;
+  /** Distinct (user, item) positive pairs: `positives.index.length`. */
+  readonly positiveCount: number;
+  /** Per item, how many users have it as a positive. */
+  readonly itemPopularity: Uint32Array;
+  readonly itemTags: ItemTagSets;
+}
+
+export interface CatalogueShape {
+  readonly userIds: readonly string[];
+  readonly itemIds: readonly string[];
+  readonly itemTags: ItemTagSets;
+}
+
+export function trainingDataFrom(
+  shape: CatalogueShape,
+  interactions: InteractionColumns,
+  rule: PositiveRule,
+): TrainingData {
+  const userCount = shape.userIds.length;
+  const itemCount = shape.itemIds.length;
+  const test = new PositiveTest(rule);
+  const positive = new Uint8Array(interactions.length);
+  for (let n = 0; n < interactions.length; n++) {
+    positive[n] = test.isPositive(interactions.type[n], interactions.value[n]) ? 1 : 0;
+  }
+  const positives = distinctPairs(interactions, positive, userCount, itemCount);
+  const itemPopularity = new Uint32Array(itemCount);
+  for (const item of positives.index) itemPopularity[item]++;
+  return {
+    userCount,
+    itemCount,
+    userIds: shape.userIds,
+    itemIds: shape.itemIds,
+    interactions,
+    rule,
+    positives,
+    positiveCount: positives.index.length,
+    itemPopularity,
+    itemTags: shape.itemTags,
+  };
+}
+
+/** The distinct (user, item) pairs among the selected interactions, as users × items rows. */
+function distinctPairs(
+  interactions: InteractionColumns,
+  selected: Uint8Array,
+  userCount: number,
+  itemCount: number,
+): SparseRows {
+  const order = groupByUser(interactions, selected, userCount);
+  const start = new Uint32Array(userCount + 1);
+  const lastUser = new Int32Array(itemCount).fill(-1);
+  const found: number[] = [];
+  const rows: Uint32Array[] = [];
+  for (let u = 0; u < userCount; u++) {
+    found.length = 0;
+    for (let p = order.start[u]; p < order.start[u + 1]; p++) {
+      const item = interactions.item[order.index[p]];
+      if (lastUser[item] !== u) {
+        lastUser[item] = u;
+        found.push(item);
+      }
+    }
+    const row = Uint32Array.from(found).sort();
+    rows.push(row);
+    start[u + 1] = start[u] + row.length;
+  }
+  const index = new Uint32Array(start[userCount]);
+  for (let u = 0; u < userCount; u++) index.set(rows[u], start[u]);
+  return { rows: userCount, cols: itemCount, start, index };
+}
+
+/** Indexes of the selected interactions grouped by user, each group in log order (a stable counting sort). */
+export function groupByUser(interactions: InteractionColumns, selected: Uint8Array | undefined, userCount: number): SparseRows {
+  const start = new Uint32Array(userCount + 1);
+  for (let n = 0; n < interactions.length; n++) if (selected === undefined || selected[n]) start[interactions.user[n] + 1]++;
+  for (let u = 0; u < userCount; u++) start[u + 1] += start[u];
+  const next = start.slice(0, userCount);
+  const index = new Uint32Array(start[userCount]);
+  for (let n = 0; n < interactions.length; n++) {
+    if (selected === undefined || selected[n]) index[next[interactions.user[n]]++] = n;
+  }
+  return { rows: userCount, cols: interactions.length, start, index };
+}
+
+/** The transpose of a 0/1 matrix: items × users from users × items. Rows stay ascending. */
+export function transposeRows(m: SparseRows): SparseRows {
+  const start = new Uint32Array(m.cols + 1);
+  for (const c of m.index) start[c + 1]++;
+  for (let c = 0; c < m.cols; c++) start[c + 1] += start[c];
+  const next = start.slice(0, m.cols);
+  const index = new Uint32Array(m.index.length);
+  for (let r = 0; r < m.rows; r++) {
+    for (let p = m.start[r]; p < m.start[r + 1]; p++) index[next[m.index[p]]++] = r;
+  }
+  return { rows: m.cols, cols: m.rows, start, index };
+}
+
+/** Whether row r holds column c (binary search; rows are ascending). */
+export function rowHas(m: SparseRows, r: number, c: number): boolean {
+  let lo = m.start[r];
+  let hi = m.start[r + 1];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = m.index[mid];
+    if (v === c) return true;
+    if (v < c) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
+}
