@@ -11,12 +11,16 @@ import { registerFusedKernels } from './kernels/registry.ts';
  *
  * - `tensorflow-gpu`: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA), an optional peer dependency.
  * - `tensorflow`: `@tensorflow/tfjs-node` (libtensorflow on the CPU), an optional peer dependency.
- * - `wasm`: `@tensorflow/tfjs-backend-wasm` (XNNPACK, SIMD; single-threaded under Node).
+ * - `wasm`: `@tensorflow/tfjs-backend-wasm` (XNNPACK, SIMD). Single-threaded under Node: tfjs turns wasm
+ *   threads off there (tfjs#3830), and forcing them on fails, because the threaded build starts its workers
+ *   from blob: URLs, which Node's Worker refuses.
  * - `cpu`: the plain JavaScript backend inside `@tensorflow/tfjs`.
  * - `auto`: the first of those that loads, in that order. wasm comes before cpu because it is measured
- *   faster on GAT-shaped work: a forward and gradient step at 50K nodes × 10 neighbours × 4 heads × 16,
- *   with our kernels, took wasm 1.2 s + 2.4 s against cpu 3.6 s + 8.2 s on the 2-core machine we develop
- *   on (`npx tsx scripts/bench-backends.ts`).
+ *   faster on GAT-shaped work. One attention layer over 50K centre nodes × 10 neighbours × 4 heads × 16
+ *   (gather, project, attend, pool), with our kernels: forward wasm 0.42 s against cpu 22 s, forward +
+ *   gradient step 2.3 s against 50 s; the [256×64]·[64×10000] scoring product 16 ms against 426 ms
+ *   (medians of 3; 2-core machine, Node 20, tfjs 4.22, 2026-11-23; `npm run bench:backends`). With our
+ *   segment sum alone on wasm (stock GatherV2 and BatchMatMul) wasm still took 1.6 s and 6.5 s.
  *
  * tfjs backends are process-global: this sets the backend for everything in the process that uses tfjs.
  */
@@ -96,11 +100,29 @@ class Unavailable extends Error {
   }
 }
 
+/**
+ * Whether the package itself is missing. Node names the missing specifier in quotes ("Cannot find package
+ * '@tensorflow/tfjs-node' imported from …"); a file missing inside an installed package (tfjs-node's native
+ * binding, after an install without its scripts) names a path instead, and is a failure to load.
+ */
 function isModuleNotFound(error: unknown, packageName: string): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   const code = e?.code;
   const message = typeof e?.message === 'string' ? e.message : '';
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(packageName);
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message.includes(`'${packageName}'`);
+}
+
+/**
+ * Keeps tfjs from writing to the console: its Node.js banner ("Hi, looks like you are running TensorFlow.js
+ * in Node.js…", on the cpu backend's first tensor) and its backend, platform and kernel re-registration
+ * warnings all go through tfjs's logger, which production mode silences (`tf.enableProdMode()`; in tfjs 4.22
+ * the `PROD` flag changes nothing else). Our CLIs print JSON on stdout and JSON logs on stderr, so the
+ * backend choice is logged by us instead. libtensorflow (the native backends) logs from C++ and reads its
+ * own variable before it loads: we default it to errors only, unless it is set.
+ */
+function quietTensorFlow(): void {
+  if (!tf.env().getBool('PROD')) tf.enableProdMode();
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }
 
 function messageOf(error: unknown): string {
@@ -189,6 +211,7 @@ function describe(info: Omit<BackendInfo, 'reason' | 'fusedKernels'>): string {
  * tests can pass a stand-in importer for the optional native packages.
  */
 export async function selectBackend(preference: BackendPreference, logger: Logger, importer: PackageImporter = importPackage): Promise<BackendInfo> {
+  quietTensorFlow();
   const order = preference === 'auto' ? AUTO_ORDER : [preference];
   const skipped: string[] = [];
   for (const choice of order) {

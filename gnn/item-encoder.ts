@@ -35,16 +35,46 @@ export class ItemEncoder {
     });
   }
 
-  /** x for items outside the trained set, from their (known) tags only: [rows, D]. */
-  encodeFromTags(pairs: ItemTagPairs, rows: number): tf.Tensor2D {
-    return tf.tidy(() => (pairs.item.length === 0 ? tf.zeros([rows, this.dims]) : this.tagMean(pairs, rows)) as tf.Tensor2D);
+  /**
+   * x for any items: `rows[n]` is item n's trained row, or -1 for an item the model was not trained on
+   * (tags only); `pairs.item` indexes `rows`, `pairs.tag` the tag table. The same sum as `encode`, for a
+   * subset: serving refreshes a few items with it.
+   */
+  encodeRows(rows: Int32Array, pairs: ItemTagPairs): tf.Tensor2D {
+    return tf.tidy(() => {
+      const n = rows.length;
+      const known = Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0));
+      const safe = Int32Array.from(rows, (r) => (r >= 0 ? r : 0));
+      const trained = tf.mul(tf.gather(this.embedding, tf.tensor1d(safe, 'int32')), tf.tensor2d(known, [n, 1]));
+      return (pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, n))) as tf.Tensor2D;
+    });
+  }
+
+  /** b for the same rows: 0 for untrained items. */
+  biasRows(rows: Int32Array): Float32Array {
+    const all = this.bias.dataSync() as Float32Array;
+    return Float32Array.from(rows, (r) => (r >= 0 ? all[r]! : 0));
   }
 
   private tagMean(pairs: ItemTagPairs, rows: number): tf.Tensor2D {
     const counts = new Float32Array(rows);
     for (const i of pairs.item) counts[i]! += 1;
     for (let i = 0; i < rows; i++) counts[i] = counts[i]! > 0 ? 1 / counts[i]! : 0;
-    const sums = tf.unsortedSegmentSum(tf.gather(this.tagEmbedding, tf.tensor1d(pairs.tag, 'int32')), tf.tensor1d(pairs.item, 'int32'), rows);
+    const sums = segmentSum(tf.gather(this.tagEmbedding, tf.tensor1d(pairs.tag, 'int32')), tf.tensor1d(pairs.item, 'int32'), rows);
     return tf.mul(sums, tf.tensor2d(counts, [rows, 1])) as tf.Tensor2D;
   }
+}
+
+/**
+ * unsortedSegmentSum whose gradient is a plain gather. tfjs's stock gradient also masks negative ids
+ * with a broadcast logicalAnd, which cost 230 ms a training step on wasm; our ids are never negative.
+ */
+function segmentSum(x: tf.Tensor, ids: tf.Tensor1D, segments: number): tf.Tensor2D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [values, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    // Saved, not captured: the tensors of the forward pass are gone by the time gradients run.
+    save([ids]);
+    return { value: tf.unsortedSegmentSum(values, ids, segments), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.gather(dy, saved[0]!) };
+  });
+  return op(x) as tf.Tensor2D;
 }

@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs';
  * same on every backend), list them for the optimiser, and read or write them for checkpoints.
  */
 export class ParameterSet {
+  /** tfjs variable names are process-global; a suffix per set lets two models (old and new) coexist. */
+  private static sets = 0;
   private readonly variables = new Map<string, tf.Variable>();
+  private readonly suffix = `#${++ParameterSet.sets}`;
   private state: number;
 
   constructor(seed: number) {
@@ -24,7 +27,7 @@ export class ParameterSet {
       const std = Math.sqrt(2 / (fanIn + fanOut));
       for (let i = 0; i < size; i++) values[i] = this.normal() * std;
     }
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), true, name);
+    const variable = tf.variable(tf.tensor(values, shape, 'float32'), true, name + this.suffix);
     this.variables.set(name, variable);
     return variable;
   }
@@ -33,7 +36,7 @@ export class ParameterSet {
   createEmbedding(name: string, rows: number, dims: number, std = 0.05): tf.Variable {
     const values = new Float32Array(rows * dims);
     for (let i = 0; i < values.length; i++) values[i] = this.normal() * std;
-    const variable = tf.variable(tf.tensor2d(values, [rows, dims]), true, name);
+    const variable = tf.variable(tf.tensor2d(values, [rows, dims]), true, name + this.suffix);
     if (this.variables.has(name)) throw new Error(`parameter ${name} defined twice`);
     this.variables.set(name, variable);
     return variable;

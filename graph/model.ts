@@ -57,3 +57,10 @@ export function edgeTypeMask(types: readonly EdgeType[]): number {
 
 export const ALL_EDGE_TYPES = (1 << EDGE_TYPES.length) - 1;
 export const INTERACTION_MASK = edgeTypeMask(INTERACTION_TYPES);
+
+/**
+ * Interactions that say "the subject wants this item": what the GNN learns to predict and what offline
+ * evaluation holds out. Ratings count from `POSITIVE_RATING_STARS` up; views are weak evidence.
+ */
+export const POSITIVE_INTERACTION_TYPES: readonly InteractionType[] = ['click', 'add_to_cart', 'purchase', 'like'];
+export const POSITIVE_RATING_STARS = 4;

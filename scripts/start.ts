@@ -1,13 +1,16 @@
 /**
  * The main job on the embedded default: open the data directory (./data unless DATA_DIR says otherwise),
- * load the demo data into it when it is empty, and report what the interest graph holds.
+ * load the demo data into it when it is empty, load the GNN (training it, with a progress bar, when the
+ * data directory holds no model yet), and report what the interest graph and the model hold.
  *
  *   npm start
  */
 import { loadConfig } from '../src/config.ts';
+import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { EngineError } from '../src/errors.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
+import { epochProgress } from './progress.ts';
 
 const DEMO = { seed: 7, edges: 200_000, users: 4_000, items: 2_000, topics: 12 };
 
@@ -22,6 +25,17 @@ async function main(): Promise<void> {
       for (const batch of demo.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
       engine.logger.info({ ...DEMO, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'demo data loaded');
     }
+    const settings = embeddingSettingsOf(config.gnn);
+    const progress = epochProgress(settings.epochs);
+    const service = await EmbeddingService.start(
+      { get graph() { return engine.graph; }, weightPolicy: config.weightPolicy, dataDir: config.dataDir, subscribe: (l) => engine.subscribe(l) },
+      settings,
+      engine.logger,
+      { onEpoch: progress.update },
+    );
+    progress.stop();
+    const model = service.status();
+    await service.close();
     const stats = engine.stats();
     process.stdout.write(
       [
@@ -29,6 +43,9 @@ async function main(): Promise<void> {
         `  users ${stats.users}, sessions ${stats.sessions}, items ${stats.items}, tags ${stats.tags}`,
         `  interactions ${stats.interactions}, item-tag edges ${stats.itemTags}`,
         `  weights decay to ${new Date(stats.decayReference).toISOString()} (${config.weights.clock} clock, half-life ${config.weights.halfLifeDays} days)`,
+        model.loaded
+          ? `GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend, validation recall@20 ${Number(model.training?.validationRecall ?? 0).toFixed(3)}`
+          : `GNN model: none yet (${config.gnn.minInteractions} interactions needed to train)`,
         '',
       ].join('\n'),
     );

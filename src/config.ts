@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { INTERACTION_TYPES, type InteractionType } from '../graph/model.ts';
 import type { WeightPolicy } from '../graph/edge-weight.ts';
+import type { BackendPreference } from '../gnn/backend.ts';
 import { ConfigError, type FieldIssue } from './errors.ts';
 import { fieldIssues } from './validation.ts';
 
@@ -19,6 +20,14 @@ const typeWeightsSchema = z.strictObject(
     z.ZodNumber
   >,
 );
+
+/**
+ * TensorFlow.js backends for the GNN (gnn/backend.ts says what each is). Listed here rather than imported,
+ * so that reading the configuration does not load tfjs; the check below keeps the two lists the same.
+ */
+export const GNN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const gnnBackendsMatch: SameMembers<(typeof GNN_BACKENDS)[number], BackendPreference> = true;
 
 const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1, 'must not be empty'),
@@ -39,6 +48,24 @@ const ConfigSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   /** What `npm start` loads into an empty data directory. */
   demoData: z.enum(['synthetic', 'none']),
+  gnn: z.strictObject({
+    /** auto: the first that loads of tensorflow-gpu, tensorflow, wasm, cpu. */
+    backend: z.enum(GNN_BACKENDS),
+    /** Embedding width; a multiple of `heads`. */
+    dims: z.number().int().min(4).max(1024),
+    heads: z.number().int().min(1).max(32),
+    /** Most recent interactions a user's or session's embedding is computed from. */
+    fanout: z.number().int().min(1).max(200),
+    seed: z.number().int(),
+    epochs: z.number().int().min(1).max(1000),
+    /** Train at start-up when the data directory holds no saved model. */
+    trainOnStart: z.boolean(),
+    minInteractions: z.number().int().min(1),
+    /** Minutes between fine-tuning runs; 0 turns them off. */
+    refreshMinutes: z.number().min(0),
+    refreshMinNewInteractions: z.number().int().min(1),
+    fineTuneEpochs: z.number().int().min(1).max(1000),
+  }).refine((g) => g.dims % g.heads === 0, { message: 'dims must be a multiple of heads', path: ['dims'] }),
 });
 type ConfigShape = z.infer<typeof ConfigSchema>;
 
@@ -68,10 +95,23 @@ export const DEFAULT_CONFIG: ConfigShape = {
   ingest: { maxBatchSize: 10_000, maxClockSkewMs: 5 * 60_000 },
   logLevel: 'info',
   demoData: 'synthetic',
+  gnn: {
+    backend: 'auto',
+    dims: 64,
+    heads: 4,
+    fanout: 20,
+    seed: 1,
+    epochs: 30,
+    trainOnStart: true,
+    minInteractions: 100,
+    refreshMinutes: 60,
+    refreshMinNewInteractions: 10_000,
+    fineTuneEpochs: 3,
+  },
 };
 
 /** Environment variables and the config path each one sets. */
-const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' }> = {
+const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }> = {
   DATA_DIR: { path: ['dataDir'], type: 'string' },
   STORE: { path: ['store'], type: 'string' },
   DURABILITY: { path: ['durability'], type: 'string' },
@@ -81,6 +121,13 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' }> 
   MAX_CLOCK_SKEW_MS: { path: ['ingest', 'maxClockSkewMs'], type: 'number' },
   LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   DEMO_DATA: { path: ['demoData'], type: 'string' },
+  GNN_BACKEND: { path: ['gnn', 'backend'], type: 'string' },
+  GNN_DIMS: { path: ['gnn', 'dims'], type: 'number' },
+  GNN_HEADS: { path: ['gnn', 'heads'], type: 'number' },
+  GNN_FANOUT: { path: ['gnn', 'fanout'], type: 'number' },
+  GNN_EPOCHS: { path: ['gnn', 'epochs'], type: 'number' },
+  GNN_TRAIN_ON_START: { path: ['gnn', 'trainOnStart'], type: 'boolean' },
+  GNN_REFRESH_MINUTES: { path: ['gnn', 'refreshMinutes'], type: 'number' },
 };
 
 export interface ConfigOverrides {
@@ -110,7 +157,13 @@ export function loadConfig(options: LoadConfigOptions = {}): EngineConfig {
     const dotted = field.path.join('.');
     sourceOf.set(dotted, name);
     let value: unknown = raw;
-    if (field.type === 'number') {
+    if (field.type === 'boolean') {
+      if (!['true', 'false', '1', '0'].includes(raw)) {
+        issues.push({ path: name, message: `must be true or false, got '${raw}'` });
+        continue;
+      }
+      value = raw === 'true' || raw === '1';
+    } else if (field.type === 'number') {
       value = Number(raw);
       if (!Number.isFinite(value as number)) {
         issues.push({ path: name, message: `must be a number, got '${raw}'` });

@@ -15,6 +15,16 @@ export interface GraphStats extends GraphCounts {
   readonly decayReference: number;
 }
 
+/**
+ * Told about every change to the graph, after it is applied: how derived state (embeddings, indexes)
+ * keeps in step without the write paths knowing about it. Node indexes refer to the live graph.
+ */
+export interface GraphChangeListener {
+  interactionsApplied?(subjects: readonly number[]): void;
+  itemsChanged?(items: readonly number[]): void;
+  nodeRemoved?(node: number): void;
+}
+
 export interface EngineOptions {
   readonly logger?: Logger;
   readonly wallClock?: () => number;
@@ -26,6 +36,7 @@ export interface EngineOptions {
  */
 export class InterestEngine {
   private readonly ingestor: EventIngestor;
+  private readonly listeners = new Set<GraphChangeListener>();
   private closed = false;
 
   private constructor(
@@ -67,9 +78,24 @@ export class InterestEngine {
   }
 
   /** Validates, stores durably, then applies new events; duplicates (by id) are ignored. */
-  ingestEvents(raw: readonly unknown[], options: IngestOptions = { partial: false }): Promise<IngestReceipt> {
+  async ingestEvents(raw: readonly unknown[], options: IngestOptions = { partial: false }): Promise<IngestReceipt> {
     this.assertOpen();
-    return this.ingestor.ingest(raw, options);
+    const receipt = await this.ingestor.ingest(raw, options);
+    if (receipt.interactions.length > 0 && this.listeners.size > 0) {
+      const subjects = new Set<number>();
+      for (const i of receipt.interactions) {
+        const node = this.graphState.nodeIndex(i.subjectKind, i.subjectId);
+        if (node >= 0) subjects.add(node);
+      }
+      this.notify((l) => l.interactionsApplied?.([...subjects]));
+    }
+    return receipt;
+  }
+
+  /** Registers a listener for graph changes; returns the function that unregisters it. */
+  subscribe(listener: GraphChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Validates and upserts catalogue records (tags become Tag nodes). All or nothing. */
@@ -87,6 +113,7 @@ export class InterestEngine {
       await this.store.upsertItems(items);
       const now = this.wallClock();
       for (const item of items) applyCatalogueItem(this.graphState, item, now);
+      this.notify((l) => l.itemsChanged?.(items.map((item) => this.graphState.nodeIndex('item', item.id))));
       return items;
     });
   }
@@ -97,7 +124,10 @@ export class InterestEngine {
     return this.ingestor.serialise(async () => {
       const found = await this.store.deleteItem(itemId);
       const node = this.graphState.nodeIndex('item', itemId);
-      if (node >= 0) this.graphState.setItemTags(node, [], 0);
+      if (node >= 0) {
+        this.graphState.setItemTags(node, [], 0);
+        this.notify((l) => l.itemsChanged?.([node]));
+      }
       return found;
     });
   }
@@ -120,7 +150,10 @@ export class InterestEngine {
     return this.ingestor.serialise(async () => {
       const result = await this.store.eraseSubject(subjectKind, subjectId);
       const node = this.graphState.nodeIndex(subjectKind, subjectId);
-      if (node >= 0) this.graphState.removeNode(node);
+      if (node >= 0) {
+        this.graphState.removeNode(node);
+        this.notify((l) => l.nodeRemoved?.(node));
+      }
       return { found: result.found || node >= 0, interactions: result.interactions };
     });
   }
@@ -142,6 +175,17 @@ export class InterestEngine {
     this.closed = true;
     await this.ingestor.serialise(async () => undefined);
     await this.store.close();
+  }
+
+  /** A failing listener must not fail a write that is already durable: it is logged instead. */
+  private notify(call: (listener: GraphChangeListener) => void): void {
+    for (const listener of this.listeners) {
+      try {
+        call(listener);
+      } catch (error) {
+        this.logger.error({ err: error }, 'a graph change listener failed');
+      }
+    }
   }
 
   private assertOpen(): void {

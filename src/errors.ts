@@ -56,3 +56,11 @@ export class StoreError extends EngineError {
 export class InputFileError extends EngineError {
   readonly code = 'input_file';
 }
+
+/** A saved model that cannot be read back: missing parts, wrong sizes, or a shape the code no longer has. */
+export class CheckpointError extends EngineError {
+  readonly code = 'checkpoint_unreadable';
+  constructor(readonly path: string, message: string, options?: ErrorOptions) {
+    super(`${path}: ${message}`, options);
+  }
+}

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpuKernels } from './cpu.ts';
+import { wasmHotPathKernels } from './wasm-hot-paths.ts';
 import { wasmKernels } from './wasm.ts';
 
 /**
@@ -8,9 +9,10 @@ import { wasmKernels } from './wasm.ts';
  * restored (tests compare the two).
  */
 
-const FUSED: ReadonlyMap<string, readonly tf.KernelConfig[]> = new Map([
-  ['cpu', cpuKernels],
-  ['wasm', wasmKernels],
+/** Per backend, our kernels; a function because the wasm ones wrap stock kernels that exist only once wasm is loaded. */
+const FUSED: ReadonlyMap<string, () => readonly tf.KernelConfig[]> = new Map([
+  ['cpu', () => cpuKernels],
+  ['wasm', () => [...wasmKernels, ...wasmHotPathKernels()]],
 ]);
 
 /** Stock kernels we replaced, by `kernel/backend`; null where the backend had none (wasm segment sum). */
@@ -24,7 +26,7 @@ function registered(kernelName: string, backendName: string): tf.KernelConfig | 
 
 /** Names of the kernels we have for a backend (none for backends such as `tensorflow`). */
 export function fusedKernelNames(backendName: string): string[] {
-  return (FUSED.get(backendName) ?? []).map((k) => k.kernelName);
+  return (FUSED.get(backendName)?.() ?? []).map((k) => k.kernelName);
 }
 
 /**
@@ -32,7 +34,7 @@ export function fusedKernelNames(backendName: string): string[] {
  * place is left alone. Returns the names of the kernels now fused for that backend.
  */
 export function registerFusedKernels(backendName: string): string[] {
-  for (const config of FUSED.get(backendName) ?? []) {
+  for (const config of FUSED.get(backendName)?.() ?? []) {
     const current = registered(config.kernelName, backendName);
     if (current?.kernelFunc === config.kernelFunc) continue;
     const k = key(config.kernelName, backendName);
@@ -46,7 +48,7 @@ export function registerFusedKernels(backendName: string): string[] {
 
 /** Puts the stock kernels back for `backendName` (none where tfjs has none). Idempotent. */
 export function restoreStockKernels(backendName: string): void {
-  for (const config of FUSED.get(backendName) ?? []) {
+  for (const config of FUSED.get(backendName)?.() ?? []) {
     const current = registered(config.kernelName, backendName);
     if (current?.kernelFunc !== config.kernelFunc) continue;
     tf.unregisterKernel(config.kernelName, backendName);
@@ -57,6 +59,6 @@ export function restoreStockKernels(backendName: string): void {
 
 /** Whether our kernel, not the stock one, currently serves `kernelName` on `backendName`. */
 export function isFused(kernelName: string, backendName: string): boolean {
-  const ours = FUSED.get(backendName)?.find((k) => k.kernelName === kernelName);
+  const ours = FUSED.get(backendName)?.().find((k) => k.kernelName === kernelName);
   return ours !== undefined && registered(kernelName, backendName)?.kernelFunc === ours.kernelFunc;
 }

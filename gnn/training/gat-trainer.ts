@@ -72,6 +72,8 @@ export async function trainGat(
   input: TrainingInput,
   options: TrainingOptions = DEFAULT_TRAINING,
   onEpoch?: (report: EpochReport) => void,
+  /** Awaited after every batch: lets a server answer requests while it fine-tunes. */
+  onBatch?: () => Promise<void>,
 ): Promise<TrainingReport> {
   const started = performance.now();
   const { timelines, items } = input;
@@ -99,6 +101,7 @@ export async function trainGat(
       lossSum += (await cost!.data())[0]!;
       cost!.dispose();
       batches++;
+      await onBatch?.();
     }
     const recall = validationRecall(model, input, validation, options.validationK);
     const improved = recall > best.recall;
@@ -198,9 +201,8 @@ function batchLoss(
       logits = tf.concat([targetScore.reshape([-1, 1]), masked], 1) as tf.Tensor2D;
       label = tf.zeros([b], 'int32');
     }
-    const logZ = tf.logSumExp(logits, 1);
-    const picked = tf.sum(tf.mul(logits, tf.oneHot(label, logits.shape[1]).toFloat()), 1);
-    let loss: tf.Scalar = tf.mean(tf.sub(logZ, picked));
+    // tfjs's fused cross-entropy: its gradient skips the max-shift's, which costs an Equal over all logits.
+    let loss: tf.Scalar = tf.losses.softmaxCrossEntropy(tf.oneHot(label, logits.shape[1]), logits) as tf.Scalar;
     if (hard.perExample > 0 && options.hardNegativeWeight > 0) {
       const k = hard.perExample;
       const hardFeatures = tf.gather(padded, tf.tensor1d(hard.items, 'int32')).reshape([b, k, d]);

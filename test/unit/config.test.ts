@@ -42,6 +42,15 @@ describe('configuration', () => {
     }
   });
 
+  it('reads GNN_BACKEND into the gnn section, auto by default, and names it when bad', () => {
+    assert.equal(loadConfig({ env: {} }).gnn.backend, 'auto');
+    assert.equal(loadConfig({ env: { GNN_BACKEND: 'wasm' } }).gnn.backend, 'wasm');
+    assert.throws(
+      () => loadConfig({ env: { GNN_BACKEND: 'gpu' } }),
+      (e: unknown) => e instanceof ConfigError && e.issues.length === 1 && e.issues[0]!.path === 'GNN_BACKEND' && /tensorflow-gpu/.test(e.message),
+    );
+  });
+
   it('names bad fields in the config file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
     const file = path.join(dir, 'engine.json');

@@ -1,0 +1,117 @@
+import { baseWeight, type WeightPolicy } from '../graph/edge-weight.ts';
+import type { InterestGraph } from '../graph/interest-graph.ts';
+import {
+  EdgeTypeCode,
+  HAS_TAG,
+  INTERACTION_MASK,
+  NodeKindCode,
+  POSITIVE_INTERACTION_TYPES,
+  POSITIVE_RATING_STARS,
+} from '../graph/model.ts';
+import { buildTimelines } from './interaction-timelines.ts';
+import type { TrainingInput } from './training/gat-trainer.ts';
+
+/**
+ * The model's view of the live graph: which graph items and tags are rows of its tables (its vocabulary),
+ * and every subject's interactions as timelines, ready for training.
+ */
+export interface ModelVocabulary {
+  /** External item ids, by model row. */
+  readonly items: readonly string[];
+  /** External tag ids, by model row. */
+  readonly tags: readonly string[];
+}
+
+export interface GraphTrainingInput {
+  readonly input: TrainingInput;
+  readonly vocabulary: ModelVocabulary;
+}
+
+/** Decides positives from an edge's type code and base weight (the graph keeps no raw star values). */
+export class PositiveEdges {
+  private readonly positiveType = new Uint8Array(32);
+  private readonly ratingFloor: number;
+
+  constructor(policy: WeightPolicy) {
+    for (const t of POSITIVE_INTERACTION_TYPES) this.positiveType[EdgeTypeCode[t]] = 1;
+    this.ratingFloor = baseWeight(policy, 'rating', POSITIVE_RATING_STARS);
+  }
+
+  isPositive(typeCode: number, weight: number): boolean {
+    if (typeCode === EdgeTypeCode.rating) return weight >= this.ratingFloor - 1e-9;
+    return this.positiveType[typeCode] === 1;
+  }
+}
+
+/** Every live item and tag node of the graph, in node order. */
+export function vocabularyOf(graph: InterestGraph): ModelVocabulary {
+  const items: string[] = [];
+  const tags: string[] = [];
+  for (let node = 0; node < graph.nodeBound; node++) {
+    if (!graph.hasNode(node)) continue;
+    const kind = graph.nodeKindCode(node);
+    if (kind === NodeKindCode.item) items.push(graph.externalId(node));
+    else if (kind === NodeKindCode.tag) tags.push(graph.externalId(node));
+  }
+  return { items, tags };
+}
+
+/** Item–tag pairs as model rows (tags outside the vocabulary are skipped). */
+export function itemTagPairs(graph: InterestGraph, vocabulary: ModelVocabulary): { item: Int32Array; tag: Int32Array } {
+  const tagRow = new Map(vocabulary.tags.map((t, i) => [t, i]));
+  const item: number[] = [];
+  const tag: number[] = [];
+  vocabulary.items.forEach((id, row) => {
+    const node = graph.nodeIndex('item', id);
+    if (node < 0) return;
+    graph.forEachOutEdge(
+      node,
+      (_e, tagNode) => {
+        const t = tagRow.get(graph.externalId(tagNode));
+        if (t !== undefined) {
+          item.push(row);
+          tag.push(t);
+        }
+      },
+      1 << HAS_TAG,
+    );
+  });
+  return { item: Int32Array.from(item), tag: Int32Array.from(tag) };
+}
+
+/** Timelines of every user and session over the vocabulary's items. */
+export function trainingInputFromGraph(graph: InterestGraph, policy: WeightPolicy, vocabulary = vocabularyOf(graph)): GraphTrainingInput {
+  const itemRow = new Map(vocabulary.items.map((id, i) => [id, i]));
+  const positives = new PositiveEdges(policy);
+  const subject: number[] = [];
+  const item: number[] = [];
+  const typeCode: number[] = [];
+  const weight: number[] = [];
+  const ts: number[] = [];
+  const positive: number[] = [];
+  let subjects = 0;
+  for (let node = 0; node < graph.nodeBound; node++) {
+    if (!graph.hasNode(node)) continue;
+    const kind = graph.nodeKindCode(node);
+    if (kind !== NodeKindCode.user && kind !== NodeKindCode.session) continue;
+    const s = subjects++;
+    graph.forEachOutEdge(
+      node,
+      (e, target) => {
+        const row = itemRow.get(graph.externalId(target));
+        if (row === undefined) return;
+        const code = graph.edgeTypeCode(e);
+        const w = graph.edgeBaseWeight(e);
+        subject.push(s);
+        item.push(row);
+        typeCode.push(code);
+        weight.push(w);
+        ts.push(graph.edgeTimestamp(e));
+        positive.push(positives.isPositive(code, w) ? 1 : 0);
+      },
+      INTERACTION_MASK,
+    );
+  }
+  const timelines = buildTimelines(subjects, { length: subject.length, subject, item, typeCode, weight, ts, positive });
+  return { input: { timelines, itemTags: itemTagPairs(graph, vocabulary), items: vocabulary.items.length }, vocabulary };
+}

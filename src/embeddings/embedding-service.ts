@@ -1,0 +1,213 @@
+import type { WeightPolicy } from '../../graph/edge-weight.ts';
+import type { InterestGraph } from '../../graph/interest-graph.ts';
+import { initialiseBackend, type BackendInfo, type BackendPreference } from '../../gnn/backend.ts';
+import { loadCheckpoint, newVersion, saveCheckpoint } from '../../gnn/checkpoint.ts';
+import { trainOnGraph } from '../../gnn/graph-model-training.ts';
+import { IncrementalUpdater } from '../../gnn/incremental-updater.ts';
+import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
+import type { GatHyperparameters } from '../../gnn/interest-gat.ts';
+import { DEFAULT_TRAINING, type EpochReport, type TrainingOptions } from '../../gnn/training/gat-trainer.ts';
+import type { GraphChangeListener } from '../engine.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * The GNN in service: picks the backend, loads the saved model (or trains one when there is none and the
+ * graph has enough data), keeps embeddings in step with the graph through the incremental updater, and
+ * fine-tunes periodically, swapping the new model in atomically. The API and the query layer read
+ * embeddings through here and never touch tensors.
+ */
+export interface EmbeddingSettings {
+  readonly backend: BackendPreference;
+  readonly model: GatHyperparameters;
+  /** Training from scratch. */
+  readonly epochs: number;
+  /** Train at start-up when no model is saved. */
+  readonly trainOnStart: boolean;
+  /** Below this many interactions there is too little to learn from: no model until there is. */
+  readonly minInteractions: number;
+  /** Minutes between fine-tuning runs; 0 turns them off. */
+  readonly refreshMinutes: number;
+  /** A fine-tuning run is skipped unless this many interactions arrived since the last training. */
+  readonly refreshMinNewInteractions: number;
+  readonly fineTuneEpochs: number;
+}
+
+export interface EmbeddingHost {
+  readonly graph: InterestGraph;
+  readonly weightPolicy: WeightPolicy;
+  readonly dataDir: string;
+  subscribe(listener: GraphChangeListener): () => void;
+}
+
+export interface ModelStatus {
+  readonly backend: BackendInfo;
+  readonly loaded: boolean;
+  readonly version: string | null;
+  readonly trainedAt: string | null;
+  readonly training: Record<string, unknown> | null;
+  readonly subjectsUpdated: number;
+}
+
+export class EmbeddingService {
+  readonly updater: IncrementalUpdater;
+  private current: InterestEmbeddings | null = null;
+  private training: Record<string, unknown> | null = null;
+  private interactionsAtTraining = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private retraining: Promise<boolean> | null = null;
+  private readonly unsubscribe: () => void;
+
+  private constructor(
+    private readonly host: EmbeddingHost,
+    private readonly settings: EmbeddingSettings,
+    readonly backend: BackendInfo,
+    private readonly logger: Logger,
+  ) {
+    this.updater = new IncrementalUpdater(() => this.current, () => host.graph);
+    this.unsubscribe = host.subscribe({
+      interactionsApplied: (subjects) => this.updater.interactionsAdded(subjects),
+      itemsChanged: (items) => this.updater.itemsChanged(items),
+      nodeRemoved: (node) => this.updater.nodeRemoved(node),
+    });
+  }
+
+  static async start(
+    host: EmbeddingHost,
+    settings: EmbeddingSettings,
+    logger: Logger,
+    hooks: { onEpoch?: (report: EpochReport) => void } = {},
+  ): Promise<EmbeddingService> {
+    const backend = await initialiseBackend(settings.backend, logger);
+    const service = new EmbeddingService(host, settings, backend, logger);
+    const saved = loadCheckpoint(host.dataDir);
+    if (saved) {
+      service.install(new InterestEmbeddings(saved.model, saved.vocabulary, saved.summary, () => host.graph), saved.summary.training);
+      service.interactionsAtTraining = Number(saved.summary.training.interactions ?? 0);
+      logger.info({ version: saved.summary.version, trainedAt: saved.summary.trainedAt }, 'GNN model loaded');
+    } else if (settings.trainOnStart) {
+      await service.retrain({ fineTune: false, onEpoch: hooks.onEpoch });
+    }
+    if (settings.refreshMinutes > 0) {
+      service.timer = setInterval(() => void service.refreshIfDue(), settings.refreshMinutes * 60_000);
+      service.timer.unref();
+    }
+    return service;
+  }
+
+  /** The embeddings in service, or null when no model is trained yet. */
+  embeddings(): InterestEmbeddings | null {
+    return this.current;
+  }
+
+  status(): ModelStatus {
+    const info = this.current?.info;
+    return {
+      backend: this.backend,
+      loaded: this.current !== null,
+      version: info?.version ?? null,
+      trainedAt: info?.trainedAt ?? null,
+      training: this.training,
+      subjectsUpdated: this.updater.updated,
+    };
+  }
+
+  /**
+   * Trains (from scratch, or fine-tuning the model in service), saves the checkpoint and swaps the new
+   * model in. Resolves false when the graph has too few interactions. One run at a time.
+   */
+  retrain(options: { fineTune: boolean; onEpoch?: (report: EpochReport) => void }): Promise<boolean> {
+    this.retraining ??= this.runTraining(options).finally(() => {
+      this.retraining = null;
+    });
+    return this.retraining;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.unsubscribe();
+    await this.retraining?.catch(() => undefined);
+    await this.updater.settled().catch(() => undefined);
+    this.current?.dispose();
+    this.current = null;
+  }
+
+  private async refreshIfDue(): Promise<void> {
+    const interactions = this.host.graph.counts().interactions;
+    if (interactions - this.interactionsAtTraining < this.settings.refreshMinNewInteractions) return;
+    try {
+      await this.retrain({ fineTune: this.current !== null });
+    } catch (error) {
+      this.logger.error({ err: error }, 'GNN fine-tuning failed; the current model stays in service');
+    }
+  }
+
+  private async runTraining(options: { fineTune: boolean; onEpoch?: (report: EpochReport) => void }): Promise<boolean> {
+    const graph = this.host.graph;
+    const interactions = graph.counts().interactions;
+    if (interactions < this.settings.minInteractions) {
+      this.logger.warn({ interactions, needed: this.settings.minInteractions }, 'too few interactions to train the GNN yet');
+      return false;
+    }
+    const warm = options.fineTune && this.current ? { model: this.current.model, vocabulary: this.current.vocabulary } : undefined;
+    const trainingOptions: TrainingOptions = { ...DEFAULT_TRAINING, epochs: warm ? this.settings.fineTuneEpochs : this.settings.epochs, seed: this.settings.model.seed };
+    this.logger.info({ interactions, fineTune: Boolean(warm), epochs: trainingOptions.epochs, backend: this.backend.name }, 'GNN training started');
+    const result = await trainOnGraph(graph, this.host.weightPolicy, this.settings.model, trainingOptions, {
+      warmStart: warm,
+      onEpoch: (report) => {
+        this.logger.debug(report, 'GNN epoch');
+        options.onEpoch?.(report);
+      },
+      // Let requests through between batches: training shares the event loop with the server.
+      onBatch: () => new Promise((resolve) => setImmediate(resolve)),
+    });
+    const summary = {
+      version: newVersion(),
+      trainedAt: new Date().toISOString(),
+      backend: this.backend.name,
+      hyper: this.settings.model,
+      training: {
+        interactions,
+        fineTuned: Boolean(warm),
+        epochs: result.report.epochs.length,
+        bestEpoch: result.report.bestEpoch,
+        validationRecall: result.report.bestValidationRecall,
+        examples: result.report.examples,
+        seconds: result.report.seconds,
+      },
+    };
+    saveCheckpoint(this.host.dataDir, result.model, result.vocabulary, summary);
+    const next = new InterestEmbeddings(result.model, result.vocabulary, summary, () => this.host.graph);
+    const counts = next.recomputeAll();
+    this.install(next, summary.training);
+    this.interactionsAtTraining = interactions;
+    this.logger.info({ version: summary.version, ...summary.training, ...counts }, 'GNN model trained and in service');
+    return true;
+  }
+
+  /** Swaps the model in service in one assignment; pending incremental updates then run on the new one. */
+  private install(next: InterestEmbeddings, training: Record<string, unknown>): void {
+    if (next !== this.current && next.subjects.size === 0) next.recomputeAll();
+    const previous = this.current;
+    this.current = next;
+    this.training = training;
+    previous?.dispose();
+  }
+}
+
+/** The service's settings from the validated configuration. */
+export function embeddingSettingsOf(gnn: {
+  backend: BackendPreference;
+  dims: number;
+  heads: number;
+  fanout: number;
+  seed: number;
+  epochs: number;
+  trainOnStart: boolean;
+  minInteractions: number;
+  refreshMinutes: number;
+  refreshMinNewInteractions: number;
+  fineTuneEpochs: number;
+}): EmbeddingSettings {
+  const { dims, heads, fanout, seed, ...rest } = gnn;
+  return { ...rest, model: { dims, heads, fanout, seed } };
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { modelDirectory } from '../../gnn/checkpoint.ts';
+import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { EmbeddingService, embeddingSettingsOf, type EmbeddingHost } from '../../src/embeddings/embedding-service.ts';
+import { InterestEngine } from '../../src/engine.ts';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
+
+const quiet = pino({ level: 'silent' });
+
+function hostOf(engine: InterestEngine, config: EngineConfig): EmbeddingHost {
+  return {
+    get graph() {
+      return engine.graph;
+    },
+    weightPolicy: config.weightPolicy,
+    dataDir: config.dataDir,
+    subscribe: (listener) => engine.subscribe(listener),
+  };
+}
+
+describe('EmbeddingService on the engine', function () {
+  this.timeout(120_000);
+  const data = generateSyntheticDataset({ seed: 4, edges: 3_000, users: 60, items: 120, topics: 4 });
+  let dataDir: string;
+  let config: EngineConfig;
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'embeddings-'));
+    config = loadConfig({ env: { DATA_DIR: dataDir, GNN_DIMS: '16', GNN_HEADS: '2', GNN_FANOUT: '8', GNN_EPOCHS: '2', GNN_REFRESH_MINUTES: '0' } });
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('trains at first start, follows new events and erasures, and loads the same model after a restart', async () => {
+    let engine = await InterestEngine.open(config, { logger: quiet });
+    await engine.upsertItems(data.catalogue());
+    await engine.ingestEvents(data.eventsAt(0, 2_500));
+    let service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    const trained = service.status();
+    assert.equal(trained.loaded, true);
+    assert.ok(existsSync(path.join(modelDirectory(dataDir), 'CURRENT')));
+
+    // New events: the acting users' embeddings follow without retraining.
+    const embeddings = service.embeddings()!;
+    const user = engine.graph.nodeIndex('user', data.userId(3));
+    const before = Float32Array.from(embeddings.subjects.get(user)!);
+    await engine.ingestEvents([{ id: 'new-1', type: 'purchase', userId: data.userId(3), itemId: data.itemId(7), timestamp: Date.UTC(2025, 0, 2) }]);
+    await service.updater.settled();
+    const after = embeddings.subjects.get(user)!;
+    assert.ok(after.some((v, d) => Math.abs(v - before[d]!) > 1e-6), 'the embedding moved');
+    assert.deepEqual(Array.from(after), Array.from(embeddings.computeSubjects([user])));
+    // A brand-new user gets an embedding from their first interaction.
+    await engine.ingestEvents([{ id: 'new-2', type: 'like', userId: 'newcomer', itemId: data.itemId(1), timestamp: Date.UTC(2025, 0, 3) }]);
+    await service.updater.settled();
+    assert.ok(embeddings.subjects.get(engine.graph.nodeIndex('user', 'newcomer')));
+    // Erasure removes the vector with the node.
+    await engine.eraseSubject('user', 'newcomer');
+    assert.equal(engine.graph.nodeIndex('user', 'newcomer'), -1);
+    assert.equal(embeddings.subjects.size, engine.stats().users + engine.stats().sessions);
+
+    const snapshot = Float32Array.from(embeddings.subjects.get(user)!);
+    await service.close();
+    await engine.close();
+
+    engine = await InterestEngine.open(config, { logger: quiet });
+    service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    assert.equal(service.status().version, trained.version, 'the saved model, not a new one');
+    assert.deepEqual(Array.from(service.embeddings()!.subjects.get(engine.graph.nodeIndex('user', data.userId(3)))!), Array.from(snapshot));
+    // Fine-tuning swaps a new version in.
+    await engine.ingestEvents(data.eventsAt(2_500, 3_000));
+    assert.equal(await service.retrain({ fineTune: true }), true);
+    assert.notEqual(service.status().version, trained.version);
+    assert.equal(service.status().training?.fineTuned, true);
+    await service.close();
+    await engine.close();
+  });
+
+  it('waits for enough interactions before training', async () => {
+    const engine = await InterestEngine.open(config, { logger: quiet });
+    await engine.ingestEvents(data.eventsAt(0, 20));
+    const service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    assert.equal(service.status().loaded, false);
+    assert.equal(service.embeddings(), null);
+    await service.close();
+    await engine.close();
+  });
+});

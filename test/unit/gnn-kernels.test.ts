@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { pino } from 'pino';
+import { selectBackend } from '../../gnn/backend.ts';
+import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
+import { SeededRandom } from '../../src/synthetic/random.ts';
+import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
+
+/**
+ * Our fused UnsortedSegmentSum kernels (gnn/kernels) against the stock ops. On cpu the reference is tfjs's
+ * own cpu kernel (put back with restoreStockKernels); wasm has no stock kernel, so its reference is the cpu
+ * backend's stock result. UnsortedSegmentSum is also the gradient of gather, which is how the GAT uses it.
+ */
+
+const TOLERANCE = 1e-5;
+
+interface Evaluated {
+  readonly shape: number[];
+  readonly dtype: tf.DataType;
+  readonly values: number[];
+}
+
+type Kernels = 'fused' | 'stock';
+
+/** Runs `compute` on `backend` with our kernels or the stock ones in place, and reads the result. */
+async function evaluate(backend: string, kernels: Kernels, compute: () => tf.Tensor): Promise<Evaluated> {
+  await tf.setBackend(backend);
+  if (kernels === 'fused') registerFusedKernels(backend);
+  else restoreStockKernels(backend);
+  assert.equal(isFused(tf.UnsortedSegmentSum, backend), kernels === 'fused', `${kernels} UnsortedSegmentSum in place on ${backend}`);
+  const result = tf.tidy(compute);
+  try {
+    return { shape: result.shape, dtype: result.dtype, values: Array.from(await result.data()) };
+  } finally {
+    result.dispose();
+  }
+}
+
+function assertClose(actual: Evaluated, expected: Evaluated, what: string): void {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  let worst = 0;
+  for (let i = 0; i < expected.values.length; i++) worst = Math.max(worst, Math.abs(actual.values[i]! - expected.values[i]!));
+  assert.ok(worst <= TOLERANCE, `${what}: largest difference ${worst} exceeds ${TOLERANCE}`);
+}
+
+/** Seeded test data: floats in [-1, 1), integers in [lo, hi). */
+function floats(random: SeededRandom, n: number): number[] {
+  return Array.from({ length: n }, () => random.float() * 2 - 1);
+}
+function ints(random: SeededRandom, n: number, lo: number, hi: number): number[] {
+  return Array.from({ length: n }, () => lo + Math.floor(random.float() * (hi - lo)));
+}
+
+interface Case {
+  readonly name: string;
+  readonly compute: () => tf.Tensor;
+}
+
+const random = new SeededRandom(20261123);
+
+/** Forward `tf.unsortedSegmentSum`. The data is drawn once, so every backend sees the same numbers. */
+const FORWARD_CASES: Case[] = (() => {
+  const rank1 = { x: floats(random, 40), ids: ints(random, 40, 0, 7) };
+  const rank2 = { x: floats(random, 60 * 5), ids: ints(random, 60, 0, 9) };
+  const rank3 = { x: floats(random, 30 * 3 * 4), ids: ints(random, 30, 0, 6) };
+  // Negative ids and ids ≥ numSegments contribute nothing.
+  const outOfRange = { x: floats(random, 50 * 3), ids: ints(random, 50, -3, 8) };
+  const outOfRange1 = { x: floats(random, 30), ids: ints(random, 30, -2, 6) };
+  const integers = { x: ints(random, 50 * 3, -100, 100), ids: ints(random, 50, 0, 5) };
+  return [
+    { name: 'rank 1', compute: () => tf.unsortedSegmentSum(tf.tensor1d(rank1.x), tf.tensor1d(rank1.ids, 'int32'), 7) },
+    { name: 'rank 2', compute: () => tf.unsortedSegmentSum(tf.tensor2d(rank2.x, [60, 5]), tf.tensor1d(rank2.ids, 'int32'), 9) },
+    { name: 'rank 3', compute: () => tf.unsortedSegmentSum(tf.tensor3d(rank3.x, [30, 3, 4]), tf.tensor1d(rank3.ids, 'int32'), 6) },
+    {
+      name: 'ids outside [0, numSegments)',
+      compute: () => tf.unsortedSegmentSum(tf.tensor2d(outOfRange.x, [50, 3]), tf.tensor1d(outOfRange.ids, 'int32'), 5),
+    },
+    {
+      name: 'rank 1, ids outside [0, numSegments)',
+      compute: () => tf.unsortedSegmentSum(tf.tensor1d(outOfRange1.x), tf.tensor1d(outOfRange1.ids, 'int32'), 4),
+    },
+    { name: 'empty input', compute: () => tf.unsortedSegmentSum(tf.zeros([0, 4]), tf.zeros([0], 'int32'), 3) },
+    {
+      name: 'int32 values',
+      compute: () => tf.unsortedSegmentSum(tf.tensor2d(integers.x, [50, 3], 'int32'), tf.tensor1d(integers.ids, 'int32'), 5),
+    },
+  ];
+})();
+
+/** The gradient of `tf.gather`, which tfjs computes with UnsortedSegmentSum; indices repeat on purpose. */
+const GRADIENT_CASES: Case[] = (() => {
+  const rows = { params: floats(random, 20 * 6), indices: ints(random, 70, 0, 20), upstream: floats(random, 70 * 6) };
+  const middle = { params: floats(random, 4 * 12 * 3), indices: ints(random, 30, 0, 12), upstream: floats(random, 4 * 30 * 3) };
+  const nested = { params: floats(random, 15 * 8), indices: ints(random, 5 * 10, 0, 15), upstream: floats(random, 5 * 10 * 8) };
+  const gradientOf = (params: tf.Tensor, indices: tf.Tensor, upstream: tf.Tensor, axis: number) =>
+    tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices, axis), upstream)))(params);
+  return [
+    {
+      name: 'rows (axis 0), repeated indices',
+      compute: () => gradientOf(tf.tensor2d(rows.params, [20, 6]), tf.tensor1d(rows.indices, 'int32'), tf.tensor2d(rows.upstream, [70, 6]), 0),
+    },
+    {
+      name: 'axis 1, repeated indices',
+      compute: () =>
+        gradientOf(tf.tensor3d(middle.params, [4, 12, 3]), tf.tensor1d(middle.indices, 'int32'), tf.tensor3d(middle.upstream, [4, 30, 3]), 1),
+    },
+    {
+      name: '2-D indices (a batch of neighbour lists)',
+      compute: () =>
+        gradientOf(tf.tensor2d(nested.params, [15, 8]), tf.tensor2d(nested.indices, [5, 10], 'int32'), tf.tensor3d(nested.upstream, [5, 10, 8]), 0),
+    },
+  ];
+})();
+
+describe('fused UnsortedSegmentSum kernels', function () {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+    // Loads the wasm backend (from node_modules) and registers our kernels for it.
+    await selectBackend('wasm', pino({ level: 'silent' }));
+  });
+  after(async () => {
+    await state.restore();
+  });
+
+  describe('forward tf.unsortedSegmentSum', () => {
+    for (const { name, compute } of FORWARD_CASES) {
+      it(`${name}: cpu equals the stock cpu kernel`, async () => {
+        const stock = await evaluate('cpu', 'stock', compute);
+        const fused = await evaluate('cpu', 'fused', compute);
+        assertClose(fused, stock, name);
+      });
+
+      it(`${name}: wasm equals the cpu backend`, async () => {
+        const reference = await evaluate('cpu', 'stock', compute);
+        const fused = await evaluate('wasm', 'fused', compute);
+        assertClose(fused, reference, name);
+      });
+    }
+
+    // The stock cpu kernel returns float32 for int32 input (it multiplies by a float mask); ours keep the dtype.
+    it('keeps int32 values int32, as TensorFlow does, and sums them exactly', async () => {
+      const integers = FORWARD_CASES.find((c) => c.name === 'int32 values')!;
+      const reference = await evaluate('cpu', 'stock', integers.compute);
+      for (const backend of ['cpu', 'wasm']) {
+        const fused = await evaluate(backend, 'fused', integers.compute);
+        assert.equal(fused.dtype, 'int32', backend);
+        assert.deepEqual(fused.values, reference.values, backend);
+      }
+    });
+
+    it('returns zeros for segments no id names, including with empty input', async () => {
+      for (const backend of ['cpu', 'wasm']) {
+        const out = await evaluate(backend, 'fused', () => tf.unsortedSegmentSum(tf.zeros([0, 4]), tf.zeros([0], 'int32'), 3));
+        assert.deepEqual(out.shape, [3, 4], backend);
+        assert.ok(out.values.every((v) => v === 0), backend);
+      }
+    });
+  });
+
+  describe('gradient of tf.gather', () => {
+    for (const { name, compute } of GRADIENT_CASES) {
+      it(`${name}: cpu equals the stock cpu kernel`, async () => {
+        const stock = await evaluate('cpu', 'stock', compute);
+        const fused = await evaluate('cpu', 'fused', compute);
+        assertClose(fused, stock, name);
+      });
+
+      it(`${name}: wasm equals the cpu backend`, async () => {
+        const reference = await evaluate('cpu', 'stock', compute);
+        const fused = await evaluate('wasm', 'fused', compute);
+        assertClose(fused, reference, name);
+      });
+    }
+  });
+
+  it('swaps in and out of the kernel registry without leaking tensors', async () => {
+    await tf.setBackend('cpu');
+    const before = tf.memory().numTensors;
+    for (const kernels of ['stock', 'fused', 'stock', 'fused'] as const) await evaluate('cpu', kernels, FORWARD_CASES[1]!.compute);
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('wasm hot-path kernels (row gather, matMul without transposes)', function () {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+    await selectBackend('wasm', pino({ level: 'silent' }));
+  });
+  after(async () => {
+    await state.restore();
+  });
+
+  const r = new SeededRandom(7);
+  const table = floats(r, 40 * 6);
+  const a = floats(r, 3 * 5 * 7);
+  const b = floats(r, 3 * 7 * 4);
+  // Drawn once: each case runs twice (reference and ours) on the same inputs.
+  const rows30 = ints(r, 30, 0, 40);
+  const rows12 = ints(r, 12, 0, 40);
+  const rows9 = ints(r, 9, 0, 40);
+  const rows25 = ints(r, 25, 0, 40);
+  const smallInts = ints(r, 20, -5, 5);
+  const cases: Case[] = [
+    { name: 'gather rows of a matrix', compute: () => tf.gather(tf.tensor2d(table, [40, 6]), tf.tensor1d(rows30, 'int32')) },
+    { name: 'gather with 2-D indices', compute: () => tf.gather(tf.tensor2d(table, [40, 6]), tf.tensor2d(rows12, [3, 4], 'int32')) },
+    { name: 'gather from a vector', compute: () => tf.gather(tf.tensor1d(table.slice(0, 40)), tf.tensor1d(rows9, 'int32')) },
+    { name: 'gather int32 rows', compute: () => tf.gather(tf.tensor2d(smallInts, [10, 2], 'int32'), tf.tensor1d([9, 0, 9, 3], 'int32')) },
+    { name: 'gather along axis 1 (stock path)', compute: () => tf.gather(tf.tensor2d(table, [40, 6]), tf.tensor1d([5, 0, 2], 'int32'), 1) },
+    { name: 'matMul a·bᵀ', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [5, 7]), tf.tensor2d(b.slice(0, 28), [4, 7]), false, true) },
+    { name: 'matMul aᵀ·b', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [7, 5]), tf.tensor2d(b.slice(0, 28), [7, 4]), true, false) },
+    { name: 'matMul aᵀ·bᵀ', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [7, 5]), tf.tensor2d(b.slice(0, 28), [4, 7]), true, true) },
+    { name: 'batched matMul a·bᵀ', compute: () => tf.matMul(tf.tensor3d(a, [3, 5, 7]), tf.tensor3d(b.slice(0, 60), [3, 4, 5]), true, true) },
+    { name: 'plain matMul (stock path)', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [5, 7]), tf.tensor2d(b.slice(0, 28), [7, 4])) },
+    {
+      name: 'gradients of matMul and gather together',
+      compute: () => {
+        const w = tf.tensor2d(a.slice(0, 42), [7, 6]);
+        const x = tf.tensor2d(table, [40, 6]);
+        const idx = tf.tensor1d(rows25, 'int32');
+        const [gw, gx] = tf.grads((wv: tf.Tensor, xv: tf.Tensor) => tf.sum(tf.square(tf.matMul(tf.gather(xv, idx), wv, false, true))))([w, x]);
+        return tf.concat([gw!.flatten(), gx!.flatten()]);
+      },
+    },
+  ];
+  for (const { name, compute } of cases) {
+    it(`${name}: wasm equals the cpu backend`, async () => {
+      const reference = await evaluate('cpu', 'stock', compute);
+      const fused = await evaluate('wasm', 'fused', compute);
+      assert.equal(fused.dtype, reference.dtype, name);
+      assertClose(fused, reference, name);
+    });
+  }
+
+  it('refuses an index outside the table, as the stock kernel does', async () => {
+    await evaluate('wasm', 'fused', () => tf.zeros([1]));
+    assert.ok(isFused(tf.GatherV2, 'wasm') && isFused(tf.BatchMatMul, 'wasm'), 'ours are the kernels in place');
+    assert.throws(() => tf.tidy(() => tf.gather(tf.tensor2d(table, [40, 6]), tf.tensor1d([3, 40], 'int32'))), /index 40 is not in \[0, 40\)/);
+  });
+});

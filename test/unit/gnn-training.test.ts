@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { initialiseBackend } from '../../gnn/backend.ts';
+import { loadCheckpoint, modelDirectory, saveCheckpoint } from '../../gnn/checkpoint.ts';
+import { trainOnGraph } from '../../gnn/graph-model-training.ts';
+import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
+import { DEFAULT_TRAINING, type EpochReport } from '../../gnn/training/gat-trainer.ts';
+import { CheckpointError } from '../../src/errors.ts';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
+import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
+
+const hyper = { dims: 16, heads: 2, fanout: 10, seed: 5 };
+const options = { ...DEFAULT_TRAINING, epochs: 6, batchSize: 128, learningRate: 0.01, patience: 6 };
+
+describe('GAT training', function () {
+  this.timeout(120_000);
+  const data = generateSyntheticDataset({ seed: 11, edges: 8_000, users: 120, items: 200, topics: 5, tagsPerTopic: 4, drift: 0, sessions: 0 });
+  const graph = syntheticGraph(data, data.interactions.length);
+  let trained: Awaited<ReturnType<typeof trainOnGraph>>;
+  const epochs: EpochReport[] = [];
+
+  before(async () => {
+    await initialiseBackend('auto', pino({ level: 'silent' }));
+    trained = await trainOnGraph(graph, policy, hyper, options, { onEpoch: (e) => epochs.push(e) });
+  });
+  after(() => trained?.model.dispose());
+
+  it('lowers the loss on the synthetic generator’s data', () => {
+    assert.equal(epochs.length, options.epochs);
+    assert.ok(epochs.at(-1)!.loss < epochs[0]!.loss * 0.95, `loss ${epochs.map((e) => e.loss.toFixed(3)).join(' → ')}`);
+    assert.ok(trained.report.bestValidationRecall > 0);
+  });
+
+  it('ranks each user’s planted topics above the others', () => {
+    const embeddings = new InterestEmbeddings(trained.model, trained.vocabulary, { version: 't', trainedAt: '', backend: '' }, () => graph);
+    embeddings.recomputeAll();
+    // Per user, the AUC of items of their planted topics against items of the other topics (0.5 = random).
+    const aucs: number[] = [];
+    for (let u = 0; u < data.options.users; u++) {
+      const user = graph.nodeIndex('user', data.userId(u));
+      if (user < 0) continue;
+      const favourites = new Set(data.favouriteTopics(u));
+      const inTopic: number[] = [];
+      const outside: number[] = [];
+      for (let i = 0; i < data.options.items; i++) {
+        const score = embeddings.score(user, graph.nodeIndex('item', data.itemId(i)));
+        (favourites.has(data.itemTopic[i]!) ? inTopic : outside).push(score);
+      }
+      if (inTopic.length === 0 || outside.length === 0) continue;
+      let wins = 0;
+      for (const a of inTopic) for (const b of outside) wins += a > b ? 1 : a === b ? 0.5 : 0;
+      aucs.push(wins / (inTopic.length * outside.length));
+    }
+    const mean = aucs.reduce((a, b) => a + b, 0) / aucs.length;
+    const aboveRandom = aucs.filter((a) => a > 0.5).length / aucs.length;
+    assert.ok(aucs.length > 100, `${aucs.length} users scored`);
+    assert.ok(mean > 0.75, `mean AUC of planted topics ${mean.toFixed(3)}`);
+    assert.ok(aboveRandom > 0.9, `${(aboveRandom * 100).toFixed(0)} % of users have their planted topics above random`);
+  });
+
+  it('gives identical embeddings after a checkpoint round trip', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gat-checkpoint-'));
+    try {
+      const summary = { version: 'v1', trainedAt: new Date().toISOString(), backend: 'test', hyper, training: { epochs: 6 } };
+      saveCheckpoint(dir, trained.model, trained.vocabulary, summary);
+      const loaded = loadCheckpoint(dir)!;
+      assert.deepEqual(loaded.summary, summary);
+      assert.deepEqual(loaded.vocabulary, trained.vocabulary);
+      const before = new InterestEmbeddings(trained.model, trained.vocabulary, summary, () => graph);
+      const after = new InterestEmbeddings(loaded.model, loaded.vocabulary, summary, () => graph);
+      before.recomputeAll();
+      after.recomputeAll();
+      let compared = 0;
+      for (const node of before.subjects.nodes()) {
+        assert.deepEqual(after.subjects.get(node), before.subjects.get(node));
+        compared++;
+      }
+      for (const node of before.items.nodes()) assert.deepEqual(after.items.get(node), before.items.get(node));
+      assert.ok(compared >= 100);
+      loaded.model.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a damaged checkpoint with a CheckpointError naming the file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gat-checkpoint-'));
+    try {
+      assert.equal(loadCheckpoint(dir), null);
+      saveCheckpoint(dir, trained.model, trained.vocabulary, { version: 'v2', trainedAt: '', backend: 'test', hyper, training: {} });
+      writeFileSync(path.join(modelDirectory(dir), 'gat-v2.bin'), new Uint8Array(16));
+      assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof CheckpointError && /gat-v2\.bin/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
