@@ -34,7 +34,7 @@ const manifestSchema = z.strictObject({
   version: z.string().regex(/^[A-Za-z0-9._-]+$/),
   trainedAt: z.string(),
   backend: z.string(),
-  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), seed: z.number().int() }),
+  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), history: z.number().int().nonnegative(), seed: z.number().int() }),
   training: z.record(z.string(), z.unknown()),
   vocabulary: z.strictObject({ items: z.array(z.string()), tags: z.array(z.string()) }),
   parameters: z.array(z.strictObject({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),

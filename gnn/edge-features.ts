@@ -45,3 +45,22 @@ export function emptyNeighbourhoods(size: number, fanout: number, padRow: number
     mask: new Float32Array(size * fanout),
   };
 }
+
+/**
+ * Which of a subject's `count` interactions (index 0 = most recent) form its neighbourhood: the `fanout`
+ * most recent, then up to `history` older ones spread evenly over the rest of its history, so long-standing
+ * tastes are seen too while the cost per node stays bounded. Training and serving both select with this.
+ */
+export function neighbourhoodIndexes(count: number, fanout: number, history: number): number[] {
+  const picked: number[] = [];
+  const recent = Math.min(count, fanout);
+  for (let i = 0; i < recent; i++) picked.push(i);
+  const older = count - recent;
+  if (older <= 0 || history <= 0) return picked;
+  if (older <= history) {
+    for (let i = recent; i < count; i++) picked.push(i);
+    return picked;
+  }
+  for (let h = 0; h < history; h++) picked.push(recent + Math.floor(((h + 0.5) * older) / history));
+  return picked;
+}

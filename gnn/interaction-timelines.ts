@@ -1,4 +1,4 @@
-import { emptyNeighbourhoods, recencyBucket, type NeighbourhoodBatch } from './edge-features.ts';
+import { emptyNeighbourhoods, neighbourhoodIndexes, recencyBucket, type NeighbourhoodBatch } from './edge-features.ts';
 
 /**
  * Each subject's interactions in time order (CSR): what training samples neighbourhoods from, and what
@@ -57,9 +57,9 @@ export function buildTimelines(subjects: number, rows: TimelineColumns): Interac
 }
 
 /**
- * Neighbourhoods of `subjects`, each made of the (up to) `fanout` latest interactions before position
- * `ends[b]` (exclusive; the whole timeline when `ends` is absent), most recent first. Recency is
- * measured from the latest of those interactions.
+ * Neighbourhoods of `subjects` as of position `ends[b]` (exclusive; the whole timeline when `ends` is
+ * absent): the interactions `neighbourhoodIndexes` selects, most recent first, in `fanout + history`
+ * slots. Recency is measured from the latest of the subject's interactions before the end.
  */
 export function timelineNeighbourhoods(
   timelines: InteractionTimelines,
@@ -67,21 +67,25 @@ export function timelineNeighbourhoods(
   fanout: number,
   padRow: number,
   ends?: ArrayLike<number>,
+  history = 0,
 ): NeighbourhoodBatch {
-  const batch = emptyNeighbourhoods(subjects.length, fanout, padRow);
+  const width = fanout + history;
+  const batch = emptyNeighbourhoods(subjects.length, width, padRow);
   for (let b = 0; b < subjects.length; b++) {
     const s = subjects[b]!;
     const first = timelines.start[s]!;
     const end = ends ? ends[b]! : timelines.start[s + 1]!;
     if (end <= first) continue;
     const reference = timelines.ts[end - 1]!;
-    let slot = b * fanout;
-    for (let j = end - 1; j >= first && slot < (b + 1) * fanout; j--, slot++) {
+    let slot = b * width;
+    for (const i of neighbourhoodIndexes(end - first, fanout, history)) {
+      const j = end - 1 - i;
       batch.neighbour[slot] = timelines.item[j]!;
       batch.typeCode[slot] = timelines.typeCode[j]!;
       batch.recency[slot] = recencyBucket(reference, timelines.ts[j]!);
       batch.weight[slot] = timelines.weight[j]!;
       batch.mask[slot] = 1;
+      slot++;
     }
   }
   return batch;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InterestGraph } from '../graph/interest-graph.ts';
 import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../graph/model.ts';
-import { emptyNeighbourhoods, recencyBucket } from './edge-features.ts';
+import { emptyNeighbourhoods, neighbourhoodIndexes, recencyBucket } from './edge-features.ts';
 import type { ModelVocabulary } from './graph-training-input.ts';
 import type { InterestGAT } from './interest-gat.ts';
 import { NodeVectors } from './node-vectors.ts';
@@ -97,9 +97,14 @@ export class InterestEmbeddings {
    */
   computeSubjects(nodes: readonly number[]): Float32Array {
     const graph = this.graph();
-    const { fanout } = this.model.hyper;
+    const { fanout, history } = this.model.hyper;
+    const width = fanout + history;
     const dims = this.dims;
-    const neighbourEdges = nodes.map((node) => graph.recentOutEdges(node, fanout, INTERACTION_MASK));
+    const neighbourEdges = nodes.map((node) => {
+      // Everything, newest first, only when older interactions are sampled too.
+      const edges = graph.recentOutEdges(node, history > 0 ? Number.MAX_SAFE_INTEGER : fanout, INTERACTION_MASK);
+      return neighbourhoodIndexes(edges.length, fanout, history).map((i) => edges[i]!);
+    });
     const localRow = new Map<number, number>();
     const missing: number[] = [];
     for (const edges of neighbourEdges) {
@@ -114,12 +119,12 @@ export class InterestEmbeddings {
     const padRow = localRow.size;
     const features = new Float32Array((padRow + 1) * dims);
     for (const [item, row] of localRow) features.set(this.items.get(item)!, row * dims);
-    const batch = emptyNeighbourhoods(nodes.length, fanout, padRow);
+    const batch = emptyNeighbourhoods(nodes.length, width, padRow);
     neighbourEdges.forEach((edges, b) => {
       if (edges.length === 0) return;
       const reference = graph.edgeTimestamp(edges[0]!);
       edges.forEach((e, j) => {
-        const slot = b * fanout + j;
+        const slot = b * width + j;
         batch.neighbour[slot] = localRow.get(graph.edgeTarget(e))!;
         batch.typeCode[slot] = graph.edgeTypeCode(e);
         batch.recency[slot] = recencyBucket(reference, graph.edgeTimestamp(e));

@@ -15,12 +15,14 @@ export interface GatHyperparameters {
   /** Embedding width D = heads × headDims. */
   readonly dims: number;
   readonly heads: number;
-  /** Neighbours per subject (the most recent interactions). */
+  /** Neighbours per subject: the most recent interactions … */
   readonly fanout: number;
+  /** … and this many older ones, spread over the rest of the subject's history. */
+  readonly history: number;
   readonly seed: number;
 }
 
-export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, seed: 1 };
+export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, history: 0, seed: 1 };
 
 export class InterestGAT {
   readonly params: ParameterSet;

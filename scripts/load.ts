@@ -13,7 +13,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { CatalogueItem } from '../src/catalogue/catalogue-item.ts';
 import { loadConfig, type EngineConfig } from '../src/config.ts';
 import { InterestEngine, type GraphStats } from '../src/engine.ts';
-import { ConfigError, EngineError, InputFileError, ValidationError } from '../src/errors.ts';
+import { ConfigError, InputFileError, ValidationError } from '../src/errors.ts';
+import { describeFailure, formatBytes, formatCount } from './cli-format.ts';
 import type { InteractionEventInput } from '../src/events/interaction-event.ts';
 import { LOADER_FORMATS, describeLoadError, openLoader, type Loader, type LoaderFormat } from '../src/loaders/index.ts';
 import { describeIssues } from '../src/loaders/row-values.ts';
@@ -291,21 +292,6 @@ function summary(
     `  elapsed          ${seconds.toFixed(1)} s`,
     '',
   ].join('\n');
-}
-
-function describeFailure(error: unknown): string {
-  if (error instanceof EngineError) return error.message;
-  return String((error as Error)?.stack ?? error);
-}
-
-function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
 main().then(

@@ -56,6 +56,8 @@ const ConfigSchema = z.strictObject({
     heads: z.number().int().min(1).max(32),
     /** Most recent interactions a user's or session's embedding is computed from. */
     fanout: z.number().int().min(1).max(200),
+    /** … plus this many older ones, spread evenly over the rest of their history. */
+    history: z.number().int().min(0).max(200),
     seed: z.number().int(),
     epochs: z.number().int().min(1).max(1000),
     /** Train at start-up when the data directory holds no saved model. */
@@ -100,6 +102,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     dims: 64,
     heads: 4,
     fanout: 20,
+    history: 0,
     seed: 1,
     epochs: 30,
     trainOnStart: true,
@@ -125,6 +128,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   GNN_DIMS: { path: ['gnn', 'dims'], type: 'number' },
   GNN_HEADS: { path: ['gnn', 'heads'], type: 'number' },
   GNN_FANOUT: { path: ['gnn', 'fanout'], type: 'number' },
+  GNN_HISTORY: { path: ['gnn', 'history'], type: 'number' },
   GNN_EPOCHS: { path: ['gnn', 'epochs'], type: 'number' },
   GNN_TRAIN_ON_START: { path: ['gnn', 'trainOnStart'], type: 'boolean' },
   GNN_REFRESH_MINUTES: { path: ['gnn', 'refreshMinutes'], type: 'number' },

@@ -22,12 +22,12 @@ export interface EdgeInputs {
   readonly mask: tf.Tensor2D;
 }
 
-export class NeighbourAttention {
+export class NeighbourAttention implements EdgeScoreParameters {
   private readonly w: tf.Variable;
   private readonly attention: tf.Variable;
-  private readonly typeScore: tf.Variable;
-  private readonly recencyScore: tf.Variable;
-  private readonly weightScore: tf.Variable;
+  readonly typeScore: tf.Variable;
+  readonly recencyScore: tf.Variable;
+  readonly weightScore: tf.Variable;
   private readonly typeScale: tf.Variable;
 
   constructor(
@@ -53,17 +53,33 @@ export class NeighbourAttention {
       const dh = this.headDims;
       const p = tf.matMul(tf.reshape(x, [b * k, d]), this.w).reshape([b, k, h, dh]);
       const content = tf.sum(tf.mul(p, this.attention.reshape([1, 1, h, dh])), 3);
-      const byType = tf.gather(this.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
-      const byRecency = tf.gather(this.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
-      const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), this.weightScore.reshape([1, 1, h]));
-      const logits = tf.add(tf.leakyRelu(content.add(byType).add(byRecency).add(byWeight), 0.2), maskBias(edges.mask, b, k));
+      const logits = tf.add(tf.leakyRelu(content.add(edgeScores(this, edges, b, k, h)), 0.2), maskBias(edges.mask, b, k));
       const alpha = softmaxOverNeighbours(logits);
-      const scale = tf.gather(this.typeScale, edges.typeCode.reshape([b * k])).reshape([b, k, h, dh]);
-      const messages = tf.mul(p, scale);
+      const messages = tf.mul(p, typeScales(this.typeScale, edges, b, k, h, dh));
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), messages), 1);
       return tf.elu(pooled.reshape([b, h * dh])) as tf.Tensor2D;
     });
   }
+}
+
+/** The learned edge parameters both layers have: per-head scores by type and recency, and a weight slope. */
+export interface EdgeScoreParameters {
+  readonly typeScore: tf.Variable;
+  readonly recencyScore: tf.Variable;
+  readonly weightScore: tf.Variable;
+}
+
+/** τ^h[type_j] + ρ^h[recency_j] + ω^h w_j, shaped [B, K, H]. */
+export function edgeScores(params: EdgeScoreParameters, edges: EdgeInputs, b: number, k: number, h: number): tf.Tensor3D {
+  const byType = tf.gather(params.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
+  const byRecency = tf.gather(params.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
+  const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), params.weightScore.reshape([1, 1, h]));
+  return byType.add(byRecency).add(byWeight) as tf.Tensor3D;
+}
+
+/** σ^h[type_j], shaped [B, K, H, d_h]. */
+export function typeScales(typeScale: tf.Variable, edges: EdgeInputs, b: number, k: number, h: number, dh: number): tf.Tensor4D {
+  return tf.gather(typeScale, edges.typeCode.reshape([b * k])).reshape([b, k, h, dh]);
 }
 
 /** 0 for real neighbours, a large negative number for padding, shaped to broadcast over heads. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
-import { maskBias, softmaxOverNeighbours, type EdgeInputs } from './neighbour-attention.ts';
+import { edgeScores, maskBias, softmaxOverNeighbours, typeScales, type EdgeInputs, type EdgeScoreParameters } from './neighbour-attention.ts';
 
 /**
  * Layer 2: attention over the same neighbours, now queried by the centre node's layer-1 state, so the
@@ -15,14 +15,14 @@ import { maskBias, softmaxOverNeighbours, type EdgeInputs } from './neighbour-at
  *
  * Shapes: h [B, D_h]; x [B, K, D_in]; edges as in layer 1 → z [B, D_out].
  */
-export class TargetedAttention {
+export class TargetedAttention implements EdgeScoreParameters {
   private readonly wq: tf.Variable;
   private readonly wk: tf.Variable;
   private readonly wo: tf.Variable;
   private readonly wr: tf.Variable;
-  private readonly typeScore: tf.Variable;
-  private readonly recencyScore: tf.Variable;
-  private readonly weightScore: tf.Variable;
+  readonly typeScore: tf.Variable;
+  readonly recencyScore: tf.Variable;
+  readonly weightScore: tf.Variable;
   private readonly typeScale: tf.Variable;
 
   constructor(
@@ -53,12 +53,9 @@ export class TargetedAttention {
       const q = tf.matMul(state, this.wq).reshape([b, 1, h, dh]);
       const keys = tf.matMul(tf.reshape(x, [b * k, d]), this.wk).reshape([b, k, h, dh]);
       const content = tf.sum(tf.mul(keys, q), 3).div(Math.sqrt(dh));
-      const byType = tf.gather(this.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
-      const byRecency = tf.gather(this.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
-      const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), this.weightScore.reshape([1, 1, h]));
-      const logits = tf.add(content.add(byType).add(byRecency).add(byWeight), maskBias(edges.mask, b, k));
+      const logits = tf.add(content.add(edgeScores(this, edges, b, k, h)), maskBias(edges.mask, b, k));
       const alpha = softmaxOverNeighbours(logits);
-      const scale = tf.gather(this.typeScale, edges.typeCode.reshape([b * k])).reshape([b, k, h, dh]);
+      const scale = typeScales(this.typeScale, edges, b, k, h, dh);
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), tf.mul(keys, scale)), 1).reshape([b, h * dh]);
       return tf.add(tf.matMul(pooled, this.wo), tf.matMul(state, this.wr)) as tf.Tensor2D;
     });

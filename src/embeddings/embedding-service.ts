@@ -200,6 +200,7 @@ export function embeddingSettingsOf(gnn: {
   dims: number;
   heads: number;
   fanout: number;
+  history: number;
   seed: number;
   epochs: number;
   trainOnStart: boolean;
@@ -208,6 +209,6 @@ export function embeddingSettingsOf(gnn: {
   refreshMinNewInteractions: number;
   fineTuneEpochs: number;
 }): EmbeddingSettings {
-  const { dims, heads, fanout, seed, ...rest } = gnn;
-  return { ...rest, model: { dims, heads, fanout, seed } };
+  const { dims, heads, fanout, history, seed, ...rest } = gnn;
+  return { ...rest, model: { dims, heads, fanout, history, seed } };
 }

@@ -4,7 +4,8 @@ import type { SeededRandom } from '../synthetic/random.ts';
 
 /**
  * `users.length × itemCount` scores u·v (+ item bias), with `userVectors` and `itemVectors` row-major
- * `dim`-wide. Items are taken in blocks so a block of item vectors stays in cache across the batch's users.
+ * `dim`-wide. Items are taken in blocks so a block of item vectors stays in cache across the batch's users,
+ * and users four at a time so each item vector read serves four dot products (about twice as fast).
  */
 export function dotProductScores(
   users: Uint32Array,
@@ -15,16 +16,46 @@ export function dotProductScores(
   itemBias?: Float32Array,
 ): Float32Array {
   const out = new Float32Array(users.length * itemCount);
+  const U = userVectors;
+  const V = itemVectors;
   const block = Math.max(1, Math.floor(16_384 / dim));
+  const n = users.length;
   for (let i0 = 0; i0 < itemCount; i0 += block) {
     const i1 = Math.min(itemCount, i0 + block);
-    for (let r = 0; r < users.length; r++) {
+    let r = 0;
+    for (; r + 4 <= n; r += 4) {
+      const u0 = users[r] * dim;
+      const u1 = users[r + 1] * dim;
+      const u2 = users[r + 2] * dim;
+      const u3 = users[r + 3] * dim;
+      const row = r * itemCount;
+      for (let i = i0; i < i1; i++) {
+        const io = i * dim;
+        const bias = itemBias === undefined ? 0 : itemBias[i];
+        let s0 = bias;
+        let s1 = bias;
+        let s2 = bias;
+        let s3 = bias;
+        for (let d = 0; d < dim; d++) {
+          const v = V[io + d];
+          s0 += U[u0 + d] * v;
+          s1 += U[u1 + d] * v;
+          s2 += U[u2 + d] * v;
+          s3 += U[u3 + d] * v;
+        }
+        out[row + i] = s0;
+        out[row + itemCount + i] = s1;
+        out[row + 2 * itemCount + i] = s2;
+        out[row + 3 * itemCount + i] = s3;
+      }
+    }
+    for (; r < n; r++) {
       const uo = users[r] * dim;
       const row = r * itemCount;
       for (let i = i0; i < i1; i++) {
         const io = i * dim;
         let s = itemBias === undefined ? 0 : itemBias[i];
-        for (let d = 0; d < dim; d++) s += userVectors[uo + d] * itemVectors[io + d];
+        for (let d = 0; d < dim; d++) s += U[uo + d] * V[io + d];
         out[row + i] = s;
       }
     }

@@ -1,3 +1,6 @@
+import type { FitContext, Scorer, ValidationSplit } from './recommender-model.ts';
+import type { TrainingData } from './training-data.ts';
+
 /**
  * Honest tuning for the baselines: a small grid, every candidate scored on the validation split only, and
  * training length chosen by early stopping on the same split.
@@ -72,4 +75,110 @@ export function formatSettings(settings: Record<string, unknown>): string {
   return Object.entries(settings)
     .map(([name, value]) => `${name}=${typeof value === 'number' && !Number.isInteger(value) ? value.toPrecision(3) : String(value)}`)
     .join(' ');
+}
+
+/** A model trained one epoch at a time, scoring with the parameters it has now: what early stopping drives. */
+export interface EpochTrainer extends Scorer {
+  trainEpoch(): void;
+}
+
+export interface TunedEpochs<P> {
+  readonly point: P;
+  /** Epochs at the best validation score: the training length the refit on the full training data uses. */
+  readonly epochs: number;
+  readonly validationScore: number;
+}
+
+/** Builds a trainer for a candidate point on some training data (the validation split's, when tuning). */
+export type TrainerFactory<P> = (point: P, train: TrainingData) => EpochTrainer;
+
+/** Values to try for some of a point's settings. */
+export type PartialAxes<P> = { readonly [K in keyof P]?: readonly P[K][] };
+
+/**
+ * Grid search with early stopping: each point's trainer is built on `validation.train` and trained until
+ * validation NDCG@K stops improving; the best (point, epochs) wins. Never touches the test set.
+ */
+export function tuneEpochTrainer<P extends object>(
+  modelName: string,
+  points: readonly P[],
+  create: TrainerFactory<P>,
+  stopping: EarlyStoppingOptions,
+  validation: ValidationSplit,
+  context: Pick<FitContext, 'k' | 'log'>,
+): TunedEpochs<P> {
+  const best = new BestOf<TunedEpochs<P>>();
+  points.forEach((point, n) => {
+    const trial = runTrial(point, create, stopping, validation);
+    best.offer(trial, trial.validationScore);
+    context.log(`${modelName} [${n + 1}/${points.length}] ${describeTrial(trial, context.k)}`);
+  });
+  if (best.best === undefined) throw new RangeError(`${modelName}: no candidate produced a validation score`);
+  return best.best;
+}
+
+/**
+ * Coordinate-wise grid search with early stopping, for models too slow for the full product of their axes:
+ * stage by stage, a small grid over some settings with the others held at the best point found so far
+ * (`start` before the first stage). A point already trained in an earlier stage is not trained again.
+ * Scores come from the validation split only, as in `tuneEpochTrainer`.
+ */
+export function tuneInStages<P extends object>(
+  modelName: string,
+  start: P,
+  stages: ReadonlyArray<PartialAxes<P>>,
+  create: TrainerFactory<P>,
+  stopping: EarlyStoppingOptions,
+  validation: ValidationSplit,
+  context: Pick<FitContext, 'k' | 'log'>,
+): TunedEpochs<P> {
+  const best = new BestOf<TunedEpochs<P>>();
+  const tried = new Set<string>();
+  stages.forEach((axes, s) => {
+    const base = best.best?.point ?? start;
+    const points = gridOf(axes as Axes).map((values) => ({ ...base, ...values }) as P);
+    points.forEach((point, n) => {
+      const key = formatSettings(point as Record<string, unknown>);
+      const where = `${modelName} [stage ${s + 1}/${stages.length}, ${n + 1}/${points.length}]`;
+      if (tried.has(key)) {
+        context.log(`${where} ${key}: trained in an earlier stage`);
+        return;
+      }
+      tried.add(key);
+      const trial = runTrial(point, create, stopping, validation);
+      best.offer(trial, trial.validationScore);
+      context.log(`${where} ${describeTrial(trial, context.k)}`);
+    });
+  });
+  if (best.best === undefined) throw new RangeError(`${modelName}: no candidate produced a validation score`);
+  return best.best;
+}
+
+interface Trial<P> extends TunedEpochs<P> {
+  readonly epochsRun: number;
+  readonly seconds: number;
+}
+
+function runTrial<P>(point: P, create: TrainerFactory<P>, stopping: EarlyStoppingOptions, validation: ValidationSplit): Trial<P> {
+  const started = performance.now();
+  const trainer = create(point, validation.train);
+  const run = trainWithEarlyStopping(
+    stopping,
+    () => trainer.trainEpoch(),
+    () => validation.evaluate(trainer).ndcg,
+  );
+  return {
+    point,
+    epochs: run.bestEpoch,
+    validationScore: run.bestScore,
+    epochsRun: run.epochsRun,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function describeTrial<P>(trial: Trial<P>, k: number): string {
+  return (
+    `${formatSettings(trial.point as Record<string, unknown>)}: validation NDCG@${k} ${trial.validationScore.toFixed(4)} ` +
+    `at epoch ${trial.epochs} (${trial.epochsRun} run, ${trial.seconds.toFixed(1)} s)`
+  );
 }

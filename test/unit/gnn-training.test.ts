@@ -12,7 +12,7 @@ import { CheckpointError } from '../../src/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 
-const hyper = { dims: 16, heads: 2, fanout: 10, seed: 5 };
+const hyper = { dims: 16, heads: 2, fanout: 10, history: 4, seed: 5 };
 const options = { ...DEFAULT_TRAINING, epochs: 6, batchSize: 128, learningRate: 0.01, patience: 6 };
 
 describe('GAT training', function () {
@@ -84,6 +84,20 @@ describe('GAT training', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('is reproducible: the same seed and data give the same weights', async () => {
+    const small = generateSyntheticDataset({ seed: 12, edges: 1_500, users: 30, items: 60, topics: 3, sessions: 0 });
+    const smallGraph = syntheticGraph(small, small.interactions.length);
+    const quick = { ...options, epochs: 2, patience: 2 };
+    const first = await trainOnGraph(smallGraph, policy, hyper, quick);
+    const second = await trainOnGraph(smallGraph, policy, hyper, quick);
+    const a = first.model.params.snapshot();
+    const b = second.model.params.snapshot();
+    assert.deepEqual(first.report.epochs.map((e) => e.loss), second.report.epochs.map((e) => e.loss));
+    a.forEach((p, i) => assert.deepEqual(p.values, b[i]!.values, p.name));
+    first.model.dispose();
+    second.model.dispose();
   });
 
   it('refuses a damaged checkpoint with a CheckpointError naming the file', () => {
