@@ -92,8 +92,8 @@ export class InterestEmbeddings {
   }
 
   /**
-   * z for these subject nodes from their current neighbourhoods: the `fanout` most recent interactions,
-   * recency measured from the subject's own latest one. Returns [nodes.length × dims], row-major.
+   * z for these subject nodes from their current neighbourhoods (the interactions `neighbourhoodIndexes`
+   * selects), recency measured from the subject's own latest one. Returns [nodes.length × dims], row-major.
    */
   computeSubjects(nodes: readonly number[]): Float32Array {
     const graph = this.graph();
