@@ -15,9 +15,9 @@ import { statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { EngineError, InputFileError } from '../src/errors.ts';
-import { describeFailure, formatBytes, formatCount } from './cli-format.ts';
+import { describeFailure, parseOrExit, formatBytes, formatCount } from './cli.ts';
 import { prepareEvaluation, validationSplitOf, type EvaluationData } from '../src/evaluation/evaluation-data.ts';
 import { EvaluationDataError } from '../src/evaluation/evaluation-error.ts';
 import {
@@ -90,16 +90,7 @@ function parseArguments(argv: readonly string[]): EvaluateArguments {
     .option('--quick', 'small grids and short training, for smoke tests (numbers not comparable with a full run)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has printed the message (naming the option) or the help already.
-      const helpOrVersion = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
-      process.exit(helpOrVersion ? 0 : EXIT_USAGE);
-    }
-    throw error;
-  }
+  parseOrExit(program, argv, EXIT_USAGE);
   const options = program.opts<{
     data: string;
     format?: LoaderFormat;

@@ -9,12 +9,12 @@
  */
 import { constants } from 'node:os';
 import cliProgress from 'cli-progress';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import type { CatalogueItem } from '../src/catalogue/catalogue-item.ts';
 import { loadConfig, type EngineConfig } from '../src/config.ts';
 import { InterestEngine, type GraphStats } from '../src/engine.ts';
 import { ConfigError, InputFileError, ValidationError } from '../src/errors.ts';
-import { describeFailure, formatBytes, formatCount } from './cli-format.ts';
+import { describeFailure, parseOrExit, formatBytes, formatCount } from './cli.ts';
 import type { InteractionEventInput } from '../src/events/interaction-event.ts';
 import { LOADER_FORMATS, describeLoadError, openLoader, type Loader, type LoaderFormat } from '../src/loaders/index.ts';
 import { describeIssues } from '../src/loaders/row-values.ts';
@@ -74,16 +74,7 @@ function parseArguments(argv: readonly string[]): LoadArguments {
     .option('--data-dir <dir>', 'the data directory to load into (overrides DATA_DIR)')
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      // Commander has printed the message (or the help) already.
-      const helpOrVersion = error.code === 'commander.helpDisplayed' || error.code === 'commander.version';
-      process.exit(helpOrVersion ? 0 : EXIT_USAGE);
-    }
-    throw error;
-  }
+  parseOrExit(program, argv, EXIT_USAGE);
   const options = program.opts<{ format?: LoaderFormat; dataDir?: string }>();
   return { input: program.args[0]!, format: options.format, dataDir: options.dataDir };
 }

@@ -1,4 +1,4 @@
-import { INTERACTION_TYPES, type InteractionType } from '../../graph/model.ts';
+import { INTERACTION_TYPES, POSITIVE_INTERACTION_TYPES, POSITIVE_RATING_STARS } from '../../graph/model.ts';
 import type { InteractionColumns } from './interaction-log.ts';
 
 /**
@@ -7,8 +7,9 @@ import type { InteractionColumns } from './interaction-log.ts';
  * so it only counts when the data has no stronger signal at all (a views-only click log).
  */
 
-export const POSITIVE_EVENT_TYPES: readonly InteractionType[] = ['click', 'add_to_cart', 'purchase', 'like'];
-export const DEFAULT_RATING_THRESHOLD = 4;
+/** The same judgement the GNN trains on (graph/model.ts). */
+export const POSITIVE_EVENT_TYPES = POSITIVE_INTERACTION_TYPES;
+export const DEFAULT_RATING_THRESHOLD = POSITIVE_RATING_STARS;
 
 export interface PositiveRule {
   /** A rating of at least this many stars is positive. */
