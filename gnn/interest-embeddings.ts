@@ -19,10 +19,22 @@ export interface ModelInfo {
 
 const CHUNK = 1024;
 
+/** One centre node's neighbours as the layers see them, newest first; `edges` are graph edge ids when real. */
+interface NeighbourList {
+  readonly items: readonly number[];
+  readonly typeCode: readonly number[];
+  readonly ts: readonly number[];
+  readonly weight: readonly number[];
+  readonly edges: readonly number[];
+}
+
 export class InterestEmbeddings {
   readonly items: NodeVectors;
   readonly itemBias: NodeVectors;
   readonly subjects: NodeVectors;
+  /** Per subject, layer-2 attention over its neighbour slots and the edge id in each slot (-1: none). */
+  private readonly attention: NodeVectors;
+  private readonly attentionEdges: NodeVectors<Int32Array>;
   private readonly itemRow: Map<string, number>;
   private readonly tagRow: Map<string, number>;
 
@@ -36,6 +48,9 @@ export class InterestEmbeddings {
     this.items = new NodeVectors(dims);
     this.itemBias = new NodeVectors(1);
     this.subjects = new NodeVectors(dims);
+    const width = model.hyper.fanout + model.hyper.history;
+    this.attention = new NodeVectors(width);
+    this.attentionEdges = new NodeVectors(width, 1024, (length) => new Int32Array(length));
     this.itemRow = new Map(vocabulary.items.map((id, i) => [id, i]));
     this.tagRow = new Map(vocabulary.tags.map((id, i) => [id, i]));
   }
@@ -96,20 +111,73 @@ export class InterestEmbeddings {
    * selects), recency measured from the subject's own latest one. Returns [nodes.length × dims], row-major.
    */
   computeSubjects(nodes: readonly number[]): Float32Array {
+    return this.encode(nodes.map((node) => this.neighboursOf(node))).z;
+  }
+
+  /** Computes and stores z, and the attention over each subject's neighbour edges, for these subjects. */
+  storeSubjects(nodes: readonly number[]): void {
+    const width = this.attention.dims;
+    for (let from = 0; from < nodes.length; from += CHUNK) {
+      const chunk = nodes.slice(from, from + CHUNK);
+      const lists = chunk.map((node) => this.neighboursOf(node));
+      const { z, attention } = this.encode(lists);
+      const edges = new Int32Array(width);
+      chunk.forEach((node, b) => {
+        this.subjects.set(node, z, b * this.dims);
+        edges.fill(-1);
+        lists[b]!.edges.forEach((e, j) => (edges[j] = e));
+        this.attention.set(node, attention, b * width);
+        this.attentionEdges.set(node, edges);
+      });
+    }
+  }
+
+  /**
+   * z of a subject that is not in the graph: one that just interacted with `items` (`typeCode` each, all
+   * at the same moment). "More like these" asks for one; the model is inductive, so no training is needed.
+   */
+  embedInteractions(items: readonly number[], typeCode: number, weight: number): Float32Array {
+    const capped = items.slice(0, this.attention.dims);
+    const list: NeighbourList = { items: [...capped], typeCode: capped.map(() => typeCode), ts: capped.map(() => 0), weight: capped.map(() => weight), edges: [] };
+    return this.encode([list]).z;
+  }
+
+  /**
+   * How much each of the subject's neighbour edges counted in its stored embedding (layer-2 attention,
+   * averaged over heads), by edge id; empty when the subject has none stored.
+   */
+  attentionOf(subject: number): Map<number, number> {
+    const weights = this.attention.get(subject);
+    const edges = this.attentionEdges.get(subject);
+    const out = new Map<number, number>();
+    if (!weights || !edges) return out;
+    for (let j = 0; j < edges.length; j++) if (edges[j]! >= 0) out.set(edges[j]!, weights[j]!);
+    return out;
+  }
+
+  private neighboursOf(node: number): NeighbourList {
     const graph = this.graph();
     const { fanout, history } = this.model.hyper;
-    const width = fanout + history;
+    // Everything, newest first, only when older interactions are sampled too.
+    const all = graph.recentOutEdges(node, history > 0 ? Number.MAX_SAFE_INTEGER : fanout, INTERACTION_MASK);
+    const edges = neighbourhoodIndexes(all.length, fanout, history).map((i) => all[i]!);
+    return {
+      items: edges.map((e) => graph.edgeTarget(e)),
+      typeCode: edges.map((e) => graph.edgeTypeCode(e)),
+      ts: edges.map((e) => graph.edgeTimestamp(e)),
+      weight: edges.map((e) => graph.edgeBaseWeight(e)),
+      edges,
+    };
+  }
+
+  /** The one forward pass behind every subject embedding: full, incremental and virtual. */
+  private encode(lists: readonly NeighbourList[]): { z: Float32Array; attention: Float32Array } {
+    const width = this.attention.dims;
     const dims = this.dims;
-    const neighbourEdges = nodes.map((node) => {
-      // Everything, newest first, only when older interactions are sampled too.
-      const edges = graph.recentOutEdges(node, history > 0 ? Number.MAX_SAFE_INTEGER : fanout, INTERACTION_MASK);
-      return neighbourhoodIndexes(edges.length, fanout, history).map((i) => edges[i]!);
-    });
     const localRow = new Map<number, number>();
     const missing: number[] = [];
-    for (const edges of neighbourEdges) {
-      for (const e of edges) {
-        const item = graph.edgeTarget(e);
+    for (const list of lists) {
+      for (const item of list.items) {
         if (localRow.has(item)) continue;
         localRow.set(item, localRow.size);
         if (!this.items.has(item)) missing.push(item);
@@ -119,36 +187,32 @@ export class InterestEmbeddings {
     const padRow = localRow.size;
     const features = new Float32Array((padRow + 1) * dims);
     for (const [item, row] of localRow) features.set(this.items.get(item)!, row * dims);
-    const batch = emptyNeighbourhoods(nodes.length, width, padRow);
-    neighbourEdges.forEach((edges, b) => {
-      if (edges.length === 0) return;
-      const reference = graph.edgeTimestamp(edges[0]!);
-      edges.forEach((e, j) => {
+    const batch = emptyNeighbourhoods(lists.length, width, padRow);
+    lists.forEach((list, b) => {
+      if (list.items.length === 0) return;
+      const reference = list.ts[0]!;
+      list.items.forEach((item, j) => {
         const slot = b * width + j;
-        batch.neighbour[slot] = localRow.get(graph.edgeTarget(e))!;
-        batch.typeCode[slot] = graph.edgeTypeCode(e);
-        batch.recency[slot] = recencyBucket(reference, graph.edgeTimestamp(e));
-        batch.weight[slot] = graph.edgeBaseWeight(e);
+        batch.neighbour[slot] = localRow.get(item)!;
+        batch.typeCode[slot] = list.typeCode[j]!;
+        batch.recency[slot] = recencyBucket(reference, list.ts[j]!);
+        batch.weight[slot] = list.weight[j]!;
         batch.mask[slot] = 1;
       });
     });
-    const z = tf.tidy(() => this.model.encodeSubjects(tf.tensor2d(features, [padRow + 1, dims]), batch));
-    const values = z.dataSync() as Float32Array;
-    z.dispose();
-    return values;
-  }
-
-  /** Computes and stores z for these subjects (in chunks); subjects with no interactions get zeros. */
-  storeSubjects(nodes: readonly number[]): void {
-    for (let from = 0; from < nodes.length; from += CHUNK) {
-      const chunk = nodes.slice(from, from + CHUNK);
-      const values = this.computeSubjects(chunk);
-      chunk.forEach((node, b) => this.subjects.set(node, values, b * this.dims));
+    const { z, attention } = this.model.encodeSubjectsWithAttention(tf.tensor2d(features, [padRow + 1, dims]), batch);
+    try {
+      return { z: z.dataSync() as Float32Array, attention: attention.dataSync() as Float32Array };
+    } finally {
+      z.dispose();
+      attention.dispose();
     }
   }
 
   forget(node: number): void {
     this.subjects.delete(node);
+    this.attention.delete(node);
+    this.attentionEdges.delete(node);
     this.items.delete(node);
     this.itemBias.delete(node);
   }

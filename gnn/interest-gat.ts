@@ -53,18 +53,31 @@ export class InterestGAT {
    * batch refers to, and a zero row at `batch.neighbour`'s padding index.
    */
   encodeSubjects(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): tf.Tensor2D {
+    return tf.tidy(() => this.forward(itemFeatures, batch).output);
+  }
+
+  /**
+   * The same embeddings, with how much each neighbour counted: layer 2's attention averaged over heads,
+   * [B, K] (each row sums to 1 over the real neighbours). Explanations weigh paths with it.
+   */
+  encodeSubjectsWithAttention(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): { z: tf.Tensor2D; attention: tf.Tensor2D } {
     return tf.tidy(() => {
-      const { size: b, fanout: k } = batch;
-      const x = tf.gather(itemFeatures, tf.tensor1d(batch.neighbour, 'int32')).reshape([b, k, this.hyper.dims]) as tf.Tensor3D;
-      const edges: EdgeInputs = {
-        typeCode: tf.tensor2d(batch.typeCode, [b, k], 'int32'),
-        recency: tf.tensor2d(batch.recency, [b, k], 'int32'),
-        weight: tf.tensor2d(batch.weight, [b, k]),
-        mask: tf.tensor2d(batch.mask, [b, k]),
-      };
-      const state = this.layer1.apply(x, edges);
-      return this.layer2.apply(state, x, edges);
+      const { output, alpha } = this.forward(itemFeatures, batch);
+      return { z: output, attention: tf.mean(alpha, 2) as tf.Tensor2D };
     });
+  }
+
+  private forward(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
+    const { size: b, fanout: k } = batch;
+    const x = tf.gather(itemFeatures, tf.tensor1d(batch.neighbour, 'int32')).reshape([b, k, this.hyper.dims]) as tf.Tensor3D;
+    const edges: EdgeInputs = {
+      typeCode: tf.tensor2d(batch.typeCode, [b, k], 'int32'),
+      recency: tf.tensor2d(batch.recency, [b, k], 'int32'),
+      weight: tf.tensor2d(batch.weight, [b, k]),
+      mask: tf.tensor2d(batch.mask, [b, k]),
+    };
+    const state = this.layer1.apply(x, edges);
+    return this.layer2.forward(state, x, edges);
   }
 
   dispose(): void {

@@ -1,16 +1,23 @@
+type Row = Float32Array | Int32Array;
+
 /**
- * Fixed-width vectors keyed by graph node index, packed into one growable Float32Array: serving's
- * embedding tables. A row is replaced in one synchronous copy, so a reader never sees half of an update.
+ * Fixed-width vectors keyed by graph node index, packed into one growable typed array (Float32Array by
+ * default): serving's embedding tables. A row is replaced in one synchronous copy, so a reader never sees
+ * half of an update.
  */
-export class NodeVectors {
+export class NodeVectors<T extends Row = Float32Array> {
   private slotOf = new Int32Array(0);
   private nodeOf = new Int32Array(0);
-  private values: Float32Array;
+  private values: T;
   private used = 0;
   private readonly free: number[] = [];
 
-  constructor(readonly dims: number, capacity = 1024) {
-    this.values = new Float32Array(Math.max(1, capacity) * dims);
+  constructor(
+    readonly dims: number,
+    capacity = 1024,
+    private readonly allocate: (length: number) => T = (length) => new Float32Array(length) as T,
+  ) {
+    this.values = allocate(Math.max(1, capacity) * dims);
   }
 
   get size(): number {
@@ -22,10 +29,10 @@ export class NodeVectors {
   }
 
   /** A view of the node's vector (valid until the next `set` that grows the table), or null. */
-  get(node: number): Float32Array | null {
+  get(node: number): T | null {
     if (!this.has(node)) return null;
     const slot = this.slotOf[node]!;
-    return this.values.subarray(slot * this.dims, (slot + 1) * this.dims);
+    return this.values.subarray(slot * this.dims, (slot + 1) * this.dims) as T;
   }
 
   set(node: number, vector: ArrayLike<number>, offset = 0): void {
@@ -74,7 +81,7 @@ export class NodeVectors {
       this.nodeOf = grown;
     }
     if ((slot + 1) * this.dims > this.values.length) {
-      const grown = new Float32Array(Math.max((slot + 1) * this.dims, this.values.length * 2));
+      const grown = this.allocate(Math.max((slot + 1) * this.dims, this.values.length * 2));
       grown.set(this.values);
       this.values = grown;
     }

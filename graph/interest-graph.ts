@@ -22,7 +22,7 @@ import {
  * Removal marks edges deleted (and wipes their data); lists skip deleted edges until `compact` re-threads
  * them. Edge and node ids are stable for the life of the process.
  *
- * About 29 bytes per edge plus growth slack (×1.5), and about 34 bytes plus the external id per node.
+ * About 29 bytes per edge plus growth slack (×1.5), and about 38 bytes plus the external id per node.
  */
 
 const NONE = -1;
@@ -57,6 +57,8 @@ export class InterestGraph {
   private outLatest: Float64Array;
   private inLatest: Float64Array;
   private order: Uint8Array;
+  /** Bumped whenever an edge of the node is added or removed: lets caches of neighbour lists validate. */
+  private revision: Uint32Array;
   private externalIds: string[] = [];
   private readonly byId: Map<string, number>[] = NODE_KINDS.map(() => new Map());
   private readonly kindCounts = new Uint32Array(NODE_KINDS.length);
@@ -87,6 +89,7 @@ export class InterestGraph {
     this.outLatest = new Float64Array(this.nodeCap);
     this.inLatest = new Float64Array(this.nodeCap);
     this.order = new Uint8Array(this.nodeCap);
+    this.revision = new Uint32Array(this.nodeCap);
     this.src = new Uint32Array(this.edgeCap);
     this.dst = new Uint32Array(this.edgeCap);
     this.type = new Uint8Array(this.edgeCap);
@@ -158,6 +161,11 @@ export class InterestGraph {
     return this.inDegree[node]!;
   }
 
+  /** Changes whenever one of the node's edges is added or removed (wraps after 2^32 changes). */
+  revisionOf(node: number): number {
+    return this.revision[node]!;
+  }
+
   /** Nodes of one kind, in index order. */
   *nodesOfKind(kind: NodeKind): IterableIterator<number> {
     const code = NodeKindCode[kind];
@@ -181,6 +189,8 @@ export class InterestGraph {
     this.inHead[target] = e;
     this.outDegree[source]!++;
     this.inDegree[target]!++;
+    this.revision[source]!++;
+    this.revision[target]!++;
     if (timestamp < this.outLatest[source]!) this.order[source]! |= OUT_UNORDERED;
     else this.outLatest[source] = timestamp;
     if (timestamp < this.inLatest[target]!) this.order[target]! |= IN_UNORDERED;
@@ -333,11 +343,20 @@ export class InterestGraph {
     return removed;
   }
 
+  /** Removes one edge; false when it was already gone. */
+  removeEdge(e: number): boolean {
+    if (!this.isLiveEdge(e)) return false;
+    this.deleteEdge(e);
+    return true;
+  }
+
   private deleteEdge(e: number): void {
     if (this.type[e] === HAS_TAG) this.liveTags--;
     else this.liveInteractions--;
     this.outDegree[this.src[e]!]!--;
     this.inDegree[this.dst[e]!]!--;
+    this.revision[this.src[e]!]!++;
+    this.revision[this.dst[e]!]!++;
     // Wipe the data, not just the flag: an erased user's history must not linger in memory.
     this.type[e] = DELETED_EDGE;
     this.ts[e] = 0;
@@ -390,7 +409,7 @@ export class InterestGraph {
 
   /** Bytes held by the typed arrays (allocated capacity, slack included); ids and maps are extra. */
   typedArrayBytes(): number {
-    const nodeBytes = [this.kind, this.outHead, this.inHead, this.outDegree, this.inDegree, this.outLatest, this.inLatest, this.order];
+    const nodeBytes = [this.kind, this.outHead, this.inHead, this.outDegree, this.inDegree, this.outLatest, this.inLatest, this.order, this.revision];
     const edgeBytes = [this.src, this.dst, this.type, this.ts, this.base, this.nextOut, this.nextIn];
     return [...nodeBytes, ...edgeBytes].reduce((sum, a) => sum + a.byteLength, 0);
   }
@@ -409,6 +428,7 @@ export class InterestGraph {
     this.outLatest = grow(this.outLatest, capacity);
     this.inLatest = grow(this.inLatest, capacity);
     this.order = grow(this.order, capacity);
+    this.revision = grow(this.revision, capacity);
   }
 
   private growEdges(capacity: number): void {

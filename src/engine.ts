@@ -1,5 +1,6 @@
 import type { InterestGraph, GraphCounts } from '../graph/interest-graph.ts';
 import { checkCatalogueItem, type CatalogueItem } from './catalogue/catalogue-item.ts';
+import { ItemCatalogue } from './catalogue/item-catalogue.ts';
 import type { EngineConfig } from './config.ts';
 import { ValidationError, type FieldIssue } from './errors.ts';
 import type { Interaction } from './events/interaction-event.ts';
@@ -20,7 +21,8 @@ export interface GraphStats extends GraphCounts {
  * keeps in step without the write paths knowing about it. Node indexes refer to the live graph.
  */
 export interface GraphChangeListener {
-  interactionsApplied?(subjects: readonly number[]): void;
+  /** `interactions` are the newly accepted ones, in the order applied. */
+  interactionsApplied?(subjects: readonly number[], interactions: readonly Interaction[]): void;
   itemsChanged?(items: readonly number[]): void;
   nodeRemoved?(node: number): void;
 }
@@ -43,6 +45,8 @@ export class InterestEngine {
     readonly config: EngineConfig,
     private readonly store: GraphStore,
     private graphState: InterestGraph,
+    /** Titles and attributes of the catalogue, kept in step with the store. */
+    readonly catalogue: ItemCatalogue,
     readonly logger: Logger,
     private readonly wallClock: () => number,
   ) {
@@ -60,12 +64,13 @@ export class InterestEngine {
     const store = await openGraphStore(config);
     try {
       const graph = await rebuildGraph(store, config.weightPolicy);
+      const catalogue = await ItemCatalogue.load(store);
       const counts = graph.counts();
       logger.info(
         { store: store.name, dataDir: config.dataDir, ...counts, rebuildMs: Math.round(performance.now() - started) },
         'interest graph loaded',
       );
-      return new InterestEngine(config, store, graph, logger, options.wallClock ?? Date.now);
+      return new InterestEngine(config, store, graph, catalogue, logger, options.wallClock ?? Date.now);
     } catch (error) {
       await store.close();
       throw error;
@@ -87,7 +92,7 @@ export class InterestEngine {
         const node = this.graphState.nodeIndex(i.subjectKind, i.subjectId);
         if (node >= 0) subjects.add(node);
       }
-      this.notify((l) => l.interactionsApplied?.([...subjects]));
+      this.notify((l) => l.interactionsApplied?.([...subjects], receipt.interactions));
     }
     return receipt;
   }
@@ -112,7 +117,10 @@ export class InterestEngine {
     return this.ingestor.serialise(async () => {
       await this.store.upsertItems(items);
       const now = this.wallClock();
-      for (const item of items) applyCatalogueItem(this.graphState, item, now);
+      for (const item of items) {
+        applyCatalogueItem(this.graphState, item, now);
+        this.catalogue.put(item);
+      }
       this.notify((l) => l.itemsChanged?.(items.map((item) => this.graphState.nodeIndex('item', item.id))));
       return items;
     });
@@ -123,6 +131,7 @@ export class InterestEngine {
     this.assertOpen();
     return this.ingestor.serialise(async () => {
       const found = await this.store.deleteItem(itemId);
+      this.catalogue.delete(itemId);
       const node = this.graphState.nodeIndex('item', itemId);
       if (node >= 0) {
         this.graphState.setItemTags(node, [], 0);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
+import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
 
 /**
  * Kernels for the tfjs `cpu` backend (MathBackendCPU). Tensor values live in ordinary typed arrays in the
@@ -58,6 +59,17 @@ const unsortedSegmentSumCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return cpu.makeTensorInfo(shape, x.dtype, out);
 };
 
+const sparseSoftmaxCrossEntropyCpu: tf.KernelFunc = ({ inputs, backend }) => {
+  const cpu = asCpuBackend(backend);
+  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+  const { rows, classes } = checkShapes(logits, labels);
+  const loss = new Float32Array(rows);
+  const gradient = new Float32Array(rows * classes);
+  softmaxCrossEntropyRows(asNumeric(valuesOf(cpu, logits), 'float32') as Float32Array, asInt32(valuesOf(cpu, labels)), classes, loss, gradient);
+  return [cpu.makeTensorInfo([rows], 'float32', loss), cpu.makeTensorInfo([rows, classes], 'float32', gradient)];
+};
+
 export const cpuKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'cpu', kernelFunc: unsortedSegmentSumCpu },
+  { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'cpu', kernelFunc: sparseSoftmaxCrossEntropyCpu },
 ];

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
+import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
 
 /**
  * Kernels for the tfjs `wasm` backend, written in JavaScript. A wasm tensor is a block of the module's
@@ -11,7 +12,7 @@ import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
  * its output first and only then takes views, and keeps no view past its return.
  */
 
-type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'typedArrayFromHeap'>;
+type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'typedArrayFromHeap' | 'disposeData'>;
 
 function asWasmBackend(backend: unknown): WasmBackend {
   const b = backend as Partial<WasmBackend> | null;
@@ -40,6 +41,29 @@ const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+const sparseSoftmaxCrossEntropyWasm: tf.KernelFunc = ({ inputs, backend }) => {
+  const wasm = asWasmBackend(backend);
+  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
+  const { rows, classes } = checkShapes(logits, labels);
+  const loss = wasm.makeOutput([rows], 'float32');
+  const gradient = wasm.makeOutput([rows, classes], 'float32');
+  try {
+    softmaxCrossEntropyRows(
+      wasm.typedArrayFromHeap(logits) as Float32Array,
+      wasm.typedArrayFromHeap(labels) as Int32Array,
+      classes,
+      wasm.typedArrayFromHeap(loss) as Float32Array,
+      wasm.typedArrayFromHeap(gradient) as Float32Array,
+    );
+  } catch (error) {
+    wasm.disposeData(loss.dataId);
+    wasm.disposeData(gradient.dataId);
+    throw error;
+  }
+  return [loss, gradient];
+};
+
 export const wasmKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
+  { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: sparseSoftmaxCrossEntropyWasm },
 ];

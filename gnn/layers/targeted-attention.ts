@@ -46,6 +46,11 @@ export class TargetedAttention implements EdgeScoreParameters {
   }
 
   apply(state: tf.Tensor2D, x: tf.Tensor3D, edges: EdgeInputs): tf.Tensor2D {
+    return tf.tidy(() => this.forward(state, x, edges).output);
+  }
+
+  /** Both the output z [B, D_out] and the attention α [B, K, H] that produced it. */
+  forward(state: tf.Tensor2D, x: tf.Tensor3D, edges: EdgeInputs): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
     return tf.tidy(() => {
       const [b, k, d] = x.shape;
       const h = this.heads;
@@ -57,7 +62,7 @@ export class TargetedAttention implements EdgeScoreParameters {
       const alpha = softmaxOverNeighbours(logits);
       const scale = typeScales(this.typeScale, edges, b, k, h, dh);
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), tf.mul(keys, scale)), 1).reshape([b, h * dh]);
-      return tf.add(tf.matMul(pooled, this.wo), tf.matMul(state, this.wr)) as tf.Tensor2D;
+      return { output: tf.add(tf.matMul(pooled, this.wo), tf.matMul(state, this.wr)) as tf.Tensor2D, alpha };
     });
   }
 }

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { selectBackend } from '../../gnn/backend.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
+import { SPARSE_SOFTMAX_CROSS_ENTROPY, sparseSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
 import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
 
@@ -237,5 +238,48 @@ describe('wasm hot-path kernels (row gather, matMul without transposes)', functi
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
     assert.ok(isFused(tf.GatherV2, 'wasm') && isFused(tf.BatchMatMul, 'wasm'), 'ours are the kernels in place');
     assert.throws(() => tf.tidy(() => tf.gather(tf.tensor2d(table, [40, 6]), tf.tensor1d([3, 40], 'int32'))), /index 40 is not in \[0, 40\)/);
+  });
+});
+
+describe('fused softmax cross-entropy (the training loss)', function () {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+    await selectBackend('wasm', pino({ level: 'silent' }));
+  });
+  after(async () => {
+    await state.restore();
+  });
+
+  const r = new SeededRandom(11);
+  const rows = 6;
+  const classes = 9;
+  // Scaled up so some rows are peaked; two entries masked the way the trainer masks seen items.
+  const logits = floats(r, rows * classes).map((v, i) => (i === 4 || i === 30 ? -1e9 : v * 8));
+  const labels = ints(r, rows, 0, classes).map((label, row) => (row * classes + label === 4 || row * classes + label === 30 ? (label + 1) % classes : label));
+  const lossAndGradient = (): tf.Tensor => {
+    const x = tf.tensor2d(logits, [rows, classes]);
+    const y = tf.tensor1d(labels, 'int32');
+    const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.mul(sparseSoftmaxCrossEntropy(v as tf.Tensor2D, y), 3))(x);
+    return tf.concat([value.reshape([1]), grad.flatten()]);
+  };
+
+  for (const backend of ['cpu', 'wasm']) {
+    it(`${backend}: loss and gradient equal the stock ops'`, async () => {
+      const reference = await evaluate('cpu', 'stock', lossAndGradient);
+      assert.ok(!tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, 'cpu'), 'the stock path ran for the reference');
+      const fused = await evaluate(backend, 'fused', lossAndGradient);
+      assert.ok(tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, backend), 'the fused kernel ran');
+      assertClose(fused, reference, backend);
+      assert.equal(fused.values[1 + 4], 0, 'a masked logit gets no gradient');
+    });
+  }
+
+  it('refuses a label outside the classes', async () => {
+    await evaluate('wasm', 'fused', () => tf.zeros([1]));
+    assert.throws(
+      () => tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'))),
+      /label 3 of row 1 is not in \[0, 3\)/,
+    );
   });
 });

@@ -1,0 +1,52 @@
+import type { GraphStore } from '../store/graph-store.ts';
+import type { CatalogueItem } from './catalogue-item.ts';
+
+/**
+ * The catalogue records (titles, attributes) held in memory, by item id: recommendations filter on
+ * attributes and explanations name items by title on every request, too often to ask the store. Tags are
+ * not kept here: they are edges of the interest graph.
+ */
+export interface ItemRecord {
+  readonly title: string;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+const PAGE = 1_000;
+const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
+
+export class ItemCatalogue {
+  private readonly records = new Map<string, ItemRecord>();
+
+  /** Reads every record from the store, a page at a time. */
+  static async load(store: GraphStore): Promise<ItemCatalogue> {
+    const catalogue = new ItemCatalogue();
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listItems(after === undefined ? { limit: PAGE } : { after, limit: PAGE });
+      for (const item of page) catalogue.put(item);
+      if (page.length < PAGE) return catalogue;
+      after = page[page.length - 1]!.id;
+    }
+  }
+
+  put(item: CatalogueItem): void {
+    this.records.set(item.id, { title: item.title, attributes: item.attributes ?? NO_ATTRIBUTES });
+  }
+
+  delete(itemId: string): void {
+    this.records.delete(itemId);
+  }
+
+  get(itemId: string): ItemRecord | undefined {
+    return this.records.get(itemId);
+  }
+
+  /** The item's title, or its id when it has no catalogue record (items known only from interactions). */
+  title(itemId: string): string {
+    return this.records.get(itemId)?.title ?? itemId;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+}
