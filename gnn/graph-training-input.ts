@@ -1,13 +1,7 @@
-import { baseWeight, type WeightPolicy } from '../graph/edge-weight.ts';
+import type { WeightPolicy } from '../graph/edge-weight.ts';
 import type { InterestGraph } from '../graph/interest-graph.ts';
-import {
-  EdgeTypeCode,
-  HAS_TAG,
-  INTERACTION_MASK,
-  NodeKindCode,
-  POSITIVE_INTERACTION_TYPES,
-  POSITIVE_RATING_STARS,
-} from '../graph/model.ts';
+import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../graph/model.ts';
+import { PositiveEdges } from '../graph/positive-edges.ts';
 import { buildTimelines } from './interaction-timelines.ts';
 import type { TrainingInput } from './training/gat-trainer.ts';
 
@@ -25,22 +19,6 @@ export interface ModelVocabulary {
 export interface GraphTrainingInput {
   readonly input: TrainingInput;
   readonly vocabulary: ModelVocabulary;
-}
-
-/** Decides positives from an edge's type code and base weight (the graph keeps no raw star values). */
-export class PositiveEdges {
-  private readonly positiveType = new Uint8Array(32);
-  private readonly ratingFloor: number;
-
-  constructor(policy: WeightPolicy) {
-    for (const t of POSITIVE_INTERACTION_TYPES) this.positiveType[EdgeTypeCode[t]] = 1;
-    this.ratingFloor = baseWeight(policy, 'rating', POSITIVE_RATING_STARS);
-  }
-
-  isPositive(typeCode: number, weight: number): boolean {
-    if (typeCode === EdgeTypeCode.rating) return weight >= this.ratingFloor - 1e-9;
-    return this.positiveType[typeCode] === 1;
-  }
 }
 
 /** Every live item and tag node of the graph, in node order. */

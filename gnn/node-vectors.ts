@@ -11,6 +11,8 @@ export class NodeVectors<T extends Row = Float32Array> {
   private values: T;
   private used = 0;
   private readonly free: number[] = [];
+  /** Nodes set or deleted since the last `drainChanges`, once `trackChanges` turned the journal on. */
+  private journal: number[] | null = null;
 
   constructor(
     readonly dims: number,
@@ -46,6 +48,20 @@ export class NodeVectors<T extends Row = Float32Array> {
     }
     const base = slot * this.dims;
     for (let d = 0; d < this.dims; d++) this.values[base + d] = vector[offset + d]!;
+    this.journal?.push(node);
+  }
+
+  /** Starts recording which nodes change, for one consumer that mirrors the table (an ANN index). */
+  trackChanges(): void {
+    this.journal ??= [];
+  }
+
+  /** Nodes set or deleted since the last call (repeats possible), and clears the record. */
+  drainChanges(): number[] {
+    if (!this.journal || this.journal.length === 0) return [];
+    const changed = this.journal;
+    this.journal = [];
+    return changed;
   }
 
   delete(node: number): void {
@@ -56,6 +72,7 @@ export class NodeVectors<T extends Row = Float32Array> {
     this.slotOf[node] = -1;
     this.nodeOf[slot] = -1;
     this.free.push(slot);
+    this.journal?.push(node);
   }
 
   /** Nodes with a vector, in slot order. */

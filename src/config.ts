@@ -68,6 +68,32 @@ const ConfigSchema = z.strictObject({
     refreshMinNewInteractions: z.number().int().min(1),
     fineTuneEpochs: z.number().int().min(1).max(1000),
   }).refine((g) => g.dims % g.heads === 0, { message: 'dims must be a multiple of heads', path: ['dims'] }),
+  recommend: z.strictObject({
+    /** Items per response unless the request asks otherwise, and the most a request may ask for. */
+    defaultCount: z.number().int().min(1).max(1000),
+    maxCount: z.number().int().min(1).max(1000),
+    /** How each candidate source's normalised score counts in the final one. */
+    weights: z.strictObject({
+      embedding: z.number().min(0),
+      walk: z.number().min(0),
+      tags: z.number().min(0),
+      trending: z.number().min(0),
+    }),
+    /** MMR diversity (0: by relevance only, 1: as different as possible) unless the request sets it. */
+    diversity: z.number().min(0).max(1),
+    /** A subject's most recent positive interactions the walks and tag profile start from. */
+    seeds: z.number().int().min(1).max(200),
+    /** Random-walk steps per seed item (Pixie-style walks with restart). */
+    walkSteps: z.number().int().min(0).max(100_000),
+    /** Probability of jumping back to the seed after each item reached. */
+    walkRestart: z.number().gt(0, 'must be above 0').max(1),
+    /** Catalogues above this many items are searched with the approximate (HNSW) index, not scanned. */
+    annThreshold: z.number().int().min(0),
+    /** Candidates each source contributes before ranking. */
+    candidatesPerSource: z.number().int().min(1).max(10_000),
+    /** Paths per recommended item in explanations. */
+    maxPaths: z.number().int().min(1).max(10),
+  }).refine((r) => r.defaultCount <= r.maxCount, { message: 'must not exceed maxCount', path: ['defaultCount'] }),
 });
 type ConfigShape = z.infer<typeof ConfigSchema>;
 
@@ -111,6 +137,18 @@ export const DEFAULT_CONFIG: ConfigShape = {
     refreshMinNewInteractions: 10_000,
     fineTuneEpochs: 3,
   },
+  recommend: {
+    defaultCount: 20,
+    maxCount: 200,
+    weights: { embedding: 0.45, walk: 0.3, tags: 0.15, trending: 0.1 },
+    diversity: 0.2,
+    seeds: 20,
+    walkSteps: 100,
+    walkRestart: 0.5,
+    annThreshold: 10_000,
+    candidatesPerSource: 200,
+    maxPaths: 3,
+  },
 };
 
 /** Environment variables and the config path each one sets. */
@@ -132,6 +170,9 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   GNN_EPOCHS: { path: ['gnn', 'epochs'], type: 'number' },
   GNN_TRAIN_ON_START: { path: ['gnn', 'trainOnStart'], type: 'boolean' },
   GNN_REFRESH_MINUTES: { path: ['gnn', 'refreshMinutes'], type: 'number' },
+  RECOMMEND_DIVERSITY: { path: ['recommend', 'diversity'], type: 'number' },
+  RECOMMEND_ANN_THRESHOLD: { path: ['recommend', 'annThreshold'], type: 'number' },
+  RECOMMEND_WALK_STEPS: { path: ['recommend', 'walkSteps'], type: 'number' },
 };
 
 export interface ConfigOverrides {

@@ -1,3 +1,4 @@
+import type { WeightPolicy } from '../graph/edge-weight.ts';
 import type { InterestGraph, GraphCounts } from '../graph/interest-graph.ts';
 import { checkCatalogueItem, type CatalogueItem } from './catalogue/catalogue-item.ts';
 import { ItemCatalogue } from './catalogue/item-catalogue.ts';
@@ -75,6 +76,14 @@ export class InterestEngine {
       await store.close();
       throw error;
     }
+  }
+
+  get weightPolicy(): WeightPolicy {
+    return this.config.weightPolicy;
+  }
+
+  get dataDir(): string {
+    return this.config.dataDir;
   }
 
   /** The live graph. Readers must not keep node or edge ids across a user's erasure. */

@@ -1,0 +1,491 @@
+import { baseWeight, type WeightPolicy } from '../../graph/edge-weight.ts';
+import type { InterestGraph } from '../../graph/interest-graph.ts';
+import { EdgeTypeCode, INTERACTION_MASK, NodeKindCode, type SubjectKind } from '../../graph/model.ts';
+import { PositiveEdges } from '../../graph/positive-edges.ts';
+import type { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
+import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
+import type { EngineConfig } from '../config.ts';
+import type { GraphChangeListener } from '../engine.ts';
+import { NotFoundError } from '../errors.ts';
+import { diversify } from './diversity.ts';
+import { people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
+import { hashString, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
+import { InteractionAdjacency } from './interaction-adjacency.ts';
+import { compileFilters, type ItemSkip } from './item-filter.ts';
+import { ItemVectorIndex } from './item-vector-index.ts';
+import type { RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
+import { itemsProfile, subjectProfile, type Seed, type SubjectProfile } from './subject-profile.ts';
+import { TagScorer, tagProfile, tagsOf } from './tag-affinity.ts';
+import { TrendingItems } from './trending-items.ts';
+
+/**
+ * The query layer: candidates from four sources (embedding similarity, graph walks from the subject's
+ * recent positive items, tag affinity, trending items), one score per item combining them, the request's
+ * filters, MMR diversity, and explanations made of real paths of the graph.
+ *
+ *   score(i) = Σ_source weight_source · normalised_source(i)
+ *
+ *   embedding  exp((z·x_i + b_i − best) / T)     relative to the subject's best unconsumed item, T = 3
+ *   walk       1 − exp(−walk(i) / 0.1)            walk(i) = Σ_s w_s · visits_s(i) / steps
+ *   tags       1 − exp(−tags(i) / 2)              see tag-affinity.ts
+ *   trending   log(1 + t_i) / log(1 + t_max)
+ *
+ * Each normalisation depends only on the subject and the item, not on the other candidates, so an
+ * item's score is the same in a list and in an explain call, and taking an edge of its paths away can
+ * only lower the walk and tag terms that flowed along it.
+ */
+export type RecommendSettings = EngineConfig['recommend'];
+
+export interface RecommenderHost {
+  readonly graph: InterestGraph;
+  readonly catalogue: ItemCatalogue;
+  readonly weightPolicy: WeightPolicy;
+  decayReference(): number;
+  subscribe(listener: GraphChangeListener): () => void;
+}
+
+/** The embeddings in service (the embedding service), read through this so the query layer needs no tensors. */
+export interface EmbeddingSource {
+  embeddings(): InterestEmbeddings | null;
+  /** Applies queued incremental updates now, so a request sees its subject's latest interactions. */
+  readonly updater: { flush(): void };
+}
+
+export interface SourceScores {
+  readonly embedding: number;
+  readonly walk: number;
+  readonly tags: number;
+  readonly trending: number;
+}
+
+export interface RecommendedItem {
+  readonly itemId: string;
+  readonly title: string;
+  readonly score: number;
+  /** Each source's part of the score (weight × normalised score); they add up to `score`. */
+  readonly sources: SourceScores;
+  /** 1–3 paths, strongest first; absent when explanations were not asked for. */
+  readonly paths?: readonly ExplanationPath[];
+  /** The strongest path's sentence. */
+  readonly because?: string;
+}
+
+export interface RecommendationList {
+  readonly target: RecommendationTarget;
+  readonly items: readonly RecommendedItem[];
+  /** The model whose embeddings were used, or null when none is trained yet. */
+  readonly modelVersion: string | null;
+  /** Whether the embedding source searched an approximate index (large catalogues). */
+  readonly approximate: boolean;
+}
+
+export interface ItemExplanation {
+  readonly subject: { readonly kind: SubjectKind; readonly id: string };
+  readonly item: RecommendedItem;
+  /** Whether the subject already interacted with the item, or turned it down. */
+  readonly consumed: boolean;
+  readonly rejected: boolean;
+}
+
+const EMBEDDING_TEMPERATURE = 3;
+const WALK_SCALE = 0.1;
+const TAG_SCALE = 2;
+const TAGS_PER_PROFILE = 8;
+const ITEMS_PER_TAG = 400;
+const POOL_FACTOR = 3;
+
+/** Everything a request computes once and every candidate's score reads. */
+interface RequestState {
+  readonly profile: SubjectProfile;
+  readonly z: Float32Array | null;
+  /** The best embedding score among unconsumed items, the reference of the embedding term. */
+  readonly bestEmbedding: number;
+  readonly visits: WalkVisits;
+  readonly tags: TagScorer;
+  /** Attention of the subject's embedding over its interaction edges (empty for item-based requests). */
+  readonly attention: ReadonlyMap<number, number>;
+  readonly embeddings: InterestEmbeddings | null;
+}
+
+export class Recommender {
+  private readonly positives: PositiveEdges;
+  private readonly adjacency: InteractionAdjacency;
+  private readonly trending: TrendingItems;
+  private readonly index: ItemVectorIndex;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly host: RecommenderHost,
+    private readonly embeddingSource: EmbeddingSource | null,
+    private readonly settings: RecommendSettings,
+  ) {
+    this.positives = new PositiveEdges(host.weightPolicy);
+    this.adjacency = new InteractionAdjacency(() => host.graph, this.positives);
+    this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
+    this.index = new ItemVectorIndex(settings.annThreshold);
+    this.unsubscribe = host.subscribe({
+      interactionsApplied: (_subjects, interactions) => {
+        const graph = host.graph;
+        for (const i of interactions) {
+          const item = graph.nodeIndex('item', i.itemId);
+          if (item < 0) continue;
+          this.trending.add(item, EdgeTypeCode[i.type], baseWeight(host.weightPolicy, i.type, i.value), i.ts);
+        }
+      },
+      nodeRemoved: (node) => {
+        this.adjacency.forget(node);
+        this.trending.rebuild();
+      },
+    });
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** Top items for a user, a session, an item (similar items) or a list of items (more like these). */
+  recommend(target: RecommendationTarget, options: RecommendationOptions = {}): RecommendationList {
+    const graph = this.host.graph;
+    const embeddings = this.prepareEmbeddings();
+    const count = options.count ?? this.settings.defaultCount;
+    const explain = options.explain ?? true;
+    const lambda = options.diversity ?? this.settings.diversity;
+    const { profile, z, requestSeed } = this.resolveTarget(target, embeddings);
+    const skip = compileFilters(graph, this.host.catalogue, profile, options.filters);
+    const perSource = Math.max(this.settings.candidatesPerSource, count * POOL_FACTOR);
+
+    const candidates = new Set<number>();
+    let bestEmbedding = Number.NEGATIVE_INFINITY;
+    if (z && embeddings) {
+      const found = this.index.search(z, perSource, skip);
+      for (const { node } of found) candidates.add(node);
+      bestEmbedding = found[0]?.score ?? bestEmbedding;
+    }
+    const visits = walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed);
+    for (const node of topByWalk(visits, profile.seeds, perSource, skip)) candidates.add(node);
+    const tags = new TagScorer(graph, tagProfile(graph, profile));
+    for (const { node } of tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) candidates.add(node);
+    let trendingTaken = 0;
+    for (const node of this.trending.topItems()) {
+      if (trendingTaken >= perSource) break;
+      if (skip(node)) continue;
+      candidates.add(node);
+      trendingTaken++;
+    }
+
+    const state: RequestState = {
+      profile,
+      z,
+      bestEmbedding,
+      visits,
+      tags,
+      attention: profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
+      embeddings,
+    };
+    const scored = [...candidates].map((node) => ({ node, sources: this.sourceScores(state, node) }));
+    for (const s of scored) (s as { total?: number }).total = total(s.sources);
+    const byScore = scored as Array<{ node: number; sources: SourceScores; total: number }>;
+    byScore.sort((a, b) => b.total - a.total || a.node - b.node);
+    const pool = byScore.slice(0, count * POOL_FACTOR);
+    const similarity = this.similarity(embeddings);
+    const picked = diversify(pool, (c) => c.total, (a, b) => similarity(a.node, b.node), count, lambda);
+    const writer = new PathWriter(graph, this.host.catalogue, this.host.weightPolicy);
+    return {
+      target,
+      items: picked.map((c) => this.describe(state, c.node, c.sources, c.total, explain ? writer : null)),
+      modelVersion: embeddings?.info.version ?? null,
+      approximate: this.index.approximate,
+    };
+  }
+
+  /** Why (or why not) `itemId` for this user or session: its score by source and its paths. */
+  explain(subject: { kind: SubjectKind; id: string }, itemId: string): ItemExplanation {
+    const graph = this.host.graph;
+    const embeddings = this.prepareEmbeddings();
+    const item = graph.nodeIndex('item', itemId);
+    if (item < 0) throw new NotFoundError('item', itemId);
+    if (graph.nodeIndex(subject.kind, subject.id) < 0) throw new NotFoundError(subject.kind, subject.id);
+    const { profile, z, requestSeed } = this.resolveTarget(subject, embeddings);
+    let bestEmbedding = Number.NEGATIVE_INFINITY;
+    if (z && embeddings) {
+      const skip = compileFilters(graph, this.host.catalogue, profile, undefined);
+      bestEmbedding = this.index.search(z, 1, skip)[0]?.score ?? bestEmbedding;
+    }
+    const state: RequestState = {
+      profile,
+      z,
+      bestEmbedding,
+      visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
+      tags: new TagScorer(graph, tagProfile(graph, profile)),
+      attention: embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
+      embeddings,
+    };
+    const sources = this.sourceScores(state, item);
+    const writer = new PathWriter(graph, this.host.catalogue, this.host.weightPolicy);
+    return {
+      subject,
+      item: this.describe(state, item, sources, total(sources), writer),
+      consumed: profile.consumed.has(item),
+      rejected: profile.rejected.has(item),
+    };
+  }
+
+  private prepareEmbeddings(): InterestEmbeddings | null {
+    this.embeddingSource?.updater.flush();
+    const embeddings = this.embeddingSource?.embeddings() ?? null;
+    if (embeddings) this.index.sync(embeddings);
+    return embeddings;
+  }
+
+  private resolveTarget(target: RecommendationTarget, embeddings: InterestEmbeddings | null): { profile: SubjectProfile; z: Float32Array | null; requestSeed: number } {
+    const graph = this.host.graph;
+    const now = this.host.decayReference();
+    switch (target.kind) {
+      case 'user':
+      case 'session': {
+        const node = graph.nodeIndex(target.kind, target.id);
+        const requestSeed = hashString(`${target.kind}:${target.id}`);
+        // Someone we have never seen: no history, so the trending items are what they get.
+        if (node < 0) return { profile: itemsProfile([]), z: null, requestSeed };
+        const profile = subjectProfile(graph, node, this.settings.seeds, now, this.host.weightPolicy.halfLifeMs);
+        return { profile, z: embeddings?.subjects.get(node) ?? null, requestSeed };
+      }
+      case 'similar': {
+        const node = graph.nodeIndex('item', target.itemId);
+        if (node < 0) throw new NotFoundError('item', target.itemId);
+        return { profile: itemsProfile([node]), z: this.virtualSubject(embeddings, [node]), requestSeed: hashString(`item:${target.itemId}`) };
+      }
+      case 'items': {
+        const nodes = target.itemIds.map((id) => graph.nodeIndex('item', id)).filter((n) => n >= 0);
+        if (nodes.length === 0) throw new NotFoundError('item', target.itemIds.join(', '));
+        return { profile: itemsProfile(nodes), z: this.virtualSubject(embeddings, nodes), requestSeed: hashString(`items:${target.itemIds.join('\u0000')}`) };
+      }
+    }
+  }
+
+  /** The embedding of someone who just liked these items (the GAT is inductive: no lookup table needed). */
+  private virtualSubject(embeddings: InterestEmbeddings | null, items: readonly number[]): Float32Array | null {
+    if (!embeddings) return null;
+    const likeWeight = this.host.weightPolicy.typeWeights.like;
+    return embeddings.embedInteractions(items, EdgeTypeCode.like, likeWeight);
+  }
+
+  private sourceScores(state: RequestState, item: number): SourceScores {
+    const w = this.settings.weights;
+    let embedding = 0;
+    if (state.z && state.embeddings) {
+      const raw = this.index.score(state.z, item);
+      if (Number.isFinite(raw) && Number.isFinite(state.bestEmbedding)) {
+        embedding = Math.exp(Math.min(0, raw - state.bestEmbedding) / EMBEDDING_TEMPERATURE);
+      }
+    }
+    const walk = 1 - Math.exp(-walkScore(state.visits, state.profile.seeds, item) / WALK_SCALE);
+    const tags = 1 - Math.exp(-state.tags.score(item) / TAG_SCALE);
+    return {
+      embedding: w.embedding * embedding,
+      walk: w.walk * walk,
+      tags: w.tags * tags,
+      trending: w.trending * this.trending.normalised(item),
+    };
+  }
+
+  private describe(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter | null): RecommendedItem {
+    const graph = this.host.graph;
+    const itemId = graph.externalId(item);
+    const base = { itemId, title: this.host.catalogue.title(itemId), score: round(score), sources: roundSources(sources) };
+    if (!writer) return base;
+    const paths = this.paths(state, item, sources, score, writer).slice(0, this.settings.maxPaths);
+    return { ...base, paths, ...(paths[0] ? { because: paths[0].sentence } : {}) };
+  }
+
+  /**
+   * Every path from the request's seeds to the item, each weighted by the score that flowed along it:
+   * the walk term of its seed (co-interaction paths), the tag term of its (seed, tag) pair (shared-tag
+   * paths), the embedding term split by the attention on the seed's edge and the seed's likeness to the
+   * item, and the trending term (trending path).
+   */
+  private paths(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter): ExplanationPath[] {
+    const graph = this.host.graph;
+    const { seeds, subject } = state.profile;
+    const out: ExplanationPath[] = [];
+    if (score <= 0) return out;
+    const walkRaw = walkScore(state.visits, seeds, item);
+    const visits = state.visits.bySeed.get(item);
+    const tagRaw = state.tags.score(item);
+    const itemTags = tagsOf(graph, item);
+    const embeddingShares = this.embeddingShares(state, item);
+    const subjectNode = subject >= 0 ? [writer.node(subject)] : [];
+    const seedStart = subject >= 0 ? 1 : 0;
+
+    seeds.forEach((seed, s) => {
+      if (seed.item === item) return;
+      const seedNodes = [...subjectNode, writer.node(seed.item)];
+      const seedEdges = subject >= 0 ? [writer.edge(seed.edge, 0, 1)] : [];
+      const lead = subject >= 0 ? `Because you ${writer.action(seed.edge)}, and ` : '';
+      let embeddingLeft = sources.embedding * (embeddingShares.get(seed.item) ?? 0);
+
+      const walkShare = walkRaw > 0 && visits ? (seed.weight * visits[s]!) / state.visits.stepsPerSeed / walkRaw : 0;
+      if (walkShare > 0 || embeddingLeft > 0) {
+        const sample: number[] = [];
+        const shared = this.adjacency.sharedSubjects(seed.item, item, subject, sample);
+        const via = sample.find((u) => u !== subject);
+        if (shared > 0 && via !== undefined) {
+          const toSeed = positiveEdge(graph, this.positives, via, seed.item);
+          const toItem = positiveEdge(graph, this.positives, via, item);
+          if (toSeed >= 0 && toItem >= 0) {
+            const at = seedNodes.length;
+            const weight = sources.walk * walkShare + embeddingLeft;
+            embeddingLeft = 0;
+            out.push({
+              kind: 'co-interaction',
+              nodes: [...seedNodes, writer.node(via), writer.node(item)],
+              edges: [...seedEdges, writer.edge(toSeed, at, seedStart), writer.edge(toItem, at, at + 1)],
+              weight: weight / score,
+              sentence: `${lead}${people(shared)} who liked ${writer.title(seed.item)} also liked ${writer.title(item)}`.replace(/^./, (c) => c.toUpperCase()),
+            });
+          }
+        }
+      }
+
+      if (tagRaw > 0 || embeddingLeft > 0) {
+        for (const seedTag of tagsOf(graph, seed.item)) {
+          const itemTag = itemTags.find((t) => t.tag === seedTag.tag);
+          if (!itemTag) continue;
+          const contributor = state.tags.profile.contributors.get(seedTag.tag)?.find((c) => c.seed.item === seed.item);
+          const tagShare = contributor && tagRaw > 0 ? (contributor.share * state.tags.idf(seedTag.tag)) / Math.sqrt(itemTags.length) / tagRaw : 0;
+          const weight = sources.tags * tagShare + embeddingLeft;
+          embeddingLeft = 0;
+          if (weight <= 0) continue;
+          const at = seedNodes.length;
+          const name = tagLabel(graph.externalId(seedTag.tag));
+          out.push({
+            kind: 'shared-tag',
+            nodes: [...seedNodes, writer.node(seedTag.tag), writer.node(item)],
+            edges: [...seedEdges, writer.edge(seedTag.edge, seedStart, at), writer.edge(itemTag.edge, at + 1, at)],
+            weight: weight / score,
+            sentence: subject >= 0
+              ? `${lead}${writer.title(item)} is ${name} too`
+              : `${writer.title(item)} is ${name}, like ${writer.title(seed.item)}`,
+          });
+        }
+      }
+    });
+
+    if (sources.trending > 0) {
+      const recent = latestPositiveEdge(graph, this.positives, item, subject);
+      if (recent >= 0) {
+        const fans = this.adjacency.positiveSubjectsOf(item).length;
+        out.push({
+          kind: 'trending',
+          nodes: [writer.node(graph.edgeSource(recent)), writer.node(item)],
+          edges: [writer.edge(recent, 0, 1)],
+          weight: sources.trending / score,
+          sentence: `Popular right now: ${people(fans)} liked ${writer.title(item)}, most recently ${new Date(graph.edgeTimestamp(recent)).toISOString().slice(0, 10)}`,
+        });
+      }
+    }
+    out.sort((a, b) => b.weight - a.weight);
+    return out.map((p) => ({ ...p, weight: round(Math.min(1, p.weight)) }));
+  }
+
+  /**
+   * How the embedding term splits over the seeds: the attention on the seed's edge (uniform for given
+   * items) times how alike the seed and the item are (cosine of their vectors, negative counted as 0).
+   */
+  private embeddingShares(state: RequestState, item: number): Map<number, number> {
+    const shares = new Map<number, number>();
+    const vectors = state.embeddings?.items;
+    const x = vectors?.get(item);
+    if (!vectors || !x) return shares;
+    let sum = 0;
+    for (const seed of state.profile.seeds) {
+      const attention = seed.edge >= 0 ? (state.attention.get(seed.edge) ?? 0) : 1;
+      const y = vectors.get(seed.item);
+      if (!y || attention <= 0) continue;
+      const share = attention * Math.max(0, cosine(x, y));
+      if (share > 0) {
+        shares.set(seed.item, share);
+        sum += share;
+      }
+    }
+    for (const [k, v] of shares) shares.set(k, v / sum);
+    return shares;
+  }
+
+  private similarity(embeddings: InterestEmbeddings | null): (a: number, b: number) => number {
+    const graph = this.host.graph;
+    if (embeddings) {
+      return (a, b) => {
+        const x = embeddings.items.get(a);
+        const y = embeddings.items.get(b);
+        return x && y ? cosine(x, y) : 0;
+      };
+    }
+    return (a, b) => {
+      const ta = new Set(tagsOf(graph, a).map((t) => t.tag));
+      const tb = tagsOf(graph, b).map((t) => t.tag);
+      const common = tb.filter((t) => ta.has(t)).length;
+      const union = ta.size + tb.length - common;
+      return union > 0 ? common / union : 0;
+    };
+  }
+}
+
+function topByWalk(visits: WalkVisits, seeds: readonly Seed[], limit: number, skip: ItemSkip): number[] {
+  const scored: Array<{ node: number; score: number }> = [];
+  for (const node of visits.bySeed.keys()) {
+    if (skip(node)) continue;
+    scored.push({ node, score: walkScore(visits, seeds, node) });
+  }
+  return scored
+    .sort((a, b) => b.score - a.score || a.node - b.node)
+    .slice(0, limit)
+    .map((s) => s.node);
+}
+
+/** The subject's strongest positive edge to the item, or -1. */
+function positiveEdge(graph: InterestGraph, positives: PositiveEdges, subject: number, item: number): number {
+  let best = -1;
+  graph.forEachOutEdge(
+    subject,
+    (e, target) => {
+      if (target === item && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) {
+        if (best < 0 || graph.edgeBaseWeight(e) > graph.edgeBaseWeight(best)) best = e;
+      }
+    },
+    INTERACTION_MASK,
+  );
+  return best;
+}
+
+/** The item's most recent positive interaction by someone other than `exclude`, or -1. */
+function latestPositiveEdge(graph: InterestGraph, positives: PositiveEdges, item: number, exclude: number): number {
+  for (const e of graph.recentInEdges(item, 50, INTERACTION_MASK)) {
+    if (graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e)) && graph.nodeKindCode(graph.edgeSource(e)) !== NodeKindCode.item) return e;
+  }
+  return -1;
+}
+
+function cosine(x: Float32Array, y: Float32Array): number {
+  let dot = 0;
+  let nx = 0;
+  let ny = 0;
+  for (let d = 0; d < x.length; d++) {
+    dot += x[d]! * y[d]!;
+    nx += x[d]! * x[d]!;
+    ny += y[d]! * y[d]!;
+  }
+  return nx > 0 && ny > 0 ? dot / Math.sqrt(nx * ny) : 0;
+}
+
+function total(s: SourceScores): number {
+  return s.embedding + s.walk + s.tags + s.trending;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+function roundSources(s: SourceScores): SourceScores {
+  return { embedding: round(s.embedding), walk: round(s.walk), tags: round(s.tags), trending: round(s.trending) };
+}
