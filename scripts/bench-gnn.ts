@@ -15,7 +15,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
 import { baseWeight } from '../graph/edge-weight.ts';
 import { InterestGraph } from '../graph/interest-graph.ts';
-import { EdgeTypeCode, INTERACTION_TYPES, NodeKindCode } from '../graph/model.ts';
+import { EdgeTypeCode } from '../graph/model.ts';
 import { BACKEND_PREFERENCES, BackendUnavailableError, initialiseBackend, type BackendPreference } from '../gnn/backend.ts';
 import { trainingInputFromGraph, vocabularyOf } from '../gnn/graph-training-input.ts';
 import { IncrementalUpdater } from '../gnn/incremental-updater.ts';
@@ -27,6 +27,7 @@ import { checkInteractionEvent } from '../src/events/interaction-event.ts';
 import { openLoader } from '../src/loaders/index.ts';
 import { applyCatalogueItem, applyInteraction } from '../src/projection/graph-projection.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
+import { syntheticInterestGraph } from '../src/synthetic/synthetic-graph.ts';
 
 const positiveInt = (name: string) => (raw: string) => {
   const n = Number(raw);
@@ -55,16 +56,7 @@ const round = (x: number, digits = 3) => Number(x.toFixed(digits));
 /** The synthetic graph, built directly (the store is not what this measures). */
 function syntheticGraph(edges: number): { graph: InterestGraph; extraUsers: string[]; items: string[] } {
   const data = generateSyntheticDataset({ seed: args.seed, edges });
-  const graph = new InterestGraph({ nodes: data.options.users + data.options.items + 1_000, edges: edges + data.options.items * 4 });
-  for (const item of data.catalogue()) applyCatalogueItem(graph, item, data.options.startTime);
-  const c = data.interactions;
-  for (let i = 0; i < c.length; i++) {
-    const session = c.subjectKind[i] === NodeKindCode.session;
-    const user = graph.addNode(session ? 'session' : 'user', session ? data.sessionId(c.subject[i]!) : data.userId(c.subject[i]!));
-    const item = graph.addNode('item', data.itemId(c.item[i]!));
-    const type = INTERACTION_TYPES[c.type[i]!]!;
-    graph.addEdge(user, item, EdgeTypeCode[type], c.ts[i]!, baseWeight(policy, type, type === 'rating' ? c.value[i]! : null));
-  }
+  const graph = syntheticInterestGraph(data, policy);
   const users = Array.from({ length: Math.min(data.options.users, 2_000) }, (_, u) => data.userId(u));
   const items = Array.from({ length: data.options.items }, (_, i) => data.itemId(i));
   return { graph, extraUsers: users, items };

@@ -1,14 +1,16 @@
 /**
  * The main job on the embedded default: open the data directory (./data unless DATA_DIR says otherwise),
  * load the demo data into it when it is empty, load the GNN (training it, with a progress bar, when the
- * data directory holds no model yet), and report what the interest graph and the model hold.
+ * data directory holds no model yet), and report what the interest graph and the model hold, with a
+ * first user's top picks and why.
  *
  *   npm start
  */
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type EngineConfig } from '../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { EngineError } from '../src/errors.ts';
+import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { epochProgress } from './progress.ts';
 
@@ -27,14 +29,10 @@ async function main(): Promise<void> {
     }
     const settings = embeddingSettingsOf(config.gnn);
     const progress = epochProgress(settings.epochs);
-    const service = await EmbeddingService.start(
-      { get graph() { return engine.graph; }, weightPolicy: config.weightPolicy, dataDir: config.dataDir, subscribe: (l) => engine.subscribe(l) },
-      settings,
-      engine.logger,
-      { onEpoch: progress.update },
-    );
+    const service = await EmbeddingService.start(engine, settings, engine.logger, { onEpoch: progress.update });
     progress.stop();
     const model = service.status();
+    const sample = sampleRecommendations(engine, service, config);
     await service.close();
     const stats = engine.stats();
     process.stdout.write(
@@ -46,11 +44,29 @@ async function main(): Promise<void> {
         model.loaded
           ? `GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend, validation recall@20 ${Number(model.training?.validationRecall ?? 0).toFixed(3)}`
           : `GNN model: none yet (${config.gnn.minInteractions} interactions needed to train)`,
+        ...sample,
         '',
       ].join('\n'),
     );
   } finally {
     await engine.close();
+  }
+}
+
+/** The top three for the first user, with why: what `npm run recommend` shows in full. */
+function sampleRecommendations(engine: InterestEngine, service: EmbeddingService, config: EngineConfig): string[] {
+  const first = engine.graph.nodesOfKind('user').next();
+  if (first.done) return [];
+  const user = engine.graph.externalId(first.value);
+  const recommender = new Recommender(engine, service, config.recommend);
+  try {
+    const { items } = recommender.recommend({ kind: 'user', id: user }, { count: 3 });
+    return [
+      `Top picks for ${user} (npm run recommend -- --user ${user}):`,
+      ...items.map((item, k) => `  ${k + 1}. ${item.title}: ${item.because ?? ''}`),
+    ];
+  } finally {
+    recommender.close();
   }
 }
 

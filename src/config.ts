@@ -143,10 +143,10 @@ export const DEFAULT_CONFIG: ConfigShape = {
     weights: { embedding: 0.45, walk: 0.3, tags: 0.15, trending: 0.1 },
     diversity: 0.2,
     seeds: 20,
-    walkSteps: 100,
+    walkSteps: 50,
     walkRestart: 0.5,
     annThreshold: 10_000,
-    candidatesPerSource: 200,
+    candidatesPerSource: 100,
     maxPaths: 3,
   },
 };

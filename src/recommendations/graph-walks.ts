@@ -14,8 +14,16 @@ import type { Seed } from './subject-profile.ts';
  * walk is seeded from the seed item and the request, so the same graph gives the same answer.
  */
 export interface WalkVisits {
-  /** Visits per item, one entry per seed (same order as the seeds). */
-  readonly bySeed: ReadonlyMap<number, Float32Array>;
+  /** Items reached, each with its row in `visits` and `directVia`. */
+  readonly rowOf: ReadonlyMap<number, number>;
+  /** [rows × seeds]: visits of each item from each seed. */
+  readonly visits: Float32Array;
+  /**
+   * [rows × seeds]: a subject who liked both the seed and the item (the walk went seed → subject → item
+   * in one hop), or -1: the middle of a co-interaction path, found without intersecting neighbour lists.
+   */
+  readonly directVia: Int32Array;
+  readonly seeds: number;
   readonly stepsPerSeed: number;
 }
 
@@ -27,7 +35,10 @@ export function walkFromSeeds(
   restart: number,
   requestSeed: number,
 ): WalkVisits {
-  const bySeed = new Map<number, Float32Array>();
+  const width = Math.max(1, seeds.length);
+  const rowOf = new Map<number, number>();
+  let visits = new Float32Array(64 * width);
+  let directVia = new Int32Array(64 * width).fill(-1);
   seeds.forEach((seed, s) => {
     const random = new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ requestSeed) >>> 0);
     let current = seed.item;
@@ -40,25 +51,47 @@ export function walkFromSeeds(
         continue;
       }
       const next = items[random.int(items.length)]!;
-      let visits = bySeed.get(next);
-      if (!visits) {
-        visits = new Float32Array(seeds.length);
-        bySeed.set(next, visits);
+      let row = rowOf.get(next);
+      if (row === undefined) {
+        row = rowOf.size;
+        rowOf.set(next, row);
+        if ((row + 1) * width > visits.length) {
+          const grownVisits = new Float32Array(visits.length * 2);
+          grownVisits.set(visits);
+          visits = grownVisits;
+          const grownVia = new Int32Array(directVia.length * 2).fill(-1);
+          grownVia.set(directVia);
+          directVia = grownVia;
+        }
       }
-      visits[s]!++;
+      const cell = row * width + s;
+      visits[cell]!++;
+      if (current === seed.item && directVia[cell]! < 0) directVia[cell] = via;
       current = random.float() < restart ? seed.item : next;
     }
   });
-  return { bySeed, stepsPerSeed };
+  return { rowOf, visits, directVia, seeds: width, stepsPerSeed };
+}
+
+/** Visits of `item` from seed `s`; 0 when never reached. */
+export function visitsFrom(walk: WalkVisits, item: number, s: number): number {
+  const row = walk.rowOf.get(item);
+  return row === undefined ? 0 : walk.visits[row * walk.seeds + s]!;
+}
+
+/** The subject the walk went through from seed `s` straight to `item`, or -1. */
+export function directViaFrom(walk: WalkVisits, item: number, s: number): number {
+  const row = walk.rowOf.get(item);
+  return row === undefined ? -1 : walk.directVia[row * walk.seeds + s]!;
 }
 
 /** Σ_s w_s · visits_s(i) / steps for one item (0 when never reached). */
-export function walkScore(visits: WalkVisits, seeds: readonly Seed[], item: number): number {
-  const row = visits.bySeed.get(item);
-  if (!row || visits.stepsPerSeed === 0) return 0;
+export function walkScore(walk: WalkVisits, seeds: readonly Seed[], item: number): number {
+  const row = walk.rowOf.get(item);
+  if (row === undefined || walk.stepsPerSeed === 0) return 0;
   let sum = 0;
-  for (let s = 0; s < seeds.length; s++) sum += seeds[s]!.weight * row[s]!;
-  return sum / visits.stepsPerSeed;
+  for (let s = 0; s < seeds.length; s++) sum += seeds[s]!.weight * walk.visits[row * walk.seeds + s]!;
+  return sum / walk.stepsPerSeed;
 }
 
 /** A 32-bit string hash (FNV-1a): request seeds from ids. */

@@ -130,7 +130,7 @@ export class ItemVectorIndex {
     const query = Array.from(z);
     query.push(1);
     // Ask for more than k so that skipped items (already consumed, filtered) still leave k.
-    let want = Math.min(this.live, k * 2 + 32);
+    let want = Math.min(this.live, k + 32);
     for (;;) {
       index.setEf(Math.max(64, want));
       const { neighbors } = index.searchKnn(query, want);
@@ -142,7 +142,7 @@ export class ItemVectorIndex {
         if (out.length === k) break;
       }
       if (out.length === k || want >= this.live) return out.sort((a, b) => b.score - a.score);
-      want = Math.min(this.live, want * 4);
+      want = Math.min(this.live, want * 2);
     }
   }
 

@@ -9,7 +9,7 @@ import type { GraphChangeListener } from '../engine.ts';
 import { NotFoundError } from '../errors.ts';
 import { diversify } from './diversity.ts';
 import { people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
-import { hashString, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
+import { directViaFrom, hashString, visitsFrom, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
 import { compileFilters, type ItemSkip } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
@@ -87,11 +87,17 @@ export interface ItemExplanation {
   readonly rejected: boolean;
 }
 
+/** A path worked out by weight only; the strongest are written out in full. */
+type PathCandidate =
+  | { readonly kind: 'co-interaction'; readonly seed: number; readonly via: number; readonly weight: number }
+  | { readonly kind: 'shared-tag'; readonly seed: number; readonly tag: number; readonly seedTagEdge: number; readonly itemTagEdge: number; readonly weight: number }
+  | { readonly kind: 'trending'; readonly weight: number };
+
 const EMBEDDING_TEMPERATURE = 3;
 const WALK_SCALE = 0.1;
 const TAG_SCALE = 2;
-const TAGS_PER_PROFILE = 8;
-const ITEMS_PER_TAG = 400;
+const TAGS_PER_PROFILE = 6;
+const ITEMS_PER_TAG = 200;
 const POOL_FACTOR = 3;
 
 /** Everything a request computes once and every candidate's score reads. */
@@ -121,6 +127,7 @@ export class Recommender {
   ) {
     this.positives = new PositiveEdges(host.weightPolicy);
     this.adjacency = new InteractionAdjacency(() => host.graph, this.positives);
+    this.adjacency.warm();
     this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
     this.index = new ItemVectorIndex(settings.annThreshold);
     this.unsubscribe = host.subscribe({
@@ -299,93 +306,95 @@ export class Recommender {
   }
 
   /**
-   * Every path from the request's seeds to the item, each weighted by the score that flowed along it:
-   * the walk term of its seed (co-interaction paths), the tag term of its (seed, tag) pair (shared-tag
-   * paths), the embedding term split by the attention on the seed's edge and the seed's likeness to the
-   * item, and the trending term (trending path).
+   * The item's strongest paths from the request's seeds, each weighted by the score that flowed along it:
+   * the walk term of its seed (co-interaction paths: seed ← someone → item, where the walk went), the tag
+   * term of its (seed, tag) pair (shared-tag paths: seed → tag ← item), the embedding term split by the
+   * attention on the seed's edge and the seed's likeness to the item (on the seed's co-interaction path,
+   * else its first shared-tag path), and the trending term (someone's latest interaction with the item).
+   * Weights are worked out for every candidate path first; only the strongest are written out.
    */
   private paths(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter): ExplanationPath[] {
     const graph = this.host.graph;
     const { seeds, subject } = state.profile;
-    const out: ExplanationPath[] = [];
-    if (score <= 0) return out;
+    if (score <= 0) return [];
     const walkRaw = walkScore(state.visits, seeds, item);
-    const visits = state.visits.bySeed.get(item);
     const tagRaw = state.tags.score(item);
     const itemTags = tagsOf(graph, item);
     const embeddingShares = this.embeddingShares(state, item);
-    const subjectNode = subject >= 0 ? [writer.node(subject)] : [];
-    const seedStart = subject >= 0 ? 1 : 0;
-
+    const candidates: PathCandidate[] = [];
     seeds.forEach((seed, s) => {
       if (seed.item === item) return;
-      const seedNodes = [...subjectNode, writer.node(seed.item)];
-      const seedEdges = subject >= 0 ? [writer.edge(seed.edge, 0, 1)] : [];
-      const lead = subject >= 0 ? `Because you ${writer.action(seed.edge)}, and ` : '';
-      let embeddingLeft = sources.embedding * (embeddingShares.get(seed.item) ?? 0);
-
-      const walkShare = walkRaw > 0 && visits ? (seed.weight * visits[s]!) / state.visits.stepsPerSeed / walkRaw : 0;
-      if (walkShare > 0 || embeddingLeft > 0) {
-        const sample: number[] = [];
-        const shared = this.adjacency.sharedSubjects(seed.item, item, subject, sample);
-        const via = sample.find((u) => u !== subject);
-        if (shared > 0 && via !== undefined) {
-          const toSeed = positiveEdge(graph, this.positives, via, seed.item);
-          const toItem = positiveEdge(graph, this.positives, via, item);
-          if (toSeed >= 0 && toItem >= 0) {
-            const at = seedNodes.length;
-            const weight = sources.walk * walkShare + embeddingLeft;
-            embeddingLeft = 0;
-            out.push({
-              kind: 'co-interaction',
-              nodes: [...seedNodes, writer.node(via), writer.node(item)],
-              edges: [...seedEdges, writer.edge(toSeed, at, seedStart), writer.edge(toItem, at, at + 1)],
-              weight: weight / score,
-              sentence: `${lead}${people(shared)} who liked ${writer.title(seed.item)} also liked ${writer.title(item)}`.replace(/^./, (c) => c.toUpperCase()),
-            });
-          }
-        }
+      let embedding = sources.embedding * (embeddingShares.get(seed.item) ?? 0);
+      const via = directViaFrom(state.visits, item, s);
+      if (via >= 0) {
+        const walk = walkRaw > 0 ? (sources.walk * seed.weight * visitsFrom(state.visits, item, s)) / state.visits.stepsPerSeed / walkRaw : 0;
+        candidates.push({ kind: 'co-interaction', seed: s, via, weight: walk + embedding });
+        embedding = 0;
       }
-
-      if (tagRaw > 0 || embeddingLeft > 0) {
-        for (const seedTag of tagsOf(graph, seed.item)) {
-          const itemTag = itemTags.find((t) => t.tag === seedTag.tag);
-          if (!itemTag) continue;
-          const contributor = state.tags.profile.contributors.get(seedTag.tag)?.find((c) => c.seed.item === seed.item);
-          const tagShare = contributor && tagRaw > 0 ? (contributor.share * state.tags.idf(seedTag.tag)) / Math.sqrt(itemTags.length) / tagRaw : 0;
-          const weight = sources.tags * tagShare + embeddingLeft;
-          embeddingLeft = 0;
-          if (weight <= 0) continue;
-          const at = seedNodes.length;
-          const name = tagLabel(graph.externalId(seedTag.tag));
-          out.push({
-            kind: 'shared-tag',
-            nodes: [...seedNodes, writer.node(seedTag.tag), writer.node(item)],
-            edges: [...seedEdges, writer.edge(seedTag.edge, seedStart, at), writer.edge(itemTag.edge, at + 1, at)],
-            weight: weight / score,
-            sentence: subject >= 0
-              ? `${lead}${writer.title(item)} is ${name} too`
-              : `${writer.title(item)} is ${name}, like ${writer.title(seed.item)}`,
-          });
-        }
+      for (const seedTag of tagsOf(graph, seed.item)) {
+        const itemTag = itemTags.find((t) => t.tag === seedTag.tag);
+        if (!itemTag) continue;
+        const contributor = state.tags.profile.contributors.get(seedTag.tag)?.find((c) => c.seed.item === seed.item);
+        const share = contributor && tagRaw > 0 ? (contributor.share * state.tags.idf(seedTag.tag)) / Math.sqrt(itemTags.length) / tagRaw : 0;
+        const weight = sources.tags * share + embedding;
+        embedding = 0;
+        if (weight > 0) candidates.push({ kind: 'shared-tag', seed: s, seedTagEdge: seedTag.edge, itemTagEdge: itemTag.edge, tag: seedTag.tag, weight });
       }
     });
+    if (sources.trending > 0) candidates.push({ kind: 'trending', weight: sources.trending });
+    candidates.sort((a, b) => b.weight - a.weight);
 
-    if (sources.trending > 0) {
-      const recent = latestPositiveEdge(graph, this.positives, item, subject);
-      if (recent >= 0) {
-        const fans = this.adjacency.positiveSubjectsOf(item).length;
-        out.push({
-          kind: 'trending',
-          nodes: [writer.node(graph.edgeSource(recent)), writer.node(item)],
-          edges: [writer.edge(recent, 0, 1)],
-          weight: sources.trending / score,
-          sentence: `Popular right now: ${people(fans)} liked ${writer.title(item)}, most recently ${new Date(graph.edgeTimestamp(recent)).toISOString().slice(0, 10)}`,
-        });
-      }
+    const out: ExplanationPath[] = [];
+    for (const candidate of candidates) {
+      if (out.length >= this.settings.maxPaths) break;
+      const path = this.writePath(state, item, candidate, writer);
+      if (path) out.push({ ...path, weight: round(Math.min(1, candidate.weight / score)) });
     }
-    out.sort((a, b) => b.weight - a.weight);
-    return out.map((p) => ({ ...p, weight: round(Math.min(1, p.weight)) }));
+    return out;
+  }
+
+  private writePath(state: RequestState, item: number, candidate: PathCandidate, writer: PathWriter): Omit<ExplanationPath, 'weight'> | null {
+    const graph = this.host.graph;
+    const subject = state.profile.subject;
+    if (candidate.kind === 'trending') {
+      const recent = latestPositiveEdge(graph, this.positives, item, subject);
+      if (recent < 0) return null;
+      const fans = this.adjacency.positiveSubjectsOf(item).length;
+      return {
+        kind: 'trending',
+        nodes: [writer.node(graph.edgeSource(recent)), writer.node(item)],
+        edges: [writer.edge(recent, 0, 1)],
+        sentence: `Popular right now: ${people(fans)} liked ${writer.title(item)}, most recently ${new Date(graph.edgeTimestamp(recent)).toISOString().slice(0, 10)}`,
+      };
+    }
+    const seed = state.profile.seeds[candidate.seed]!;
+    const start = subject >= 0 ? [writer.node(subject)] : [];
+    const seedAt = start.length;
+    const nodes = [...start, writer.node(seed.item)];
+    const edges = subject >= 0 ? [writer.edge(seed.edge, 0, 1)] : [];
+    const lead = subject >= 0 ? `Because you ${writer.action(seed.edge)}, and ` : '';
+    if (candidate.kind === 'co-interaction') {
+      const toSeed = this.adjacency.positiveEdge(candidate.via, seed.item);
+      const toItem = this.adjacency.positiveEdge(candidate.via, item);
+      if (toSeed < 0 || toItem < 0) return null;
+      const shared = this.adjacency.sharedSubjects(seed.item, item, subject, []);
+      const at = nodes.length;
+      const sentence = `${lead}${people(shared)} who liked ${writer.title(seed.item)} also liked ${writer.title(item)}`;
+      return {
+        kind: 'co-interaction',
+        nodes: [...nodes, writer.node(candidate.via), writer.node(item)],
+        edges: [...edges, writer.edge(toSeed, at, seedAt), writer.edge(toItem, at, at + 1)],
+        sentence: sentence.charAt(0).toUpperCase() + sentence.slice(1),
+      };
+    }
+    const at = nodes.length;
+    const name = tagLabel(graph.externalId(candidate.tag));
+    return {
+      kind: 'shared-tag',
+      nodes: [...nodes, writer.node(candidate.tag), writer.node(item)],
+      edges: [...edges, writer.edge(candidate.seedTagEdge, seedAt, at), writer.edge(candidate.itemTagEdge, at + 1, at)],
+      sentence: subject >= 0 ? `${lead}${writer.title(item)} is ${name} too` : `${writer.title(item)} is ${name}, like ${writer.title(seed.item)}`,
+    };
   }
 
   /**
@@ -415,10 +424,24 @@ export class Recommender {
   private similarity(embeddings: InterestEmbeddings | null): (a: number, b: number) => number {
     const graph = this.host.graph;
     if (embeddings) {
+      // Unit vectors, once per item per request: MMR compares each pick with every remaining candidate.
+      const units = new Map<number, Float32Array | null>();
+      const unit = (node: number) => {
+        let u = units.get(node);
+        if (u === undefined) {
+          const x = embeddings.items.get(node);
+          u = x ? normalised(x) : null;
+          units.set(node, u);
+        }
+        return u;
+      };
       return (a, b) => {
-        const x = embeddings.items.get(a);
-        const y = embeddings.items.get(b);
-        return x && y ? cosine(x, y) : 0;
+        const x = unit(a);
+        const y = unit(b);
+        if (!x || !y) return 0;
+        let dot = 0;
+        for (let d = 0; d < x.length; d++) dot += x[d]! * y[d]!;
+        return dot;
       };
     }
     return (a, b) => {
@@ -433,7 +456,7 @@ export class Recommender {
 
 function topByWalk(visits: WalkVisits, seeds: readonly Seed[], limit: number, skip: ItemSkip): number[] {
   const scored: Array<{ node: number; score: number }> = [];
-  for (const node of visits.bySeed.keys()) {
+  for (const node of visits.rowOf.keys()) {
     if (skip(node)) continue;
     scored.push({ node, score: walkScore(visits, seeds, node) });
   }
@@ -441,21 +464,6 @@ function topByWalk(visits: WalkVisits, seeds: readonly Seed[], limit: number, sk
     .sort((a, b) => b.score - a.score || a.node - b.node)
     .slice(0, limit)
     .map((s) => s.node);
-}
-
-/** The subject's strongest positive edge to the item, or -1. */
-function positiveEdge(graph: InterestGraph, positives: PositiveEdges, subject: number, item: number): number {
-  let best = -1;
-  graph.forEachOutEdge(
-    subject,
-    (e, target) => {
-      if (target === item && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) {
-        if (best < 0 || graph.edgeBaseWeight(e) > graph.edgeBaseWeight(best)) best = e;
-      }
-    },
-    INTERACTION_MASK,
-  );
-  return best;
 }
 
 /** The item's most recent positive interaction by someone other than `exclude`, or -1. */
@@ -476,6 +484,15 @@ function cosine(x: Float32Array, y: Float32Array): number {
     ny += y[d]! * y[d]!;
   }
   return nx > 0 && ny > 0 ? dot / Math.sqrt(nx * ny) : 0;
+}
+
+function normalised(x: Float32Array): Float32Array {
+  let norm = 0;
+  for (let d = 0; d < x.length; d++) norm += x[d]! * x[d]!;
+  const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  const unit = new Float32Array(x.length);
+  for (let d = 0; d < x.length; d++) unit[d] = x[d]! * scale;
+  return unit;
 }
 
 function total(s: SourceScores): number {

@@ -59,14 +59,19 @@ export class TagScorer {
 
   /** tags(i) as above; 0 for an item without liked tags. */
   score(item: number): number {
-    const tags = tagsOf(this.graph, item);
-    if (tags.length === 0) return 0;
+    if (this.profile.affinity.size === 0 || !this.graph.hasNode(item)) return 0;
     let sum = 0;
-    for (const { tag } of tags) {
-      const a = this.profile.affinity.get(tag) ?? 0;
-      if (a > 0) sum += a * this.idf(tag);
-    }
-    return sum / Math.sqrt(tags.length);
+    let count = 0;
+    this.graph.forEachOutEdge(
+      item,
+      (_e, tag) => {
+        count++;
+        const a = this.profile.affinity.get(tag) ?? 0;
+        if (a > 0) sum += a * this.idf(tag);
+      },
+      1 << HAS_TAG,
+    );
+    return count > 0 ? sum / Math.sqrt(count) : 0;
   }
 
   /**

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { NodeVectors } from '../../gnn/node-vectors.ts';
+import { ItemVectorIndex } from '../../src/recommendations/item-vector-index.ts';
+import { SeededRandom } from '../../src/synthetic/random.ts';
+
+/** The item index: exact scan below the threshold, HNSW above it, both mirroring the embedding tables. */
+describe('ItemVectorIndex', () => {
+  const dims = 16;
+  const random = new SeededRandom(99);
+  const vector = () => Float32Array.from({ length: dims }, () => random.normal());
+
+  function tables(n: number): { items: NodeVectors; itemBias: NodeVectors } {
+    const items = new NodeVectors(dims);
+    const itemBias = new NodeVectors(1);
+    for (let node = 0; node < n; node++) {
+      items.set(node, vector());
+      itemBias.set(node, [random.normal() * 0.1]);
+    }
+    return { items, itemBias };
+  }
+
+  const never = () => false;
+
+  it('scans exactly below the threshold: the true top k by z·x + b, in order', () => {
+    const t = tables(500);
+    const index = new ItemVectorIndex(10_000);
+    index.sync(t);
+    assert.equal(index.approximate, false);
+    const z = vector();
+    const expected = Array.from({ length: 500 }, (_, node) => ({ node, score: index.score(z, node) })).sort((a, b) => b.score - a.score);
+    let manual = t.itemBias.get(7)![0]!;
+    for (let d = 0; d < dims; d++) manual += z[d]! * t.items.get(7)![d]!;
+    assert.ok(Math.abs(index.score(z, 7) - manual) < 1e-5);
+    assert.deepEqual(index.search(z, 10, never).map((s) => s.node), expected.slice(0, 10).map((s) => s.node));
+    const odd = index.search(z, 10, (node) => node % 2 === 1);
+    assert.ok(odd.every((s) => s.node % 2 === 0) && odd.length === 10);
+  });
+
+  it('finds nearly the same top 10 with HNSW above the threshold (recall ≥ 0.9)', () => {
+    const t = tables(4_000);
+    const exact = new ItemVectorIndex(1_000_000);
+    const approximate = new ItemVectorIndex(1_000);
+    exact.sync(t);
+    approximate.sync(t);
+    assert.equal(approximate.approximate, true);
+    let found = 0;
+    for (let q = 0; q < 50; q++) {
+      const z = vector();
+      const truth = new Set(exact.search(z, 10, never).map((s) => s.node));
+      found += approximate.search(z, 10, never).filter((s) => truth.has(s.node)).length;
+    }
+    assert.ok(found / 500 >= 0.9, `recall@10 ${found / 500}`);
+  });
+
+  it('follows the tables: a changed item moves, a new one appears, a removed one is gone', () => {
+    for (const threshold of [1_000_000, 100]) {
+      const t = tables(400);
+      const index = new ItemVectorIndex(threshold);
+      index.sync(t);
+      const z = vector();
+      const scaled = Float32Array.from(z, (v) => v * 10);
+      t.items.set(42, scaled);
+      index.sync(t);
+      assert.equal(index.search(z, 1, never)[0]!.node, 42, `changed item first (threshold ${threshold})`);
+      t.items.set(1_000, Float32Array.from(z, (v) => v * 20));
+      t.itemBias.set(1_000, [0]);
+      index.sync(t);
+      assert.equal(index.search(z, 1, never)[0]!.node, 1_000, 'new item first');
+      t.items.delete(1_000);
+      index.sync(t);
+      assert.equal(index.search(z, 1, never)[0]!.node, 42, 'removed item gone');
+      assert.equal(index.size, 400);
+      // A removed item's slot is reused by the next new one.
+      t.items.set(2_000, Float32Array.from(z, (v) => v * 30));
+      index.sync(t);
+      assert.equal(index.search(z, 1, never)[0]!.node, 2_000, 'reused slot');
+    }
+  });
+});
