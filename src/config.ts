@@ -146,7 +146,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     walkSteps: 50,
     walkRestart: 0.5,
     annThreshold: 10_000,
-    candidatesPerSource: 100,
+    candidatesPerSource: 60,
     maxPaths: 3,
   },
 };
