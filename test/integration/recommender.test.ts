@@ -255,6 +255,24 @@ describe('Recommender (query layer)', function () {
     assert.throws(() => parseRecommendationOptions({ filters: { colour: 'red' } }, 100), (e: ValidationError) => e.issues[0]!.path === 'filters.colour');
   });
 
+  it('forgets an erased user: no paths through them, and they are a stranger afterwards', async () => {
+    const erased = data.userId(30);
+    const involved = () => {
+      let seen = false;
+      for (let user = 31; user < 45; user++) {
+        const list = recommender.recommend({ kind: 'user', id: data.userId(user) }, { count: 10 });
+        for (const item of list.items) for (const p of item.paths!) if (p.nodes.some((n) => n.kind === 'user' && n.id === erased)) seen = true;
+      }
+      return seen;
+    };
+    assert.ok(involved(), 'before erasure some path goes through the user (the check can fail)');
+    await engine.eraseSubject('user', erased);
+    assert.equal(involved(), false);
+    assert.throws(() => recommender.explain({ kind: 'user', id: erased }, data.itemId(1)), NotFoundError);
+    const stranger = recommender.recommend({ kind: 'user', id: erased }, { count: 3 });
+    assert.ok(stranger.items.every((i) => i.paths![0]!.kind === 'trending'));
+  });
+
   // Last: it takes edges out of the shared graph.
   it('is faithful: taking away a path\'s edge and recomputing lowers the item\'s score', async () => {
     let checked = 0;
