@@ -168,10 +168,9 @@ export class Recommender {
       for (const { node } of found) candidates.add(node);
       bestEmbedding = found[0]?.score ?? bestEmbedding;
     }
-    const visits = walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed);
-    for (const node of topByWalk(visits, profile.seeds, perSource, skip)) candidates.add(node);
-    const tags = new TagScorer(graph, tagProfile(graph, profile));
-    for (const { node } of tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) candidates.add(node);
+    const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
+    for (const node of topByWalk(state.visits, profile.seeds, perSource, skip)) candidates.add(node);
+    for (const { node } of state.tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) candidates.add(node);
     let trendingTaken = 0;
     for (const node of this.trending.topItems()) {
       if (trendingTaken >= perSource) break;
@@ -180,18 +179,10 @@ export class Recommender {
       trendingTaken++;
     }
 
-    const state: RequestState = {
-      profile,
-      z,
-      bestEmbedding,
-      visits,
-      tags,
-      attention: profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
-      embeddings,
-    };
-    const scored = [...candidates].map((node) => ({ node, sources: this.sourceScores(state, node) }));
-    for (const s of scored) (s as { total?: number }).total = total(s.sources);
-    const byScore = scored as Array<{ node: number; sources: SourceScores; total: number }>;
+    const byScore = [...candidates].map((node) => {
+      const sources = this.sourceScores(state, node);
+      return { node, sources, total: total(sources) };
+    });
     byScore.sort((a, b) => b.total - a.total || a.node - b.node);
     const pool = byScore.slice(0, count * POOL_FACTOR);
     const similarity = this.similarity(embeddings);
@@ -218,15 +209,7 @@ export class Recommender {
       const skip = compileFilters(graph, this.host.catalogue, profile, undefined);
       bestEmbedding = this.index.search(z, 1, skip)[0]?.score ?? bestEmbedding;
     }
-    const state: RequestState = {
-      profile,
-      z,
-      bestEmbedding,
-      visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
-      tags: new TagScorer(graph, tagProfile(graph, profile)),
-      attention: embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
-      embeddings,
-    };
+    const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
     const sources = this.sourceScores(state, item);
     const writer = new PathWriter(graph, this.host.catalogue, this.host.weightPolicy);
     return {
@@ -234,6 +217,20 @@ export class Recommender {
       item: this.describe(state, item, sources, total(sources), writer),
       consumed: profile.consumed.has(item),
       rejected: profile.rejected.has(item),
+    };
+  }
+
+  /** The walks, the tag profile and the attention a request's scores and paths read. */
+  private requestState(profile: SubjectProfile, z: Float32Array | null, requestSeed: number, embeddings: InterestEmbeddings | null, bestEmbedding: number): RequestState {
+    const graph = this.host.graph;
+    return {
+      profile,
+      z,
+      bestEmbedding,
+      visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
+      tags: new TagScorer(graph, tagProfile(graph, profile)),
+      attention: profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
+      embeddings,
     };
   }
 
