@@ -110,6 +110,8 @@ interface RequestState {
   readonly tags: TagScorer;
   /** Attention of the subject's embedding over its interaction edges (empty for item-based requests). */
   readonly attention: ReadonlyMap<number, number>;
+  /** Each seed's tag edges, read once for all the items whose paths they start. */
+  readonly seedTags: ReadonlyArray<ReadonlyArray<{ readonly tag: number; readonly edge: number }>>;
   readonly embeddings: InterestEmbeddings | null;
 }
 
@@ -230,6 +232,7 @@ export class Recommender {
       visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
       tags: new TagScorer(graph, tagProfile(graph, profile)),
       attention: profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
+      seedTags: profile.seeds.map((seed) => tagsOf(graph, seed.item)),
       embeddings,
     };
   }
@@ -328,7 +331,7 @@ export class Recommender {
         candidates.push({ kind: 'co-interaction', seed: s, via, weight: walk + embedding });
         embedding = 0;
       }
-      for (const seedTag of tagsOf(graph, seed.item)) {
+      for (const seedTag of state.seedTags[s]!) {
         const itemTag = itemTags.find((t) => t.tag === seedTag.tag);
         if (!itemTag) continue;
         const contributor = state.tags.profile.contributors.get(seedTag.tag)?.find((c) => c.seed.item === seed.item);
@@ -465,7 +468,7 @@ function topByWalk(visits: WalkVisits, seeds: readonly Seed[], limit: number, sk
 
 /** The item's most recent positive interaction by someone other than `exclude`, or -1. */
 function latestPositiveEdge(graph: InterestGraph, positives: PositiveEdges, item: number, exclude: number): number {
-  for (const e of graph.recentInEdges(item, 50, INTERACTION_MASK)) {
+  for (const e of graph.recentInEdges(item, 16, INTERACTION_MASK)) {
     if (graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e)) && graph.nodeKindCode(graph.edgeSource(e)) !== NodeKindCode.item) return e;
   }
   return -1;
