@@ -393,7 +393,7 @@ export class Recommender {
       kind: 'shared-tag',
       nodes: [...nodes, writer.node(candidate.tag), writer.node(item)],
       edges: [...edges, writer.edge(candidate.seedTagEdge, seedAt, at), writer.edge(candidate.itemTagEdge, at + 1, at)],
-      sentence: subject >= 0 ? `${lead}${writer.title(item)} is ${name} too` : `${writer.title(item)} is ${name}, like ${writer.title(seed.item)}`,
+      sentence: subject >= 0 ? `${lead}${writer.title(item)} is also tagged ${name}` : `${writer.title(item)} is tagged ${name}, like ${writer.title(seed.item)}`,
     };
   }
 
