@@ -43,14 +43,12 @@ export function walkFromSeeds(
     const random = new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ requestSeed) >>> 0);
     let current = seed.item;
     for (let step = 0; step < stepsPerSeed; step++) {
-      const subjects = adjacency.positiveSubjectsOf(current);
-      const via = subjects.length > 0 ? subjects[random.int(subjects.length)]! : -1;
-      const items = via >= 0 && via !== subject ? adjacency.positiveItemsOf(via) : null;
-      if (!items || items.length === 0) {
+      const via = adjacency.randomSubjectOf(current, random.float());
+      const next = via >= 0 && via !== subject ? adjacency.randomItemOf(via, random.float()) : -1;
+      if (next < 0) {
         current = seed.item;
         continue;
       }
-      const next = items[random.int(items.length)]!;
       let row = rowOf.get(next);
       if (row === undefined) {
         row = rowOf.size;

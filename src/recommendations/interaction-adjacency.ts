@@ -18,10 +18,55 @@ interface CachedList {
 
 const EMPTY: CachedList = { revision: -1, nodes: new Int32Array(0), edges: new Int32Array(0) };
 
+/** Every node's list in one array: node n's neighbours are nodes[offsets[n] … offsets[n + 1]). */
+interface PackedRows {
+  readonly offsets: Int32Array;
+  readonly nodes: Int32Array;
+  readonly edges: Int32Array;
+  /** Each node's graph revision when packed: a different one now means its row is stale. */
+  readonly revision: Uint32Array;
+}
+
+/** Packs the positive interaction lists of one direction (counting sort), deduplicated per row. */
+function packedRows(graph: InterestGraph, positives: PositiveEdges, outgoing: boolean): PackedRows {
+  const bound = graph.nodeBound;
+  const keep = (e: number) =>
+    graph.isLiveEdge(e) && ((1 << graph.edgeTypeCode(e)) & INTERACTION_MASK) !== 0 && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e));
+  const owner = (e: number) => (outgoing ? graph.edgeSource(e) : graph.edgeTarget(e));
+  const neighbour = (e: number) => (outgoing ? graph.edgeTarget(e) : graph.edgeSource(e));
+  const counts = new Int32Array(bound + 1);
+  for (let e = 0; e < graph.edgeBound; e++) if (keep(e)) counts[owner(e) + 1]!++;
+  for (let n = 0; n < bound; n++) counts[n + 1]! += counts[n]!;
+  const edges = new Int32Array(counts[bound]!);
+  const fill = counts.slice(0, bound);
+  for (let e = 0; e < graph.edgeBound; e++) if (keep(e)) edges[fill[owner(e)]!++] = e;
+  // Per row: neighbours ascending, each once, with its strongest edge.
+  const offsets = new Int32Array(bound + 1);
+  const nodes = new Int32Array(edges.length);
+  const strongest = new Int32Array(edges.length);
+  const revision = new Uint32Array(bound);
+  let out = 0;
+  for (let n = 0; n < bound; n++) {
+    offsets[n] = out;
+    revision[n] = graph.revisionOf(n);
+    const row = Array.from(edges.subarray(counts[n]!, counts[n + 1]!));
+    row.sort((a, b) => neighbour(a) - neighbour(b) || graph.edgeBaseWeight(b) - graph.edgeBaseWeight(a));
+    for (const e of row) {
+      if (out > offsets[n]! && nodes[out - 1] === neighbour(e)) continue;
+      nodes[out] = neighbour(e);
+      strongest[out++] = e;
+    }
+  }
+  offsets[bound] = out;
+  return { offsets, nodes: nodes.slice(0, out), edges: strongest.slice(0, out), revision };
+}
+
 export class InteractionAdjacency {
   /** By node index; a sparse array is faster than a Map here (every walk step reads one). */
   private readonly subjectsByItem: Array<CachedList | undefined> = [];
   private readonly itemsBySubject: Array<CachedList | undefined> = [];
+  private bySubjectRows: PackedRows | null = null;
+  private byItemRows: PackedRows | null = null;
 
   constructor(
     private readonly graph: () => InterestGraph,
@@ -29,28 +74,27 @@ export class InteractionAdjacency {
   ) {}
 
   /**
-   * Builds every list in one pass over the edges (a second at 5M edges), so that the first requests do
-   * not each pay for building the lists their walks touch.
+   * Builds every list in one pass over the edges (about a second at 5M edges), packed in one array per
+   * direction (compressed sparse rows), so that the first requests do not each pay for the lists their
+   * walks touch and a walk step reads two flat arrays instead of chasing per-node objects. A node whose
+   * revision moved on since is served from its own rebuilt list instead.
    */
   warm(): void {
     const graph = this.graph();
-    const bySubject = new Map<number, number[]>();
-    const byItem = new Map<number, number[]>();
-    for (let e = 0; e < graph.edgeBound; e++) {
-      if (!graph.isLiveEdge(e) || ((1 << graph.edgeTypeCode(e)) & INTERACTION_MASK) === 0) continue;
-      if (!this.positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) continue;
-      let items = bySubject.get(graph.edgeSource(e));
-      if (!items) bySubject.set(graph.edgeSource(e), (items = []));
-      items.push(e);
-      let subjects = byItem.get(graph.edgeTarget(e));
-      if (!subjects) byItem.set(graph.edgeTarget(e), (subjects = []));
-      subjects.push(e);
-    }
-    const store = (cache: Array<CachedList | undefined>, lists: Map<number, number[]>, outgoing: boolean) => {
-      for (const [node, edges] of lists) cache[node] = this.cached(graph, node, edges, outgoing);
-    };
-    store(this.itemsBySubject, bySubject, true);
-    store(this.subjectsByItem, byItem, false);
+    this.bySubjectRows = packedRows(graph, this.positives, true);
+    this.byItemRows = packedRows(graph, this.positives, false);
+    this.subjectsByItem.length = 0;
+    this.itemsBySubject.length = 0;
+  }
+
+  /** A uniformly random positive subject of `item` (`u` uniform in [0, 1)), or -1. */
+  randomSubjectOf(item: number, u: number): number {
+    return this.randomNeighbour(item, u, false);
+  }
+
+  /** A uniformly random positive item of `subject`, or -1. */
+  randomItemOf(subject: number, u: number): number {
+    return this.randomNeighbour(subject, u, true);
   }
 
   /** Subjects with a positive interaction with `item`, ascending, each once. */
@@ -98,6 +142,9 @@ export class InteractionAdjacency {
   forget(node: number): void {
     this.itemsBySubject[node] = undefined;
     this.subjectsByItem[node] = undefined;
+    // The packed rows hold the node too; drop them (the lists are rebuilt per node on demand).
+    this.bySubjectRows = null;
+    this.byItemRows = null;
     // The node's edges are gone from the graph already, so look through the lists themselves (erasure is rare).
     for (const cache of [this.subjectsByItem, this.itemsBySubject]) {
       cache.forEach((list, key) => {
@@ -106,11 +153,32 @@ export class InteractionAdjacency {
     }
   }
 
+  private randomNeighbour(node: number, u: number, outgoing: boolean): number {
+    const graph = this.graph();
+    const rows = outgoing ? this.bySubjectRows : this.byItemRows;
+    if (rows && node < rows.revision.length && rows.revision[node] === graph.revisionOf(node)) {
+      const from = rows.offsets[node]!;
+      const count = rows.offsets[node + 1]! - from;
+      return count > 0 ? rows.nodes[from + Math.floor(u * count)]! : -1;
+    }
+    const nodes = this.list(node, outgoing, outgoing ? this.itemsBySubject : this.subjectsByItem).nodes;
+    return nodes.length > 0 ? nodes[Math.floor(u * nodes.length)]! : -1;
+  }
+
   private list(node: number, outgoing: boolean, cache: Array<CachedList | undefined>): CachedList {
     const graph = this.graph();
     if (!graph.hasNode(node)) return EMPTY;
     const cached = cache[node];
-    if (cached && cached.revision === graph.revisionOf(node)) return cached;
+    const revision = graph.revisionOf(node);
+    if (cached && cached.revision === revision) return cached;
+    const rows = outgoing ? this.bySubjectRows : this.byItemRows;
+    if (rows && node < rows.revision.length && rows.revision[node] === revision) {
+      const from = rows.offsets[node]!;
+      const to = rows.offsets[node + 1]!;
+      const packed = { revision, nodes: rows.nodes.subarray(from, to), edges: rows.edges.subarray(from, to) };
+      cache[node] = packed;
+      return packed;
+    }
     const found: number[] = [];
     const visit = (e: number) => {
       if (this.positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) found.push(e);
