@@ -114,23 +114,28 @@ export class InteractionAdjacency {
     return at < 0 ? -1 : list.edges[at]!;
   }
 
-  /** How many subjects liked both items (sorted-list intersection), and the first few of them. */
-  sharedSubjects(a: number, b: number, exclude: number, sample: number[]): number {
-    const x = this.positiveSubjectsOf(a);
-    const y = this.positiveSubjectsOf(b);
+  /**
+   * How many subjects liked both items, other than `exclude` (sorted-list intersection; a binary search of
+   * the shorter list's members in the longer one when their lengths differ a lot).
+   */
+  sharedSubjects(a: number, b: number, exclude: number): number {
+    let x = this.positiveSubjectsOf(a);
+    let y = this.positiveSubjectsOf(b);
+    if (x.length > y.length) [x, y] = [y, x];
+    let count = 0;
+    if (x.length * 16 < y.length) {
+      for (let i = 0; i < x.length; i++) if (x[i] !== exclude && indexOfSorted(y, x[i]!) >= 0) count++;
+      return count;
+    }
     let i = 0;
     let j = 0;
-    let count = 0;
     while (i < x.length && j < y.length) {
       const u = x[i]!;
       const v = y[j]!;
       if (u < v) i++;
       else if (v < u) j++;
       else {
-        if (u !== exclude) {
-          count++;
-          if (sample.length < 8) sample.push(u);
-        }
+        if (u !== exclude) count++;
         i++;
         j++;
       }

@@ -97,7 +97,7 @@ const EMBEDDING_TEMPERATURE = 3;
 const WALK_SCALE = 0.1;
 const TAG_SCALE = 2;
 const TAGS_PER_PROFILE = 6;
-const ITEMS_PER_TAG = 200;
+const ITEMS_PER_TAG = 100;
 const POOL_FACTOR = 3;
 
 /** Everything a request computes once and every candidate's score reads. */
@@ -187,8 +187,7 @@ export class Recommender {
     });
     byScore.sort((a, b) => b.total - a.total || a.node - b.node);
     const pool = byScore.slice(0, count * POOL_FACTOR);
-    const similarity = this.similarity(embeddings);
-    const picked = diversify(pool, (c) => c.total, (a, b) => similarity(a.node, b.node), count, lambda);
+    const picked = diversify(pool.map((c) => c.total), this.similarity(embeddings, pool.map((c) => c.node)), count, lambda).map((i) => pool[i]!);
     const writer = new PathWriter(graph, this.host.catalogue, this.host.weightPolicy);
     return {
       target,
@@ -377,7 +376,7 @@ export class Recommender {
       const toSeed = this.adjacency.positiveEdge(candidate.via, seed.item);
       const toItem = this.adjacency.positiveEdge(candidate.via, item);
       if (toSeed < 0 || toItem < 0) return null;
-      const shared = this.adjacency.sharedSubjects(seed.item, item, subject, []);
+      const shared = this.adjacency.sharedSubjects(seed.item, item, subject);
       const at = nodes.length;
       const sentence = `${lead}${people(shared)} who liked ${writer.title(seed.item)} also liked ${writer.title(item)}`;
       return {
@@ -421,34 +420,28 @@ export class Recommender {
     return shares;
   }
 
-  private similarity(embeddings: InterestEmbeddings | null): (a: number, b: number) => number {
+  /** Similarity of pool positions: cosine of the item vectors, or tag overlap (Jaccard) without a model. */
+  private similarity(embeddings: InterestEmbeddings | null, pool: readonly number[]): (a: number, b: number) => number {
     const graph = this.host.graph;
     if (embeddings) {
-      // Unit vectors, once per item per request: MMR compares each pick with every remaining candidate.
-      const units = new Map<number, Float32Array | null>();
-      const unit = (node: number) => {
-        let u = units.get(node);
-        if (u === undefined) {
-          const x = embeddings.items.get(node);
-          u = x ? normalised(x) : null;
-          units.set(node, u);
-        }
-        return u;
-      };
+      const units = pool.map((node) => {
+        const x = embeddings.items.get(node);
+        return x ? normalised(x) : null;
+      });
       return (a, b) => {
-        const x = unit(a);
-        const y = unit(b);
+        const x = units[a];
+        const y = units[b];
         if (!x || !y) return 0;
         let dot = 0;
         for (let d = 0; d < x.length; d++) dot += x[d]! * y[d]!;
         return dot;
       };
     }
+    const tags = pool.map((node) => new Set(tagsOf(graph, node).map((t) => t.tag)));
     return (a, b) => {
-      const ta = new Set(tagsOf(graph, a).map((t) => t.tag));
-      const tb = tagsOf(graph, b).map((t) => t.tag);
-      const common = tb.filter((t) => ta.has(t)).length;
-      const union = ta.size + tb.length - common;
+      let common = 0;
+      for (const t of tags[b]!) if (tags[a]!.has(t)) common++;
+      const union = tags[a]!.size + tags[b]!.size - common;
       return union > 0 ? common / union : 0;
     };
   }

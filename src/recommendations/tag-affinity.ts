@@ -53,8 +53,15 @@ export class TagScorer {
     this.itemCount = Math.max(1, graph.counts().items);
   }
 
+  private readonly idfs = new Map<number, number>();
+
   idf(tag: number): number {
-    return Math.log(1 + this.itemCount / Math.max(1, this.graph.inDegreeOf(tag)));
+    let value = this.idfs.get(tag);
+    if (value === undefined) {
+      value = Math.log(1 + this.itemCount / Math.max(1, this.graph.inDegreeOf(tag)));
+      this.idfs.set(tag, value);
+    }
+    return value;
   }
 
   /** tags(i) as above; 0 for an item without liked tags. */
