@@ -1,6 +1,6 @@
 import { baseWeight, type WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { EdgeTypeCode, INTERACTION_MASK, NodeKindCode, type SubjectKind } from '../../graph/model.ts';
+import { EdgeTypeCode, INTERACTION_MASK, type SubjectKind } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import type { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
@@ -462,7 +462,7 @@ function topByWalk(visits: WalkVisits, seeds: readonly Seed[], limit: number, sk
 /** The item's most recent positive interaction by someone other than `exclude`, or -1. */
 function latestPositiveEdge(graph: InterestGraph, positives: PositiveEdges, item: number, exclude: number): number {
   for (const e of graph.recentInEdges(item, 16, INTERACTION_MASK)) {
-    if (graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e)) && graph.nodeKindCode(graph.edgeSource(e)) !== NodeKindCode.item) return e;
+    if (graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) return e;
   }
   return -1;
 }
