@@ -5,8 +5,9 @@ import type { PositiveEdges } from '../../graph/positive-edges.ts';
 /**
  * Who liked what, as sorted arrays: each item's positive subjects and each subject's positive items. The
  * graph keeps neighbour lists as linked edges, fine for a scan but slow for the random access and set
- * intersections the walks and explanations do; these arrays are built on first use and rebuilt when the
- * node's revision says one of its edges changed, so they never disagree with the live graph.
+ * intersections the walks and explanations do. `warm` packs every list at start; a node whose revision
+ * says one of its edges changed since gets its own list rebuilt on demand (and again at each change), so
+ * the lists never disagree with the live graph.
  */
 interface CachedList {
   readonly revision: number;

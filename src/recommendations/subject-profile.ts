@@ -32,7 +32,7 @@ export interface SubjectProfile {
 const HISTORY_LIMIT = 500;
 
 export function subjectProfile(graph: InterestGraph, subject: number, seedLimit: number, now: number, halfLifeMs: number): SubjectProfile {
-  const byItem = new Map<number, { positive: number; bestEdge: number; bestWeight: number; latestTs: number; latestNegative: boolean; negative: number; negativeEdge: number }>();
+  const byItem = new Map<number, { positive: number; bestEdge: number; bestWeight: number; latestNegative: boolean; negative: number; negativeEdge: number }>();
   for (const e of graph.recentOutEdges(subject, HISTORY_LIMIT, INTERACTION_MASK)) {
     const item = graph.edgeTarget(e);
     const base = graph.edgeBaseWeight(e);
@@ -41,7 +41,7 @@ export function subjectProfile(graph: InterestGraph, subject: number, seedLimit:
     let entry = byItem.get(item);
     if (!entry) {
       // Edges come newest first: the first one seen is the latest word on the item.
-      entry = { positive: 0, bestEdge: -1, bestWeight: 0, latestTs: ts, latestNegative: base < 0, negative: 0, negativeEdge: -1 };
+      entry = { positive: 0, bestEdge: -1, bestWeight: 0, latestNegative: base < 0, negative: 0, negativeEdge: -1 };
       byItem.set(item, entry);
     }
     if (weight > 0) {
