@@ -112,6 +112,8 @@ interface RequestState {
   readonly attention: ReadonlyMap<number, number>;
   /** Each seed's tag edges, read once for all the items whose paths they start. */
   readonly seedTags: ReadonlyArray<ReadonlyArray<{ readonly tag: number; readonly edge: number }>>;
+  /** Each seed's item vector scaled to length 1, worked out on the first explanation that needs them. */
+  seedUnits?: ReadonlyArray<Float32Array | null>;
   readonly embeddings: InterestEmbeddings | null;
 }
 
@@ -402,20 +404,26 @@ export class Recommender {
    */
   private embeddingShares(state: RequestState, item: number): Map<number, number> {
     const shares = new Map<number, number>();
-    const vectors = state.embeddings?.items;
-    const x = vectors?.get(item);
-    if (!vectors || !x) return shares;
+    const x = state.embeddings?.items.get(item);
+    if (!state.embeddings || !x) return shares;
+    state.seedUnits ??= state.profile.seeds.map((seed) => {
+      const y = state.embeddings!.items.get(seed.item);
+      return y ? normalised(y) : null;
+    });
+    const unit = normalised(x);
     let sum = 0;
-    for (const seed of state.profile.seeds) {
+    state.profile.seeds.forEach((seed, s) => {
       const attention = seed.edge >= 0 ? (state.attention.get(seed.edge) ?? 0) : 1;
-      const y = vectors.get(seed.item);
-      if (!y || attention <= 0) continue;
-      const share = attention * Math.max(0, cosine(x, y));
+      const y = state.seedUnits![s];
+      if (!y || attention <= 0) return;
+      let dot = 0;
+      for (let d = 0; d < y.length; d++) dot += unit[d]! * y[d]!;
+      const share = attention * Math.max(0, dot);
       if (share > 0) {
         shares.set(seed.item, share);
         sum += share;
       }
-    }
+    });
     for (const [k, v] of shares) shares.set(k, v / sum);
     return shares;
   }
@@ -465,18 +473,6 @@ function latestPositiveEdge(graph: InterestGraph, positives: PositiveEdges, item
     if (graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) return e;
   }
   return -1;
-}
-
-function cosine(x: Float32Array, y: Float32Array): number {
-  let dot = 0;
-  let nx = 0;
-  let ny = 0;
-  for (let d = 0; d < x.length; d++) {
-    dot += x[d]! * y[d]!;
-    nx += x[d]! * x[d]!;
-    ny += y[d]! * y[d]!;
-  }
-  return nx > 0 && ny > 0 ? dot / Math.sqrt(nx * ny) : 0;
 }
 
 function normalised(x: Float32Array): Float32Array {
