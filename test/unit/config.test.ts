@@ -51,6 +51,16 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the query layer\'s settings and names a bad one', () => {
+    const config = loadConfig({ env: { RECOMMEND_DIVERSITY: '0.5', RECOMMEND_ANN_THRESHOLD: '500' } });
+    assert.equal(config.recommend.diversity, 0.5);
+    assert.equal(config.recommend.annThreshold, 500);
+    assert.throws(
+      () => loadConfig({ env: { RECOMMEND_DIVERSITY: '1.5' } }),
+      (e: unknown) => e instanceof ConfigError && e.issues.length === 1 && e.issues[0]!.path === 'RECOMMEND_DIVERSITY',
+    );
+  });
+
   it('names bad fields in the config file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
     const file = path.join(dir, 'engine.json');
