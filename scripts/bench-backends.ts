@@ -18,18 +18,19 @@ import { Command, InvalidArgumentError } from 'commander';
 import { BACKEND_PREFERENCES, BackendUnavailableError, selectBackend, type BackendInfo, type BackendPreference } from '../gnn/backend.ts';
 import { createLogger } from '../src/logger.ts';
 import { SeededRandom } from '../src/synthetic/random.ts';
+import { positiveInteger } from './cli.ts';
 
 const CONCRETE = BACKEND_PREFERENCES.filter((b) => b !== 'auto');
 
 const program = new Command('bench:backends')
-  .option('--nodes <n>', 'centre nodes (also the size of the node table)', positiveInt, 50_000)
-  .option('--fanout <n>', 'neighbours per centre node', positiveInt, 10)
-  .option('--heads <n>', 'attention heads', positiveInt, 4)
-  .option('--head-dims <n>', 'dimensions per head', positiveInt, 16)
-  .option('--input-dims <n>', 'node feature dimensions', positiveInt, 64)
-  .option('--runs <n>', 'timed runs per figure (median reported), after one warm-up', positiveInt, 3)
+  .option('--nodes <n>', 'centre nodes (also the size of the node table)', positiveInteger, 50_000)
+  .option('--fanout <n>', 'neighbours per centre node', positiveInteger, 10)
+  .option('--heads <n>', 'attention heads', positiveInteger, 4)
+  .option('--head-dims <n>', 'dimensions per head', positiveInteger, 16)
+  .option('--input-dims <n>', 'node feature dimensions', positiveInteger, 64)
+  .option('--runs <n>', 'timed runs per figure (median reported), after one warm-up', positiveInteger, 3)
   .option('--backends <list>', `comma-separated, of ${CONCRETE.join(', ')}`, backendList, [...CONCRETE])
-  .option('--seed <n>', 'seed for features and neighbour lists', positiveInt, 1)
+  .option('--seed <n>', 'seed for features and neighbour lists', positiveInteger, 1)
   .parse();
 const opts = program.opts<{
   nodes: number;
@@ -42,11 +43,6 @@ const opts = program.opts<{
   seed: number;
 }>();
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 function backendList(value: string): BackendPreference[] {
   const names = value.split(',').map((s) => s.trim());

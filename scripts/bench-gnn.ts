@@ -28,19 +28,15 @@ import { openLoader } from '../src/loaders/index.ts';
 import { applyCatalogueItem, applyInteraction } from '../src/projection/graph-projection.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { syntheticInterestGraph } from '../src/synthetic/synthetic-graph.ts';
+import { positiveInteger } from './cli.ts';
 
-const positiveInt = (name: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${raw}'`);
-  return n;
-};
 
 const program = new Command('bench:gnn')
-  .option('--edges <n>', 'synthetic interactions in the graph', positiveInt('--edges'), 1_000_000)
-  .option('--updates <n>', 'interactions streamed one at a time for the latency figures', positiveInt('--updates'), 500)
+  .option('--edges <n>', 'synthetic interactions in the graph', positiveInteger, 1_000_000)
+  .option('--updates <n>', 'interactions streamed one at a time for the latency figures', positiveInteger, 500)
   .option('--backends <list>', `comma-separated, of ${BACKEND_PREFERENCES.filter((b) => b !== 'auto').join(', ')}; default: every one that runs`)
   .option('--movielens <dir>', 'MovieLens latest-small folder for the epoch time', '../shared/datasets/movielens-latest-small')
-  .option('--seed <n>', 'generator seed', positiveInt('--seed'), 1)
+  .option('--seed <n>', 'generator seed', positiveInteger, 1)
   .parse();
 const args = program.opts<{ edges: number; updates: number; backends?: string; movielens: string; seed: number }>();
 

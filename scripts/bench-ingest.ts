@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { pino } from 'pino';
 import { baseWeight } from '../graph/edge-weight.ts';
 import { InterestGraph } from '../graph/interest-graph.ts';
@@ -19,14 +19,15 @@ import { INTERACTION_TYPES, NodeKindCode } from '../graph/model.ts';
 import { loadConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { generateSyntheticDataset, type SyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
+import { positiveInteger } from './cli.ts';
 
 const program = new Command('bench:ingest')
-  .option('--edges <n>', 'synthetic interactions', positiveInt, 1_000_000)
-  .option('--runs <n>', 'in-memory insert runs (median reported)', positiveInt, 3)
-  .option('--batch <n>', 'events per durable batch', positiveInt, 1_000)
+  .option('--edges <n>', 'synthetic interactions', positiveInteger, 1_000_000)
+  .option('--runs <n>', 'in-memory insert runs (median reported)', positiveInteger, 3)
+  .option('--batch <n>', 'events per durable batch', positiveInteger, 1_000)
   .option('--durability <mode>', 'full (fsync per commit) or normal', 'full')
   .option('--data-dir <dir>', 'where the benchmark store goes (default: a temp dir, removed afterwards)')
-  .option('--seed <n>', 'generator seed', positiveInt, 1)
+  .option('--seed <n>', 'generator seed', positiveInteger, 1)
   .option('--random-ids', 'send random (UUIDv4-like) event ids instead of time-ordered ones')
   .parse();
 const opts = program.opts<{
@@ -42,11 +43,6 @@ if (opts.durability !== 'full' && opts.durability !== 'normal') {
   program.error(`error: option '--durability' must be full or normal, got '${opts.durability}'`, { exitCode: 2 });
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 function settledMemory(): number {

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { pino } from 'pino';
 import { initialiseBackend } from '../gnn/backend.ts';
 import { loadCheckpoint, newVersion, saveCheckpoint } from '../gnn/checkpoint.ts';
@@ -27,6 +27,7 @@ import { Recommender } from '../src/recommendations/recommender.ts';
 import { SeededRandom } from '../src/synthetic/random.ts';
 import { generateSyntheticDataset, type SyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { syntheticInterestGraph } from '../src/synthetic/synthetic-graph.ts';
+import { positiveInteger } from './cli.ts';
 
 interface Args {
   users: number;
@@ -54,19 +55,14 @@ function dataset(args: Args): SyntheticDataset {
 }
 
 async function main(): Promise<void> {
-  const positiveInt = (name: string) => (raw: string) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${raw}'`);
-    return n;
-  };
   const args = new Command('bench:recs')
-    .option('--users <n>', 'users in the synthetic graph', positiveInt('--users'), 100_000)
-    .option('--items <n>', 'items', positiveInt('--items'), 20_000)
-    .option('--edges <n>', 'interactions', positiveInt('--edges'), 5_000_000)
-    .option('--requests <n>', 'requests per worker, for each of the two runs', positiveInt('--requests'), 3_000)
-    .option('--workers <n>', 'worker threads serving requests (one per core)', positiveInt('--workers'), Math.min(2, availableParallelism()))
-    .option('--seed <n>', 'generator seed', positiveInt('--seed'), 1)
-    .option('--train-interactions <n>', 'interactions the GAT is trained on', positiveInt('--train-interactions'), 200_000)
+    .option('--users <n>', 'users in the synthetic graph', positiveInteger, 100_000)
+    .option('--items <n>', 'items', positiveInteger, 20_000)
+    .option('--edges <n>', 'interactions', positiveInteger, 5_000_000)
+    .option('--requests <n>', 'requests per worker, for each of the two runs', positiveInteger, 3_000)
+    .option('--workers <n>', 'worker threads serving requests (one per core)', positiveInteger, Math.min(2, availableParallelism()))
+    .option('--seed <n>', 'generator seed', positiveInteger, 1)
+    .option('--train-interactions <n>', 'interactions the GAT is trained on', positiveInteger, 200_000)
     .parse()
     .opts<Args>();
 

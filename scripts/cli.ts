@@ -1,10 +1,17 @@
-import { CommanderError, type Command } from 'commander';
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
 import { EngineError } from '../src/errors.ts';
 
 /** What the CLIs print for a failure: our typed errors by their message, anything else with its stack. */
 export function describeFailure(error: unknown): string {
   if (error instanceof EngineError) return error.message;
   return String((error as Error)?.stack ?? error);
+}
+
+/** Commander option parser for counts; Commander names the option in its error. */
+export function positiveInteger(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`must be a positive integer, got '${raw}'`);
+  return n;
 }
 
 export function formatCount(n: number): string {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { asWasmBackend } from './wasm.ts';
 
 /**
  * Two stock wasm kernels that dominate GAT training time, replaced (measured on the 2-core machine, tfjs 4.22):
@@ -12,16 +12,6 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  *
  * Anything outside these fast paths goes to the stock kernel, so results are the stock results.
  */
-
-type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'typedArrayFromHeap' | 'disposeData'>;
-
-function asWasmBackend(backend: unknown): WasmBackend {
-  const b = backend as Partial<WasmBackend> | null;
-  if (b == null || typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') {
-    throw new Error('fused wasm kernel called with a backend that is not the tfjs wasm backend');
-  }
-  return b as WasmBackend;
-}
 
 function stockKernel(name: string): tf.KernelConfig {
   const config = tf.getKernel(name, 'wasm');

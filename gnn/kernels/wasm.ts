@@ -12,9 +12,10 @@ import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } fr
  * its output first and only then takes views, and keeps no view past its return.
  */
 
-type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'typedArrayFromHeap' | 'disposeData'>;
+export type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'typedArrayFromHeap' | 'disposeData'>;
 
-function asWasmBackend(backend: unknown): WasmBackend {
+/** The backend a wasm kernel was called with, checked to be the tfjs wasm backend. */
+export function asWasmBackend(backend: unknown): WasmBackend {
   const b = backend as Partial<WasmBackend> | null;
   if (b == null || typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') {
     throw new Error('fused wasm kernel called with a backend that is not the tfjs wasm backend');
