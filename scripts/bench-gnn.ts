@@ -120,7 +120,7 @@ async function measure(preference: BackendPreference, ml: InterestGraph | null):
     const report = await trainGat(mlModel, input, { ...DEFAULT_TRAINING, epochs: 2, patience: 2 });
     // The first epoch includes one-off kernel set-up; the second is the steady state.
     epoch = report.epochs.at(-1)!.seconds;
-    say(`training epoch on MovieLens latest-small (${report.examples} examples): ${report.epochs.map((e) => e.seconds.toFixed(1)).join(' s, ')} s`);
+    say(`training epoch on MovieLens latest-small (${report.examples} examples, ${report.threads} threads): ${report.epochs.map((e) => e.seconds.toFixed(1)).join(' s, ')} s`);
     mlModel.dispose();
   }
   return {

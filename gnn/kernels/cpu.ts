@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
 import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
+import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
 
 /**
  * Kernels for the tfjs `cpu` backend (MathBackendCPU). Tensor values live in ordinary typed arrays in the
@@ -69,7 +70,19 @@ const sparseSoftmaxCrossEntropyCpu: tf.KernelFunc = ({ inputs, backend }) => {
   return [cpu.makeTensorInfo([rows], 'float32', loss), cpu.makeTensorInfo([rows, classes], 'float32', gradient)];
 };
 
+const sparseMatMulCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = asCpuBackend(backend);
+  const { rows, columns, values, dense } = inputs as { rows: tf.TensorInfo; columns: tf.TensorInfo; values: tf.TensorInfo; dense: tf.TensorInfo };
+  const { numRows } = attrs as unknown as SparseMatMulAttrs;
+  const shape = checkSparseMatMul(rows, columns, values, dense, numRows);
+  const out = new Float32Array(shape[0]! * shape[1]!);
+  const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), t.dtype);
+  sparseMatMulInto(read(rows) as Int32Array, read(columns) as Int32Array, read(values) as Float32Array, read(dense) as Float32Array, dense.shape[0]!, numRows, out);
+  return cpu.makeTensorInfo(shape, 'float32', out);
+};
+
 export const cpuKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'cpu', kernelFunc: unsortedSegmentSumCpu },
   { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'cpu', kernelFunc: sparseSoftmaxCrossEntropyCpu },
+  { kernelName: SPARSE_MAT_MUL, backendName: 'cpu', kernelFunc: sparseMatMulCpu },
 ];

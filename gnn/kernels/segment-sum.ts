@@ -48,6 +48,16 @@ export function accumulateSegments(x: NumericArray, ids: Int32Array, numSegments
     let src = i * inner;
     let dst = s * inner;
     const end = src + inner;
-    while (src < end) out[dst++] += x[src++];
+    // Four at a time where the width allows: markedly faster in V8 (see sparse-matmul.ts).
+    if (inner % 4 === 0) {
+      while (src < end) {
+        out[dst] += x[src];
+        out[dst + 1] += x[src + 1];
+        out[dst + 2] += x[src + 2];
+        out[dst + 3] += x[src + 3];
+        dst += 4;
+        src += 4;
+      }
+    } else while (src < end) out[dst++] += x[src++];
   }
 }

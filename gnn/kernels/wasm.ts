@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
 import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
+import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
 
 /**
  * Kernels for the tfjs `wasm` backend, written in JavaScript. A wasm tensor is a block of the module's
@@ -64,7 +65,32 @@ const sparseSoftmaxCrossEntropyWasm: tf.KernelFunc = ({ inputs, backend }) => {
   return [loss, gradient];
 };
 
+const sparseMatMulWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = asWasmBackend(backend);
+  const { rows, columns, values, dense } = inputs as { rows: tf.TensorInfo; columns: tf.TensorInfo; values: tf.TensorInfo; dense: tf.TensorInfo };
+  const { numRows } = attrs as unknown as SparseMatMulAttrs;
+  const out = wasm.makeOutput(checkSparseMatMul(rows, columns, values, dense, numRows), 'float32');
+  const outView = wasm.typedArrayFromHeap(out) as Float32Array;
+  outView.fill(0);
+  try {
+    sparseMatMulInto(
+      wasm.typedArrayFromHeap(rows) as Int32Array,
+      wasm.typedArrayFromHeap(columns) as Int32Array,
+      wasm.typedArrayFromHeap(values) as Float32Array,
+      wasm.typedArrayFromHeap(dense) as Float32Array,
+      dense.shape[0]!,
+      numRows,
+      outView,
+    );
+  } catch (error) {
+    wasm.disposeData(out.dataId);
+    throw error;
+  }
+  return out;
+};
+
 export const wasmKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
   { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: sparseSoftmaxCrossEntropyWasm },
+  { kernelName: SPARSE_MAT_MUL, backendName: 'wasm', kernelFunc: sparseMatMulWasm },
 ];

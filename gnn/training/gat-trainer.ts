@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import type { NeighbourhoodBatch } from '../edge-features.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';
-import { sparseSoftmaxCrossEntropy } from '../kernels/softmax-cross-entropy.ts';
+import { batchGradients, batchLoss, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
+import { parameterChecksums, TrainingPeers } from './training-peers.ts';
 
 /**
  * Trains the GAT by next-interaction prediction: for each positive interaction in a subject's timeline,
@@ -44,6 +44,13 @@ export interface TrainingOptions {
   readonly seed: number;
   /** Validation cut-off for recall. */
   readonly validationK: number;
+  /**
+   * Threads computing each batch's gradients on the JavaScript backends (wasm, cpu: one core each): the
+   * main thread and `threads − 1` workers, each on a shard of the batch. tfjs-node spreads its own work
+   * over the cores and always trains on one thread. The result differs from one thread's only by float
+   * rounding in the sum of the shards' gradients.
+   */
+  readonly threads: number;
 }
 
 /**
@@ -68,6 +75,7 @@ export const DEFAULT_TRAINING: TrainingOptions = {
   l2: 1e-4,
   seed: 1,
   validationK: 20,
+  threads: 2,
 };
 
 export interface EpochReport {
@@ -85,6 +93,8 @@ export interface TrainingReport {
   readonly examples: number;
   readonly validationSubjects: number;
   readonly seconds: number;
+  /** Threads that computed gradients (1 when the epoch was too small or the backend multi-threaded). */
+  readonly threads: number;
 }
 
 export interface TrainingInput {
@@ -111,43 +121,66 @@ export async function trainGat(
   const order = Int32Array.from({ length: examples.position.length }, (_, e) => e);
   const reports: EpochReport[] = [];
   let best = { epoch: 0, recall: -1, weights: model.params.snapshot() };
+  const peers = await startPeers(model, input, options, Math.ceil(order.length / options.batchSize));
 
-  for (let epoch = 1; epoch <= options.epochs; epoch++) {
-    const epochStart = performance.now();
-    shuffle(order, random);
-    let lossSum = 0;
-    let batches = 0;
-    for (let from = 0; from < order.length; from += options.batchSize) {
-      const picked = order.subarray(from, Math.min(order.length, from + options.batchSize));
-      const subjects = Int32Array.from(picked, (e) => examples.subject[e]!);
-      const positions = Int32Array.from(picked, (e) => examples.position[e]!);
-      const batch = timelineNeighbourhoods(timelines, subjects, model.hyper.fanout, items, positions, model.hyper.history);
-      const targets = Int32Array.from(picked, (e) => {
-        const reach = Math.min(options.targetWindow, examples.runEnd[e]! - e);
-        return timelines.item[examples.position[e + Math.floor(random() * reach)]!]!;
-      });
-      const hard = hardNegatives(timelines, subjects, targets, options.hardNegativesPerExample, items);
-      const negatives = items <= options.fullSoftmaxMaxItems ? null : sampler.sample(options.sampledNegatives, random, targets);
-      const excluded = exclusionMask(timelines, subjects, positions, targets, negatives?.items ?? null, items, options.excludeSeen);
-      const cost = optimizer.minimize(() => batchLoss(model, input, batch, targets, hard, negatives, excluded, options), true, variables);
-      lossSum += (await cost!.data())[0]!;
-      cost!.dispose();
-      batches++;
-      await onBatch?.();
-    }
-    const recall = validationRecall(model, input, validation, options.validationK);
-    const improved = recall > best.recall;
-    if (improved) best = { epoch, recall, weights: model.params.snapshot() };
-    const report = {
-      epoch,
-      loss: lossSum / Math.max(1, batches),
-      validationRecall: recall,
-      seconds: (performance.now() - epochStart) / 1000,
-      improved,
+  const nextBatch = (picked: Int32Array): TrainingBatch => {
+    const subjects = Int32Array.from(picked, (e) => examples.subject[e]!);
+    const positions = Int32Array.from(picked, (e) => examples.position[e]!);
+    const targets = Int32Array.from(picked, (e) => {
+      const reach = Math.min(options.targetWindow, examples.runEnd[e]! - e);
+      return timelines.item[examples.position[e + Math.floor(random() * reach)]!]!;
+    });
+    const negatives = items <= options.fullSoftmaxMaxItems ? null : sampler.sample(options.sampledNegatives, random, targets);
+    return {
+      neighbourhoods: timelineNeighbourhoods(timelines, subjects, model.hyper.fanout, items, positions, model.hyper.history),
+      targets,
+      hard: hardNegatives(timelines, subjects, targets, options.hardNegativesPerExample, items),
+      negatives,
+      excluded: exclusionMask(timelines, subjects, positions, targets, negatives?.items ?? null, items, options.excludeSeen),
     };
-    reports.push(report);
-    onEpoch?.(report);
-    if (epoch - best.epoch >= options.patience) break;
+  };
+
+  try {
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const epochStart = performance.now();
+      shuffle(order, random);
+      let lossSum = 0;
+      let batches = 0;
+      const batchAt = (from: number): TrainingBatch => nextBatch(order.subarray(from, Math.min(order.length, from + options.batchSize)));
+      // The next batch is prepared while the workers finish theirs; batches are drawn in the same order either way.
+      const prepared: { next: TrainingBatch | null } = { next: batchAt(0) };
+      for (let from = 0; prepared.next; from += options.batchSize) {
+        const batch = prepared.next;
+        const prepareNext = (): void => {
+          prepared.next = from + options.batchSize < order.length ? batchAt(from + options.batchSize) : null;
+        };
+        if (peers) lossSum += await peers.step(batch, optimizer, prepareNext);
+        else {
+          const cost = optimizer.minimize(() => batchLoss(model, input.itemTags, items, batch, lossScaleOf(batch), options), true, variables);
+          lossSum += (await cost!.data())[0]!;
+          cost!.dispose();
+          prepareNext();
+        }
+        batches++;
+        await onBatch?.();
+      }
+      await peers?.verifyReplicas();
+      const recall = validationRecall(model, input, validation, options.validationK);
+      const improved = recall > best.recall;
+      if (improved) best = { epoch, recall, weights: model.params.snapshot() };
+      const report = {
+        epoch,
+        loss: lossSum / Math.max(1, batches),
+        validationRecall: recall,
+        seconds: (performance.now() - epochStart) / 1000,
+        improved,
+      };
+      reports.push(report);
+      onEpoch?.(report);
+      if (epoch - best.epoch >= options.patience) break;
+    }
+  } finally {
+    await peers?.close();
   }
   model.params.restore(best.weights);
   optimizer.dispose();
@@ -158,7 +191,92 @@ export async function trainGat(
     examples: order.length,
     validationSubjects: validation.subject.length,
     seconds: (performance.now() - started) / 1000,
+    threads: peers ? peers.size + 1 : 1,
   };
+}
+
+/**
+ * Below this many batches an epoch, starting the workers (about a second: each loads tfjs and builds
+ * its replica) costs more than they save.
+ */
+const PARALLEL_MIN_BATCHES = 16;
+
+/** The backends that run on one core each, and so gain from training threads. */
+const SINGLE_CORE_BACKENDS = new Set(['wasm', 'cpu']);
+
+async function startPeers(model: InterestGAT, input: TrainingInput, options: TrainingOptions, batchesPerEpoch: number): Promise<DataParallelStep | null> {
+  const backend = tf.getBackend();
+  if (options.threads <= 1 || batchesPerEpoch < PARALLEL_MIN_BATCHES || !SINGLE_CORE_BACKENDS.has(backend)) return null;
+  const peers = await TrainingPeers.start(options.threads - 1, {
+    backend: backend as 'wasm' | 'cpu',
+    hyper: model.hyper,
+    items: model.items.items,
+    tags: model.items.tags,
+    itemTags: input.itemTags,
+    weights: { hardNegativeWeight: options.hardNegativeWeight, l2: options.l2 },
+    learningRate: options.learningRate,
+    params: model.params.list().map((v) => v.dataSync() as Float32Array),
+  });
+  return new DataParallelStep(model, input, options, peers);
+}
+
+/**
+ * One optimiser step over a batch split across the main thread and the workers: each computes the
+ * gradients of its shard (scaled to the whole batch); the main thread adds them up in shard order and
+ * sends the sum to the workers, and every replica takes the same step.
+ */
+class DataParallelStep {
+  private readonly variables: tf.Variable[];
+
+  constructor(
+    private readonly model: InterestGAT,
+    private readonly input: TrainingInput,
+    private readonly options: TrainingOptions,
+    private readonly peers: TrainingPeers,
+  ) {
+    this.variables = model.params.list();
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+
+  /** Returns the batch's loss. `whileWaiting` runs once this thread's shard is done (to prepare the next batch). */
+  async step(batch: TrainingBatch, optimizer: tf.Optimizer, whileWaiting: () => void): Promise<number> {
+    const scale = lossScaleOf(batch);
+    const [own, ...others] = splitBatch(batch, this.peers.size + 1);
+    const remote = this.peers.gradients(others, scale);
+    const local = batchGradients(this.model, this.input.itemTags, this.input.items, own!, scale, this.options);
+    let total: Array<tf.Tensor | null>;
+    let loss = local.loss.dataSync()[0]!;
+    try {
+      whileWaiting();
+      const shards = await remote;
+      for (const shard of shards) loss += shard.loss;
+      total = this.variables.map((v, i) => {
+        const mine = local.gradients[i] ?? null;
+        const theirs = shards.flatMap((shard) => (shard.gradients[i] ? [shard.gradients[i]!] : []));
+        if (!mine && theirs.length === 0) return null;
+        return tf.tidy(() => theirs.reduce<tf.Tensor>((sum, values) => tf.add(sum, tf.tensor(values, v.shape, 'float32')), mine ? mine.clone() : tf.zeros(v.shape)));
+      });
+    } finally {
+      local.loss.dispose();
+      for (const g of local.gradients) g?.dispose();
+    }
+    // The workers step while this thread does.
+    this.peers.step(total.map((g) => (g ? (g.dataSync() as Float32Array) : null)));
+    optimizer.applyGradients(this.variables.flatMap((v, i) => (total[i] ? [{ name: v.name, tensor: total[i]! }] : [])));
+    for (const g of total) g?.dispose();
+    return loss;
+  }
+
+  verifyReplicas(): Promise<void> {
+    return this.peers.verifyReplicas(parameterChecksums(this.variables));
+  }
+
+  close(): Promise<void> {
+    return this.peers.close();
+  }
 }
 
 interface ExampleSet {
@@ -208,55 +326,6 @@ export function selectExamples(timelines: InteractionTimelines): { examples: Tra
   };
 }
 
-function batchLoss(
-  model: InterestGAT,
-  input: TrainingInput,
-  batch: NeighbourhoodBatch,
-  targets: Int32Array,
-  hard: { items: Int32Array; mask: Float32Array; perExample: number },
-  negatives: SampledNegatives | null,
-  excluded: Float32Array,
-  options: TrainingOptions,
-): tf.Scalar {
-  return tf.tidy(() => {
-    const b = batch.size;
-    const d = model.hyper.dims;
-    const features = model.encodeItems(input.itemTags);
-    const padded = tf.concat([features, tf.zeros([1, d])]) as tf.Tensor2D;
-    const biasPadded = tf.concat([model.items.bias, tf.zeros([1])]);
-    const z = model.encodeSubjects(padded, batch);
-    const targetIdx = tf.tensor1d(targets, 'int32');
-    const targetScore = tf.add(tf.sum(tf.mul(z, tf.gather(features, targetIdx)), 1), tf.gather(model.items.bias, targetIdx));
-    let logits: tf.Tensor2D;
-    let label: tf.Tensor1D;
-    if (negatives === null) {
-      const scores = tf.add(tf.matMul(z, features, false, true), model.items.bias.reshape([1, -1]));
-      logits = tf.add(scores, tf.tensor2d(excluded, [b, input.items])) as tf.Tensor2D;
-      label = targetIdx;
-    } else {
-      const negIdx = tf.tensor1d(negatives.items, 'int32');
-      const negScores = tf.add(tf.matMul(z, tf.gather(features, negIdx), false, true), tf.gather(model.items.bias, negIdx).reshape([1, -1]));
-      const corrected = tf.sub(negScores, tf.tensor2d(negatives.logExpected, [1, negatives.items.length]));
-      const masked = tf.add(corrected, tf.tensor2d(excluded, [b, negatives.items.length]));
-      const targetCorrected = tf.sub(targetScore, tf.tensor1d(negatives.targetLogExpected));
-      logits = tf.concat([targetCorrected.reshape([-1, 1]), masked], 1) as tf.Tensor2D;
-      label = tf.zeros([b], 'int32');
-    }
-    let loss = sparseSoftmaxCrossEntropy(logits, label);
-    if (hard.perExample > 0 && options.hardNegativeWeight > 0) {
-      const k = hard.perExample;
-      const hardFeatures = tf.gather(padded, tf.tensor1d(hard.items, 'int32')).reshape([b, k, d]);
-      const hardScores = tf.add(tf.sum(tf.mul(hardFeatures, z.reshape([b, 1, d])), 2), tf.gather(biasPadded, tf.tensor1d(hard.items, 'int32')).reshape([b, k]));
-      const margins = tf.softplus(tf.sub(hardScores, targetScore.reshape([b, 1])));
-      const mask = tf.tensor2d(hard.mask, [b, k]);
-      const term = tf.div(tf.sum(tf.mul(margins, mask)), tf.maximum(tf.sum(mask), 1));
-      loss = tf.add(loss, tf.mul(term, options.hardNegativeWeight));
-    }
-    if (options.l2 > 0) loss = tf.add(loss, tf.mul(tf.mean(tf.sum(tf.square(z), 1)), options.l2));
-    return loss as tf.Scalar;
-  });
-}
-
 const EXCLUDED = -1e9;
 
 /**
@@ -275,36 +344,37 @@ function exclusionMask(
 ): Float32Array {
   const width = columns ? columns.length : items;
   const mask = new Float32Array(subjects.length * width);
-  const stamp = columns ? new Int32Array(items).fill(-1) : null;
+  // Where each item sits among the columns (sampled negatives repeat), so that each row costs its
+  // subject's history, not a pass over every column: item i's columns are at[first[i] .. first[i + 1]).
+  const first = new Int32Array(items + 1);
+  const at = new Int32Array(width);
+  if (columns) {
+    for (const item of columns) first[item + 1]!++;
+    for (let i = 0; i < items; i++) first[i + 1]! += first[i]!;
+    const fill = first.slice(0, items);
+    columns.forEach((item, n) => (at[fill[item]!++] = n));
+  } else {
+    for (let i = 0; i <= items; i++) first[i] = i;
+    at.forEach((_, n) => (at[n] = n));
+  }
   for (let b = 0; b < subjects.length; b++) {
     const target = targets[b]!;
     const row = b * width;
-    if (excludeSeen) {
-      for (let p = timelines.start[subjects[b]!]!; p < positions[b]!; p++) {
-        const item = timelines.item[p]!;
-        if (item === target) continue;
-        if (stamp) stamp[item] = b;
-        else mask[row + item] = EXCLUDED;
-      }
-    }
-    if (columns && stamp) {
-      for (let n = 0; n < width; n++) {
-        const item = columns[n]!;
-        if (item === target || stamp[item] === b) mask[row + n] = EXCLUDED;
-      }
+    const exclude = (item: number): void => {
+      for (let c = first[item]!; c < first[item + 1]!; c++) mask[row + at[c]!] = EXCLUDED;
+    };
+    if (columns) exclude(target);
+    if (!excludeSeen) continue;
+    for (let p = timelines.start[subjects[b]!]!; p < positions[b]!; p++) {
+      const item = timelines.item[p]!;
+      if (item !== target) exclude(item);
     }
   }
   return mask;
 }
 
 /** Up to `k` items each subject gave negative feedback on (other than the target), padded with `padRow`. */
-function hardNegatives(
-  timelines: InteractionTimelines,
-  subjects: Int32Array,
-  targets: Int32Array,
-  k: number,
-  padRow: number,
-): { items: Int32Array; mask: Float32Array; perExample: number } {
+function hardNegatives(timelines: InteractionTimelines, subjects: Int32Array, targets: Int32Array, k: number, padRow: number): HardNegatives {
   const items = new Int32Array(subjects.length * k).fill(padRow);
   const mask = new Float32Array(subjects.length * k);
   for (let b = 0; b < subjects.length; b++) {
@@ -355,14 +425,6 @@ export function validationRecall(model: InterestGAT, input: TrainingInput, valid
     padded.dispose();
   }
   return hits / validation.subject.length;
-}
-
-interface SampledNegatives {
-  readonly items: Int32Array;
-  /** log of how many times each was expected among the draws. */
-  readonly logExpected: Float32Array;
-  /** The same for each example's target. */
-  readonly targetLogExpected: Float32Array;
 }
 
 /** Draws items ∝ (positive count + 1)^exponent, with replacement, via the cumulative distribution. */

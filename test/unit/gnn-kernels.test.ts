@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { selectBackend } from '../../gnn/backend.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
 import { SPARSE_SOFTMAX_CROSS_ENTROPY, sparseSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
+import { SPARSE_MAT_MUL, sparseMatMul } from '../../gnn/kernels/sparse-matmul.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
 import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
 
@@ -280,6 +281,57 @@ describe('fused softmax cross-entropy (the training loss)', function () {
     assert.throws(
       () => tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'))),
       /label 3 of row 1 is not in \[0, 3\)/,
+    );
+  });
+});
+
+describe('fused sparse × dense product (the item encoder’s tag mean)', function () {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+    await selectBackend('wasm', pino({ level: 'silent' }));
+  });
+  after(async () => {
+    await state.restore();
+  });
+
+  const r = new SeededRandom(23);
+  const entries = 70;
+  const numRows = 12;
+  const denseRows = 9;
+  const rows = Int32Array.from(ints(r, entries, 0, numRows));
+  const columns = Int32Array.from(ints(r, entries, 0, denseRows));
+  const values = Float32Array.from(floats(r, entries));
+  // Width 6 (not a multiple of 4) and 8 (the unrolled path).
+  const cases = [6, 8].map((width) => ({ width, dense: floats(r, denseRows * width), upstream: floats(r, numRows * width) }));
+
+  for (const { width, dense, upstream } of cases) {
+    const productAndGradient = (): tf.Tensor => {
+      const x = tf.tensor2d(dense, [denseRows, width]);
+      const { value, grad } = tf.valueAndGrad((d: tf.Tensor) => tf.sum(tf.mul(sparseMatMul(rows, columns, values, d as tf.Tensor2D, numRows), tf.tensor2d(upstream, [numRows, width]))))(x);
+      const product = sparseMatMul(rows, columns, values, x, numRows);
+      return tf.concat([value.reshape([1]), product.flatten(), grad.flatten()]);
+    };
+    for (const backend of ['cpu', 'wasm']) {
+      it(`${backend}, width ${width}: product and gradient equal gather · multiply · segment sum`, async () => {
+        const reference = await evaluate('cpu', 'stock', productAndGradient);
+        assert.ok(!tf.getKernel(SPARSE_MAT_MUL, 'cpu'), 'the stock composition ran for the reference');
+        const fused = await evaluate(backend, 'fused', productAndGradient);
+        assert.ok(tf.getKernel(SPARSE_MAT_MUL, backend), 'the fused kernel ran');
+        assertClose(fused, reference, backend);
+      });
+    }
+  }
+
+  it('refuses an entry outside the matrix', async () => {
+    await evaluate('wasm', 'fused', () => tf.zeros([1]));
+    assert.throws(
+      () => tf.tidy(() => sparseMatMul(Int32Array.of(0, 3), Int32Array.of(0, 0), Float32Array.of(1, 1), tf.zeros([2, 4]) as tf.Tensor2D, 3)),
+      /row 3 of entry 1 is not in \[0, 3\)/,
+    );
+    assert.throws(
+      () => tf.tidy(() => sparseMatMul(Int32Array.of(0), Int32Array.of(2), Float32Array.of(1), tf.zeros([2, 4]) as tf.Tensor2D, 3)),
+      /column 2 of entry 0 is not in \[0, 2\)/,
     );
   });
 });

@@ -1,0 +1,157 @@
+import type { Worker } from 'node:worker_threads';
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendPreference } from '../backend.ts';
+import type { GatHyperparameters } from '../interest-gat.ts';
+import type { ItemTagPairs } from '../item-encoder.ts';
+import { startModuleWorker } from '../worker-thread.ts';
+import type { LossScale, LossWeights, TrainingBatch } from './training-batch.ts';
+
+/**
+ * Worker threads that compute the gradients of shards of each training batch, for data-parallel training
+ * on the JavaScript backends (each runs on one core). Each worker holds a replica of the model and an
+ * optimiser of its own: the main thread sums the shards' gradients and sends the sum to every worker, and
+ * all take the same optimiser step at once. The same arithmetic on the same numbers gives the same bits,
+ * so the replicas stay equal to the main model; `verifyReplicas` checks it.
+ */
+export interface PeerSetup {
+  readonly backend: BackendPreference;
+  readonly hyper: GatHyperparameters;
+  readonly items: number;
+  readonly tags: number;
+  readonly itemTags: ItemTagPairs;
+  readonly weights: LossWeights;
+  readonly learningRate: number;
+  /** Parameter values in `params.list()` order. */
+  readonly params: Float32Array[];
+}
+
+export type PeerRequest =
+  | { readonly kind: 'shard'; readonly shard: TrainingBatch; readonly scale: LossScale }
+  /** The whole batch's gradients, in `params.list()` order: take the optimiser step with them. */
+  | { readonly kind: 'step'; readonly gradients: Array<Float32Array | null> }
+  | { readonly kind: 'checksums' };
+
+export interface ShardGradients {
+  readonly loss: number;
+  /** In `params.list()` order; null where the loss does not depend on the parameter. */
+  readonly gradients: Array<Float32Array | null>;
+}
+
+export type PeerReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'gradients'; readonly result: ShardGradients }
+  | { readonly kind: 'checksums'; readonly values: number[] }
+  | { readonly kind: 'error'; readonly message: string };
+
+/** One number per parameter tensor, for comparing replicas: the sum of its values in double precision. */
+export function parameterChecksums(variables: readonly tf.Variable[]): number[] {
+  return variables.map((v) => {
+    let sum = 0;
+    for (const x of v.dataSync()) sum += x;
+    return sum;
+  });
+}
+
+type Answer = Exclude<PeerReply, { kind: 'error' }>;
+
+interface Pending {
+  resolve(reply: Answer): void;
+  reject(error: Error): void;
+}
+
+export class TrainingPeers {
+  private readonly pending: Array<Pending | null>;
+  /** A failure that arrived while nothing waited (a failed optimiser step): reported by the next request. */
+  private failure: Error | null = null;
+
+  private constructor(private readonly workers: Worker[]) {
+    this.pending = workers.map(() => null);
+    workers.forEach((worker, w) => {
+      const fail = (error: Error): void => {
+        const waiting = this.take(w);
+        if (waiting) waiting.reject(error);
+        else this.failure ??= error;
+      };
+      worker.on('message', (reply: PeerReply) => {
+        if (reply.kind === 'error') fail(new Error(`training worker ${w + 1}: ${reply.message}`));
+        else this.take(w)?.resolve(reply);
+      });
+      worker.on('error', fail);
+      worker.on('exit', (code) => fail(new Error(`training worker ${w + 1} exited with code ${code}`)));
+    });
+  }
+
+  /** Starts `count` workers and waits until each has built its replica. */
+  static async start(count: number, setup: PeerSetup): Promise<TrainingPeers> {
+    const moduleUrl = new URL(`./gradient-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url).href;
+    const peers = new TrainingPeers(Array.from({ length: count }, () => startModuleWorker(moduleUrl, setup)));
+    try {
+      await Promise.all(peers.workers.map((_, w) => peers.expect(w)));
+    } catch (error) {
+      await peers.close();
+      throw error;
+    }
+    return peers;
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Sends shard w to worker w; resolves with each worker's gradients. */
+  async gradients(shards: readonly TrainingBatch[], scale: LossScale): Promise<ShardGradients[]> {
+    if (shards.length !== this.workers.length) throw new RangeError(`${shards.length} shards for ${this.workers.length} training workers`);
+    const replies = this.workers.map((worker, w) => {
+      const reply = this.expect(w);
+      this.send(worker, { kind: 'shard', shard: shards[w]!, scale });
+      return reply;
+    });
+    return (await Promise.all(replies)).map((reply) => {
+      if (reply.kind !== 'gradients') throw new Error(`training worker answered ${reply.kind} to a shard`);
+      return reply.result;
+    });
+  }
+
+  /** Every worker takes the optimiser step with the batch's `gradients`; they answer nothing. */
+  step(gradients: Array<Float32Array | null>): void {
+    for (const worker of this.workers) this.send(worker, { kind: 'step', gradients });
+  }
+
+  /** Throws when a worker's parameters differ from `own` (the main model's checksums). */
+  async verifyReplicas(own: readonly number[]): Promise<void> {
+    const replies = this.workers.map((worker, w) => {
+      const reply = this.expect(w);
+      this.send(worker, { kind: 'checksums' });
+      return reply;
+    });
+    (await Promise.all(replies)).forEach((reply, w) => {
+      if (reply.kind !== 'checksums') throw new Error(`training worker answered ${reply.kind} to checksums`);
+      const differs = reply.values.findIndex((value, i) => value !== own[i]);
+      if (differs >= 0) throw new Error(`training worker ${w + 1}'s parameter ${differs} differs from the main model's (${reply.values[differs]} against ${own[differs]})`);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.pending.fill(null);
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+
+  private send(worker: Worker, request: PeerRequest): void {
+    worker.postMessage(request);
+  }
+
+  private expect(w: number): Promise<Answer> {
+    const failure = this.failure;
+    if (failure) return Promise.reject(failure);
+    if (this.pending[w]) return Promise.reject(new Error(`training worker ${w + 1} is still busy`));
+    return new Promise((resolve, reject) => {
+      this.pending[w] = { resolve, reject };
+    });
+  }
+
+  private take(w: number): Pending | null {
+    const waiting = this.pending[w] ?? null;
+    this.pending[w] = null;
+    return waiting;
+  }
+}

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { pino } from 'pino';
+import { initialiseBackend } from '../../gnn/backend.ts';
+import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
+import { trainOnGraph } from '../../gnn/graph-model-training.ts';
+import { InterestGAT } from '../../gnn/interest-gat.ts';
+import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
+import { batchGradients, lossScaleOf, splitBatch, type TrainingBatch } from '../../gnn/training/training-batch.ts';
+import { parameterChecksums, TrainingPeers } from '../../gnn/training/training-peers.ts';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
+import { SeededRandom } from '../../src/synthetic/random.ts';
+import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
+
+/**
+ * Data-parallel training (gnn/training/training-peers.ts): a batch's shards, each scaled by the whole
+ * batch, must give the batch's own loss and gradients; worker replicas must stay equal to the model.
+ */
+
+const hyper = { dims: 16, heads: 2, fanout: 6, history: 0, seed: 3 };
+const ITEMS = 40;
+const TAGS = 7;
+const weights = { hardNegativeWeight: 0.5, l2: 1e-3 };
+
+function randomBatch(random: SeededRandom, rows: number, sampled: boolean): TrainingBatch {
+  const int = (hi: number) => Math.floor(random.float() * hi);
+  const neighbourhoods = emptyNeighbourhoods(rows, hyper.fanout, ITEMS);
+  for (let i = 0; i < rows * hyper.fanout; i++) {
+    if (i % hyper.fanout > 3 && random.float() < 0.5) continue; // some padding
+    neighbourhoods.neighbour[i] = int(ITEMS);
+    neighbourhoods.typeCode[i] = 1 + int(5);
+    neighbourhoods.recency[i] = int(8);
+    neighbourhoods.weight[i] = 1;
+    neighbourhoods.mask[i] = 1;
+  }
+  const targets = Int32Array.from({ length: rows }, () => int(ITEMS));
+  const k = 2;
+  const hardItems = new Int32Array(rows * k).fill(ITEMS);
+  const hardMask = new Float32Array(rows * k);
+  for (let i = 0; i < rows * k; i += 3) {
+    hardItems[i] = int(ITEMS);
+    hardMask[i] = 1;
+  }
+  const columns = sampled ? 15 : ITEMS;
+  const excluded = Float32Array.from({ length: rows * columns }, () => (random.float() < 0.1 ? -1e9 : 0));
+  const negatives = sampled
+    ? {
+        items: Int32Array.from({ length: columns }, () => int(ITEMS)),
+        logExpected: Float32Array.from({ length: columns }, () => random.float() - 1),
+        targetLogExpected: Float32Array.from({ length: rows }, () => random.float() - 1),
+      }
+    : null;
+  return { neighbourhoods, targets, hard: { items: hardItems, mask: hardMask, perExample: k }, negatives, excluded };
+}
+
+describe('data-parallel GAT training', function () {
+  this.timeout(120_000);
+  before(async () => {
+    await initialiseBackend('auto', pino({ level: 'silent' }));
+  });
+
+  for (const sampled of [true, false]) {
+    it(`splits a batch into shards whose losses and gradients add up to the batch's (${sampled ? 'sampled' : 'full'} softmax)`, () => {
+      const model = new InterestGAT(hyper, ITEMS, TAGS);
+      const itemTags = { item: Int32Array.from({ length: 60 }, (_, p) => p % ITEMS), tag: Int32Array.from({ length: 60 }, (_, p) => (p * 5) % TAGS) };
+      const batch = randomBatch(new SeededRandom(sampled ? 1 : 2), 9, sampled);
+      const scale = lossScaleOf(batch);
+      const shards = splitBatch(batch, 3);
+      try {
+        assert.deepEqual(shards.map((s) => s.targets.length), [3, 3, 3]);
+        assert.deepEqual(splitBatch(batch, 2).map((s) => s.targets.length), [5, 4]);
+        const whole = batchGradients(model, itemTags, ITEMS, batch, scale, weights);
+        const parts = shards.map((shard) => batchGradients(model, itemTags, ITEMS, shard, scale, weights));
+        const partLoss = parts.reduce((sum, p) => sum + p.loss.dataSync()[0]!, 0);
+        assert.ok(Math.abs(partLoss - whole.loss.dataSync()[0]!) < 1e-5, `shards ${partLoss} against batch ${whole.loss.dataSync()[0]}`);
+        whole.gradients.forEach((g, i) => {
+          assert.ok(g, `parameter ${i} has a gradient`);
+          const expected = g.dataSync();
+          const summed = new Float32Array(expected.length);
+          for (const p of parts) p.gradients[i]!.dataSync().forEach((x, j) => (summed[j]! += x));
+          let worst = 0;
+          expected.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - summed[j]!))));
+          assert.ok(worst < 1e-5, `parameter ${model.params.list()[i]!.name}: largest difference ${worst}`);
+        });
+        for (const r of [whole, ...parts]) tf.dispose([r.loss, ...r.gradients.filter((g): g is tf.Tensor => g !== null)]);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('trains on two threads reproducibly (the workers’ replicas are checked against the model every epoch)', async () => {
+    const data = generateSyntheticDataset({ seed: 12, edges: 1_500, users: 30, items: 60, topics: 3, sessions: 0 });
+    const graph = syntheticGraph(data, data.interactions.length);
+    const options = { ...DEFAULT_TRAINING, epochs: 2, patience: 2, batchSize: 32, threads: 2 };
+    const first = await trainOnGraph(graph, policy, hyper, options);
+    const second = await trainOnGraph(graph, policy, hyper, options);
+    try {
+      assert.equal(first.report.threads, 2);
+      assert.deepEqual(first.report.epochs.map((e) => e.loss), second.report.epochs.map((e) => e.loss));
+      const b = second.model.params.snapshot();
+      first.model.params.snapshot().forEach((p, i) => assert.deepEqual(p.values, b[i]!.values, p.name));
+    } finally {
+      first.model.dispose();
+      second.model.dispose();
+    }
+  });
+
+  it('reports a worker replica that differs from the model', async () => {
+    const model = new InterestGAT(hyper, ITEMS, TAGS);
+    const other = new InterestGAT({ ...hyper, seed: 4 }, ITEMS, TAGS);
+    const peers = await TrainingPeers.start(1, {
+      backend: tf.getBackend() as 'wasm' | 'cpu',
+      hyper,
+      items: ITEMS,
+      tags: TAGS,
+      itemTags: { item: new Int32Array(0), tag: new Int32Array(0) },
+      weights,
+      learningRate: 0.01,
+      params: model.params.list().map((v) => v.dataSync() as Float32Array),
+    });
+    try {
+      await peers.verifyReplicas(parameterChecksums(model.params.list()));
+      await assert.rejects(peers.verifyReplicas(parameterChecksums(other.params.list())), /training worker 1's parameter 0 differs from the main model's/);
+    } finally {
+      await peers.close();
+      model.dispose();
+      other.dispose();
+    }
+  });
+});
