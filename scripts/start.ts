@@ -1,15 +1,19 @@
 /**
- * The main job on the embedded default: open the data directory (./data unless DATA_DIR says otherwise),
- * load the demo data into it when it is empty, load the GNN (training it, with a progress bar, when the
- * data directory holds no model yet), and report what the interest graph and the model hold, with a
- * first user's top picks and why.
+ * The main job on the embedded default: serve the HTTP API at once (readiness follows), open the data
+ * directory (./data unless DATA_DIR says otherwise), load the demo data into it when it is empty, load
+ * the GNN (training it when the data directory holds no model yet), then answer requests until SIGTERM
+ * or Ctrl-C, when it stops accepting, finishes requests in flight and closes the store.
  *
- *   npm start
+ *   npm start                      PORT (8080), DATA_DIR, API_KEYS or API_AUTH=disabled: see the README
  */
-import { loadConfig, type EngineConfig } from '../src/config.ts';
+import { mkdirSync } from 'node:fs';
+import { ApiServer } from '../src/api/api-server.ts';
+import { ensureApiKeys } from '../src/api/key-file.ts';
+import { loadConfig } from '../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { EngineError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
 import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { epochProgress } from './progress.ts';
@@ -17,57 +21,58 @@ import { epochProgress } from './progress.ts';
 const DEMO = { seed: 7, edges: 200_000, users: 4_000, items: 2_000, topics: 12 };
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  const engine = await InterestEngine.open(config);
-  try {
-    if (engine.stats().interactions === 0 && config.demoData === 'synthetic') {
-      const started = performance.now();
-      const demo = generateSyntheticDataset(DEMO);
-      await engine.upsertItems(demo.catalogue());
-      for (const batch of demo.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
-      engine.logger.info({ ...DEMO, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'demo data loaded');
-    }
-    const settings = embeddingSettingsOf(config.gnn);
-    const progress = epochProgress(settings.epochs);
-    const service = await EmbeddingService.start(engine, settings, engine.logger, { onEpoch: progress.update });
-    progress.stop();
-    const model = service.status();
-    const sample = sampleRecommendations(engine, service, config);
-    await service.close();
-    const stats = engine.stats();
-    process.stdout.write(
-      [
-        `Interest graph in ${config.dataDir} (${stats.store} store)`,
-        `  users ${stats.users}, sessions ${stats.sessions}, items ${stats.items}, tags ${stats.tags}`,
-        `  interactions ${stats.interactions}, item-tag edges ${stats.itemTags}`,
-        `  weights decay to ${new Date(stats.decayReference).toISOString()} (${config.weights.clock} clock, half-life ${config.weights.halfLifeDays} days)`,
-        model.loaded
-          ? `GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend, validation recall@20 ${Number(model.training?.validationRecall ?? 0).toFixed(3)}`
-          : `GNN model: none yet (${config.gnn.minInteractions} interactions needed to train)`,
-        ...sample,
-        '',
-      ].join('\n'),
-    );
-  } finally {
-    await engine.close();
-  }
-}
+  const loaded = loadConfig();
+  mkdirSync(loaded.dataDir, { recursive: true });
+  const { config, created, file } = ensureApiKeys(loaded);
+  const logger = createLogger(config.logLevel);
+  const api = new ApiServer(config, logger);
+  const url = await api.listen();
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`Interest graph engine: API docs at ${url}/docs (OpenAPI: ${url}/openapi.json); loading…`);
+  if (created) say(`Created an admin API key in ${file}: ${created.key}\n  (send it as "Authorization: Bearer <key>"; set API_KEYS for your own keys and roles)`);
 
-/** The top three for the first user, with why: what `npm run recommend` shows in full. */
-function sampleRecommendations(engine: InterestEngine, service: EmbeddingService, config: EngineConfig): string[] {
-  const first = engine.graph.nodesOfKind('user').next();
-  if (first.done) return [];
-  const user = engine.graph.externalId(first.value);
-  const recommender = new Recommender(engine, service, config.recommend);
-  try {
-    const { items } = recommender.recommend({ kind: 'user', id: user }, { count: 3 });
-    return [
-      `Top picks for ${user} (npm run recommend -- --user ${user}):`,
-      ...items.map((item, k) => `  ${k + 1}. ${item.title}: ${item.because ?? ''}`),
-    ];
-  } finally {
-    recommender.close();
+  const engine = await InterestEngine.open(config, { logger });
+  let stopping: Promise<void> | null = null;
+  const resources: { service?: EmbeddingService; recommender?: Recommender } = {};
+  const stop = (signal: string) => {
+    stopping ??= (async () => {
+      logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+      await api.close();
+      resources.recommender?.close();
+      await resources.service?.close();
+      await engine.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
+  process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
+
+  if (engine.stats().interactions === 0 && config.demoData === 'synthetic') {
+    const started = performance.now();
+    const demo = generateSyntheticDataset(DEMO);
+    await engine.upsertItems(demo.catalogue());
+    for (const batch of demo.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
+    logger.info({ ...DEMO, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'demo data loaded');
   }
+  const settings = embeddingSettingsOf(config.gnn);
+  const progress = epochProgress(settings.epochs);
+  resources.service = await EmbeddingService.start(engine, settings, logger, { onEpoch: progress.update });
+  progress.stop();
+  resources.recommender = new Recommender(engine, resources.service, config.recommend);
+  api.attach({ engine, embeddings: resources.service, recommender: resources.recommender, lastEvaluation: () => null });
+
+  const stats = engine.stats();
+  const model = resources.service.status();
+  const firstUser = engine.graph.nodesOfKind('user').next();
+  say(
+    [
+      `Ready: ${url}/health/ready`,
+      `  interest graph in ${config.dataDir} (${stats.store} store): users ${stats.users}, sessions ${stats.sessions}, items ${stats.items}, tags ${stats.tags}, interactions ${stats.interactions}`,
+      model.loaded ? `  GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend` : `  GNN model: none yet (${config.gnn.minInteractions} interactions needed to train)`,
+      ...(firstUser.done ? [] : [`  try: curl -H "Authorization: Bearer <key>" ${url}/v1/users/${engine.graph.externalId(firstUser.value)}/recommendations?count=3`]),
+    ].join('\n'),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -26,6 +26,10 @@ const typeWeightsSchema = z.strictObject(
  * so that reading the configuration does not load tfjs; the check below keeps the two lists the same.
  */
 export const GNN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** What an API key may do: ingest (events, feedback, catalogue), read (recommendations), analyst, admin (everything). */
+export const API_ROLES = ['ingest', 'read', 'analyst', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const gnnBackendsMatch: SameMembers<(typeof GNN_BACKENDS)[number], BackendPreference> = true;
 
@@ -46,6 +50,23 @@ const ConfigSchema = z.strictObject({
     maxClockSkewMs: z.number().int().min(0),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  api: z.strictObject({
+    port: z.number().int().min(0).max(65_535),
+    host: z.string().min(1),
+    /** keys: every /v1 request needs an API key; disabled: development only, every caller is admin. */
+    auth: z.enum(['keys', 'disabled']),
+    keys: z.array(
+      z.strictObject({
+        name: z.string().min(1).max(100),
+        key: z.string().min(16, 'must be at least 16 characters').max(512),
+        roles: z.array(z.enum(API_ROLES)).min(1, 'must grant at least one role'),
+      }),
+    ),
+    /** Largest request body accepted (413 beyond). */
+    maxBodyBytes: z.number().int().min(1_024),
+    /** Requests per key (per address without auth) per minute (429 beyond). */
+    rateLimitPerMinute: z.number().int().min(1),
+  }),
   /** What `npm start` loads into an empty data directory. */
   demoData: z.enum(['synthetic', 'none']),
   gnn: z.strictObject({
@@ -122,6 +143,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
   },
   ingest: { maxBatchSize: 10_000, maxClockSkewMs: 5 * 60_000 },
   logLevel: 'info',
+  api: { port: 8080, host: '0.0.0.0', auth: 'keys', keys: [], maxBodyBytes: 5 * 1024 * 1024, rateLimitPerMinute: 60_000 },
   demoData: 'synthetic',
   gnn: {
     backend: 'auto',
@@ -152,7 +174,12 @@ export const DEFAULT_CONFIG: ConfigShape = {
 };
 
 /** Environment variables and the config path each one sets. */
-const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' }> = {
+const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' | 'keys' }> = {
+  PORT: { path: ['api', 'port'], type: 'number' },
+  HOST: { path: ['api', 'host'], type: 'string' },
+  API_AUTH: { path: ['api', 'auth'], type: 'string' },
+  API_KEYS: { path: ['api', 'keys'], type: 'keys' },
+  API_RATE_LIMIT_PER_MINUTE: { path: ['api', 'rateLimitPerMinute'], type: 'number' },
   DATA_DIR: { path: ['dataDir'], type: 'string' },
   STORE: { path: ['store'], type: 'string' },
   DURABILITY: { path: ['durability'], type: 'string' },
@@ -208,6 +235,12 @@ export function loadConfig(options: LoadConfigOptions = {}): EngineConfig {
         continue;
       }
       value = raw === 'true' || raw === '1';
+    } else if (field.type === 'keys') {
+      // name:key:role+role, comma separated
+      value = raw.split(',').map((entry) => {
+        const [name = '', key = '', roles = ''] = entry.trim().split(':');
+        return { name, key, roles: roles.split('+').filter(Boolean) };
+      });
     } else if (field.type === 'number') {
       value = Number(raw);
       if (!Number.isFinite(value as number)) {

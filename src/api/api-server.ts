@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-dist';
+import type { EngineConfig } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
+import { ApiMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import { HttpProblem, problemOf } from './problem.ts';
+import { parseWith, ROUTES, type ApiServices } from './routes.ts';
+
+/**
+ * The HTTP server: listens at once and answers liveness, docs and the OpenAPI document; every /v1 route
+ * answers 503 until `attach` hands it the loaded engine (readiness). Routes come from the route table;
+ * this file wires the cross-cutting parts: request ids and JSON logs, auth, rate limits, body limits,
+ * metrics, problem documents, graceful shutdown.
+ */
+
+const DOCS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'docs');
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    caller?: Caller;
+  }
+}
+
+export class ApiServer {
+  readonly app = express();
+  readonly metrics: ApiMetrics;
+  private services: ApiServices | null = null;
+  private server: Server | null = null;
+  private readonly keyring: ApiKeyring | null;
+  private readonly document: Record<string, unknown>;
+
+  constructor(
+    private readonly config: EngineConfig,
+    private readonly logger: Logger,
+    version = '0.1.0',
+  ) {
+    if (config.api.auth === 'keys' && config.api.keys.length === 0) {
+      throw new HttpProblem(500, 'Configuration', 'api.auth is "keys" but no API keys are configured (API_KEYS), and development mode (API_AUTH=disabled) was not chosen');
+    }
+    this.keyring = config.api.auth === 'keys' ? new ApiKeyring(config.api.keys) : null;
+    if (!this.keyring) logger.warn('API authentication is DISABLED (API_AUTH=disabled): every caller is admin. Development only.');
+    this.metrics = new ApiMetrics({
+      graph: () => (this.services ? this.services.engine.stats() : null),
+      model: () => (this.services ? this.services.embeddings.status() : null),
+    });
+    this.document = openApiDocument(ROUTES, version);
+    this.build();
+  }
+
+  get ready(): boolean {
+    return this.services !== null;
+  }
+
+  /** The engine is loaded: /v1 routes answer from now on. */
+  attach(services: Omit<ApiServices, 'metrics'>): void {
+    this.services = { ...services, metrics: this.metrics };
+  }
+
+  async listen(port = this.config.api.port, host = this.config.api.host): Promise<string> {
+    const server = this.app.listen(port, host);
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    return `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${address.port}`;
+  }
+
+  /** Stops accepting connections and waits for requests in flight. */
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+
+  private build(): void {
+    const app = this.app;
+    app.disable('x-powered-by');
+    app.set('query parser', 'simple');
+    app.use(
+      helmet({
+        contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] } },
+      }),
+    );
+    app.use(
+      pinoHttp({
+        logger: this.logger,
+        genReqId: (req, res) => {
+          const incoming = req.headers['x-request-id'];
+          const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+          res.setHeader('X-Request-Id', id);
+          return id;
+        },
+        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+        serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+      }),
+    );
+    app.use((req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
+        this.metrics.requestSeconds.observe({ method: req.method, route: String(route), status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      next();
+    });
+
+    app.get('/health/live', (_req, res) => {
+      res.json({ status: 'ok' });
+    });
+    app.get('/health/ready', (_req, res) => {
+      if (this.ready) res.json({ status: 'ready' });
+      else res.status(503).set('Retry-After', '5').json({ status: 'starting', detail: 'loading the interest graph and the model' });
+    });
+    app.get('/openapi.json', (_req, res) => {
+      res.json(this.document);
+    });
+    app.get('/docs', (_req, res) => res.sendFile(path.join(DOCS_DIR, 'index.html')));
+    app.get('/docs/docs.js', (_req, res) => res.sendFile(path.join(DOCS_DIR, 'docs.js')));
+    app.use('/docs/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false }));
+    app.get('/metrics', async (_req, res, next) => {
+      try {
+        res.set('Content-Type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+      } catch (error) {
+        next(error);
+      }
+    });
+
+    const json = express.json({ limit: this.config.api.maxBodyBytes, type: ['application/json', 'application/*+json'] });
+    const limiter = rateLimit({
+      windowMs: 60_000,
+      limit: this.config.api.rateLimitPerMinute,
+      standardHeaders: 'draft-7',
+      legacyHeaders: false,
+      keyGenerator: (req) => (this.keyring ? `key:${req.caller?.name}` : ipKeyGenerator(req.ip ?? 'unknown')),
+      handler: (req, _res, next) => {
+        const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+        const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
+        next(new HttpProblem(429, 'Too Many Requests', `rate limit of ${this.config.api.rateLimitPerMinute} requests a minute reached`, { 'Retry-After': String(seconds) }));
+      },
+    });
+
+    for (const route of ROUTES) {
+      const expressPath = route.path.replace(/\{(\w+)\}/g, ':$1');
+      app[route.method](
+        expressPath,
+        (req: Request, _res: Response, next: NextFunction) => {
+          if (!this.services) {
+            next(new HttpProblem(503, 'Service Unavailable', 'the engine is still loading the interest graph and the model', { 'Retry-After': '5' }));
+            return;
+          }
+          req.caller = authorise(this.keyring, presentedKey(req.headers), route.role);
+          next();
+        },
+        limiter,
+        json,
+        async (req: Request, res: Response) => {
+          const services = this.services!;
+          const params = route.params ? parseWith(route.params, req.params, 'path') : {};
+          if (route.body && req.body === undefined) throw new HttpProblem(400, 'Bad Request', 'a JSON body (Content-Type: application/json) is required');
+          const body = route.body && !route.bodyCheckedByHandler ? parseWith(route.body, req.body, '') : req.body;
+          const result = await route.handle(services, { params: params as Record<string, string>, query: req.query, body, caller: req.caller! });
+          res.status(result.status ?? 200);
+          if (result.body === undefined) res.end();
+          else res.json(result.body);
+        },
+      );
+    }
+
+    app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));
+    app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+      const { problem, headers, unexpected } = problemOf(error, String(req.id ?? ''));
+      if (unexpected) req.log?.error({ err: error }, 'request failed');
+      res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));
+    });
+  }
+}

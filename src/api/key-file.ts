@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { EngineConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import type { ApiKey } from './auth.ts';
+
+/**
+ * Keys for a server started without any configured: one admin key, created in the data directory on
+ * first start (readable by its owner only) and reused afterwards, so `npm start` works in one command
+ * without running open. Configured keys (API_KEYS) take precedence.
+ */
+export function ensureApiKeys(config: EngineConfig): { config: EngineConfig; created: ApiKey | null; file: string } {
+  const file = path.join(config.dataDir, 'api-keys.json');
+  if (config.api.auth !== 'keys' || config.api.keys.length > 0) return { config, created: null, file };
+  if (existsSync(file)) {
+    let keys: ApiKey[];
+    try {
+      keys = JSON.parse(readFileSync(file, 'utf8')) as ApiKey[];
+      if (!Array.isArray(keys) || keys.some((k) => typeof k?.key !== 'string' || typeof k?.name !== 'string' || !Array.isArray(k?.roles))) throw new Error('not a list of {name, key, roles}');
+    } catch (error) {
+      throw new ConfigError([{ path: file, message: (error as Error).message }]);
+    }
+    return { config: { ...config, api: { ...config.api, keys } }, created: null, file };
+  }
+  const admin: ApiKey = { name: 'admin', key: randomBytes(24).toString('base64url'), roles: ['admin'] };
+  writeFileSync(file, `${JSON.stringify([admin], null, 2)}\n`, { mode: 0o600 });
+  return { config: { ...config, api: { ...config.api, keys: [admin] } }, created: admin, file };
+}

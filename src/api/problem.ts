@@ -1,0 +1,68 @@
+import { EngineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
+
+/**
+ * Errors as RFC 9457 problem documents, mapped from our typed errors in this one place. Clients never
+ * see a stack trace: anything unexpected becomes a 500 with a request id to look the log up by.
+ */
+export interface ProblemDocument {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance?: string;
+  /** For 400: each field and what is wrong with it. */
+  readonly errors?: readonly FieldIssue[];
+}
+
+/** An error that already knows its HTTP status (auth, rate limits, not ready, oversize). */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Errors thrown by express's body parser carry these. */
+interface BodyParserError {
+  readonly type?: string;
+  readonly status?: number;
+  readonly limit?: number;
+}
+
+export function problemOf(error: unknown, instance: string): { problem: ProblemDocument; headers: Record<string, string>; unexpected: boolean } {
+  const doc = (status: number, detail: string, extra: Partial<ProblemDocument> = {}, title = TITLES[status] ?? 'Error'): ProblemDocument => ({
+    type: 'about:blank',
+    title,
+    status,
+    detail,
+    instance,
+    ...extra,
+  });
+  if (error instanceof HttpProblem) return { problem: doc(error.status, error.detail, {}, error.title), headers: { ...error.headers }, unexpected: false };
+  if (error instanceof ValidationError) return { problem: doc(400, error.message, { errors: error.issues }), headers: {}, unexpected: false };
+  if (error instanceof NotFoundError) return { problem: doc(404, error.message), headers: {}, unexpected: false };
+  if (error instanceof EngineError && error.retriable) return { problem: doc(503, error.message), headers: { 'Retry-After': '1' }, unexpected: false };
+  const parser = error as BodyParserError;
+  if (parser?.type === 'entity.too.large') return { problem: doc(413, `the request body exceeds the limit of ${parser.limit} bytes`), headers: {}, unexpected: false };
+  if (parser?.type === 'entity.parse.failed') return { problem: doc(400, 'the request body is not valid JSON', { errors: [{ path: 'body', message: 'not valid JSON' }] }), headers: {}, unexpected: false };
+  if (parser?.type === 'encoding.unsupported' || parser?.type === 'charset.unsupported') return { problem: doc(415, 'the request body encoding is not supported'), headers: {}, unexpected: false };
+  return { problem: doc(500, `the server failed to answer; quote request ${instance} when reporting it`), headers: {}, unexpected: true };
+}

@@ -1,0 +1,369 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { ApiRole } from '../config.ts';
+import type { EmbeddingService } from '../embeddings/embedding-service.ts';
+import type { InterestEngine } from '../engine.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import { parseRecommendationOptions, type RecommendationOptions, type RecommendationTarget } from '../recommendations/recommendation-query.ts';
+import type { Recommender } from '../recommendations/recommender.ts';
+import { fieldIssues } from '../validation.ts';
+import type { Caller } from './auth.ts';
+import type { ApiMetrics } from './metrics.ts';
+import * as S from './schemas.ts';
+
+/**
+ * Every /v1 route as data: method, path, role, request schemas, responses and handler. The server mounts
+ * them (validating with the schemas) and the OpenAPI document is written from the same table.
+ */
+export interface ApiServices {
+  readonly engine: InterestEngine;
+  readonly embeddings: EmbeddingService;
+  readonly recommender: Recommender;
+  readonly metrics: ApiMetrics;
+  /** Metrics of the last offline evaluation, if one was saved. */
+  lastEvaluation(): Record<string, unknown> | null;
+}
+
+export interface RouteInput {
+  readonly params: Record<string, string>;
+  readonly query: unknown;
+  readonly body: unknown;
+  readonly caller: Caller;
+}
+
+export interface RouteResult {
+  readonly status?: number;
+  readonly body?: unknown;
+}
+
+export interface Route {
+  readonly method: 'get' | 'post' | 'put' | 'delete';
+  /** OpenAPI style: `/v1/items/{itemId}`. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly role: ApiRole;
+  readonly params?: z.ZodObject;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  /** The handler validates the body itself, so that errors name fields the way the engine does (`events[3].value`). */
+  readonly bodyCheckedByHandler?: true;
+  /** Success statuses and their bodies (errors are problem documents, added by openapi.ts). */
+  readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: z.ZodType }>>;
+  readonly errors: readonly number[];
+  handle(services: ApiServices, input: RouteInput): Promise<RouteResult> | RouteResult;
+}
+
+/** Parses with a schema, or throws a ValidationError naming each field under `where`. */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error, where));
+  return parsed.data;
+}
+
+/** Path parameters: identifiers, one per name. */
+const params = (...names: string[]) => z.strictObject(Object.fromEntries(names.map((n) => [n, S.identifier])));
+
+const READ_ERRORS = [400, 401, 403, 404, 429, 503];
+const WRITE_ERRORS = [400, 401, 403, 413, 429, 503];
+
+function optionsFromQuery(services: ApiServices, query: unknown): RecommendationOptions {
+  const q = parseWith(S.RecommendationQuerySchema, query, 'query');
+  const filters = {
+    ...(q.includeTags ? { includeTags: q.includeTags } : {}),
+    ...(q.excludeTags ? { excludeTags: q.excludeTags } : {}),
+    ...(q.excludeItems ? { excludeItems: q.excludeItems } : {}),
+    ...(q.includeConsumed !== undefined ? { includeConsumed: q.includeConsumed } : {}),
+  };
+  const raw = {
+    ...(q.count !== undefined ? { count: q.count } : {}),
+    ...(q.diversity !== undefined ? { diversity: q.diversity } : {}),
+    ...(q.explain !== undefined ? { explain: q.explain } : {}),
+    ...(Object.keys(filters).length > 0 ? { filters } : {}),
+  };
+  return parseRecommendationOptions(raw, services.engine.config.recommend.maxCount, 'query');
+}
+
+function recommend(services: ApiServices, target: RecommendationTarget, options: RecommendationOptions): RouteResult {
+  return { body: services.recommender.recommend(target, options) };
+}
+
+function itemMustExist(services: ApiServices, itemId: string): void {
+  if (services.engine.graph.nodeIndex('item', itemId) < 0) throw new NotFoundError('item', itemId);
+}
+
+const recommendationResponses = { 200: { description: 'Recommended items, best first, each with its explanation paths', schema: S.RecommendationListSchema } };
+
+export const ROUTES: readonly Route[] = [
+  {
+    method: 'post',
+    path: '/v1/events',
+    summary: 'Ingest one event, or a batch as {"events": [...]}; answered once durable. Duplicate ids are ignored.',
+    tag: 'events',
+    role: 'ingest',
+    body: S.EventsBodySchema,
+    bodyCheckedByHandler: true,
+    responses: { 200: { description: 'Stored', schema: S.IngestReceiptSchema } },
+    errors: WRITE_ERRORS,
+    async handle(services, { body }) {
+      const batch = body !== null && typeof body === 'object' && 'events' in body;
+      if (batch && !Array.isArray(body.events)) throw new ValidationError([{ path: 'events', message: 'must be an array of events' }]);
+      const events = batch ? (body.events as unknown[]) : [body];
+      const receipt = await services.engine.ingestEvents(events);
+      services.metrics.ingested.inc({ result: 'accepted' }, receipt.accepted);
+      services.metrics.ingested.inc({ result: 'duplicate' }, receipt.duplicates);
+      const now = Date.now();
+      for (const i of receipt.interactions) services.metrics.ingestLagSeconds.observe(Math.max(0, now - i.ts) / 1000);
+      return { body: { accepted: receipt.accepted, duplicates: receipt.duplicates } };
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/feedback',
+    summary: 'Feedback on a shown recommendation (clicked, dismissed, not_interested); it enters the graph as an event.',
+    tag: 'events',
+    role: 'ingest',
+    body: S.FeedbackBodySchema,
+    responses: { 200: { description: 'Stored', schema: S.IngestReceiptSchema } },
+    errors: WRITE_ERRORS,
+    async handle(services, { body }) {
+      const f = parseWith(S.FeedbackBodySchema, body, '');
+      const event = {
+        id: f.id ?? `feedback-${randomUUID()}`,
+        ...(f.userId !== undefined ? { userId: f.userId } : { sessionId: f.sessionId }),
+        itemId: f.itemId,
+        type: S.FEEDBACK_ACTIONS[f.action],
+        ...(f.timestamp !== undefined ? { timestamp: f.timestamp } : {}),
+        context: { feedback: f.action, ...(f.recommendationId ? { recommendationId: f.recommendationId } : {}) },
+      };
+      const receipt = await services.engine.ingestEvents([event]);
+      services.metrics.ingested.inc({ result: 'accepted' }, receipt.accepted);
+      return { body: { accepted: receipt.accepted, duplicates: receipt.duplicates } };
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/items/{itemId}',
+    summary: 'Create or replace a catalogue item (tags become Tag nodes; a new item with tags is recommendable at once).',
+    tag: 'catalogue',
+    role: 'ingest',
+    params: params('itemId'),
+    body: S.CatalogueItemSchema.omit({ id: true }),
+    responses: { 200: { description: 'The stored item', schema: S.CatalogueItemResponseSchema } },
+    errors: WRITE_ERRORS,
+    async handle(services, { params: p, body }) {
+      const raw = body !== null && typeof body === 'object' && !Array.isArray(body) ? body : {};
+      if ('id' in raw && raw.id !== p.itemId) throw new ValidationError([{ path: 'id', message: `must match the path's item id ${p.itemId}, or be left out` }]);
+      const [item] = await services.engine.upsertItems([{ ...raw, id: p.itemId }]);
+      return { body: item };
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/items',
+    summary: 'Create or replace a batch of catalogue items, all or nothing.',
+    tag: 'catalogue',
+    role: 'ingest',
+    body: S.ItemsBodySchema,
+    bodyCheckedByHandler: true,
+    responses: { 200: { description: 'The stored items', schema: z.object({ items: z.array(S.CatalogueItemResponseSchema) }) } },
+    errors: WRITE_ERRORS,
+    async handle(services, { body }) {
+      const { items } = parseWith(S.ItemsBodySchema, body, '');
+      return { body: { items: await services.engine.upsertItems(items) } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/items',
+    summary: 'List catalogue items by id, a page at a time.',
+    tag: 'catalogue',
+    role: 'read',
+    query: S.ItemPageQuerySchema,
+    responses: { 200: { description: 'A page of items', schema: S.ItemPageSchema } },
+    errors: READ_ERRORS,
+    async handle(services, { query }) {
+      const q = parseWith(S.ItemPageQuerySchema, query, 'query');
+      const items = await services.engine.listItems({ ...(q.after ? { after: q.after } : {}), limit: q.limit });
+      return { body: { items, next: items.length === q.limit ? items.at(-1)!.id : null } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/items/{itemId}',
+    summary: 'One catalogue item.',
+    tag: 'catalogue',
+    role: 'read',
+    params: params('itemId'),
+    responses: { 200: { description: 'The item', schema: S.CatalogueItemResponseSchema } },
+    errors: READ_ERRORS,
+    async handle(services, { params: p }) {
+      const item = await services.engine.getItem(p.itemId!);
+      if (!item) throw new NotFoundError('item', p.itemId!);
+      return { body: item };
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/items/{itemId}',
+    summary: 'Remove an item from the catalogue (interactions with it stay as history).',
+    tag: 'catalogue',
+    role: 'ingest',
+    params: params('itemId'),
+    responses: { 204: { description: 'Removed' } },
+    errors: READ_ERRORS,
+    async handle(services, { params: p }) {
+      if (!(await services.engine.deleteItem(p.itemId!))) throw new NotFoundError('item', p.itemId!);
+      return { status: 204 };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/users/{userId}/recommendations',
+    summary: 'Recommendations for a user, with explanation paths (explain=false to skip them).',
+    tag: 'recommendations',
+    role: 'read',
+    params: params('userId'),
+    query: S.RecommendationQuerySchema,
+    responses: recommendationResponses,
+    errors: READ_ERRORS,
+    handle: (services, { params: p, query }) => recommend(services, { kind: 'user', id: p.userId! }, optionsFromQuery(services, query)),
+  },
+  {
+    method: 'post',
+    path: '/v1/users/{userId}/recommendations',
+    summary: 'Recommendations for a user with the full options in the body (attribute filters and all).',
+    tag: 'recommendations',
+    role: 'read',
+    params: params('userId'),
+    body: S.SessionBodySchema,
+    responses: recommendationResponses,
+    errors: READ_ERRORS,
+    handle: (services, { params: p, body }) =>
+      recommend(services, { kind: 'user', id: p.userId! }, parseRecommendationOptions(body, services.engine.config.recommend.maxCount)),
+  },
+  {
+    method: 'get',
+    path: '/v1/sessions/{sessionId}/recommendations',
+    summary: 'Recommendations for an anonymous session, from its recent items.',
+    tag: 'recommendations',
+    role: 'read',
+    params: params('sessionId'),
+    query: S.RecommendationQuerySchema,
+    responses: recommendationResponses,
+    errors: READ_ERRORS,
+    handle: (services, { params: p, query }) => recommend(services, { kind: 'session', id: p.sessionId! }, optionsFromQuery(services, query)),
+  },
+  {
+    method: 'get',
+    path: '/v1/items/{itemId}/similar',
+    summary: 'Items similar to an item.',
+    tag: 'recommendations',
+    role: 'read',
+    params: params('itemId'),
+    query: S.RecommendationQuerySchema,
+    responses: recommendationResponses,
+    errors: READ_ERRORS,
+    handle(services, { params: p, query }) {
+      itemMustExist(services, p.itemId!);
+      return recommend(services, { kind: 'similar', itemId: p.itemId! }, optionsFromQuery(services, query));
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/recommendations/more-like-these',
+    summary: '"More like these": recommendations from a list of items.',
+    tag: 'recommendations',
+    role: 'read',
+    body: S.MoreLikeTheseBodySchema,
+    responses: recommendationResponses,
+    errors: READ_ERRORS,
+    handle(services, { body }) {
+      const { items, ...options } = parseWith(S.MoreLikeTheseBodySchema, body, '');
+      for (const id of items) itemMustExist(services, id);
+      return recommend(services, { kind: 'items', itemIds: items }, parseRecommendationOptions(options, services.engine.config.recommend.maxCount));
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/users/{userId}/explanations/{itemId}',
+    summary: 'Why (or why not) an item for a user: score by source and the paths through the graph.',
+    tag: 'recommendations',
+    role: 'read',
+    params: params('userId', 'itemId'),
+    responses: { 200: { description: 'The explanation', schema: S.ItemExplanationSchema } },
+    errors: READ_ERRORS,
+    handle: (services, { params: p }) => ({ body: services.recommender.explain({ kind: 'user', id: p.userId! }, p.itemId!) }),
+  },
+  {
+    method: 'get',
+    path: '/v1/users/{userId}/export',
+    summary: 'Everything held about a user, as JSON.',
+    tag: 'user data',
+    role: 'admin',
+    params: params('userId'),
+    responses: { 200: { description: 'The user’s data', schema: S.UserExportSchema } },
+    errors: READ_ERRORS,
+    async handle(services, { params: p }) {
+      const interactions = await services.engine.interactionsOf('user', p.userId!);
+      const node = services.engine.graph.nodeIndex('user', p.userId!);
+      if (interactions.length === 0 && node < 0) throw new NotFoundError('user', p.userId!);
+      const vector = node >= 0 ? services.embeddings.embeddings()?.subjects.get(node) : undefined;
+      return {
+        body: {
+          user: { id: p.userId! },
+          interactions: interactions.map((i) => ({
+            id: i.eventId,
+            subjectKind: i.subjectKind,
+            subjectId: i.subjectId,
+            itemId: i.itemId,
+            type: i.type,
+            value: i.value,
+            timestamp: new Date(i.ts).toISOString(),
+            context: i.context,
+          })),
+          embedding: vector ? Array.from(vector) : null,
+          exportedAt: new Date().toISOString(),
+        },
+      };
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/users/{userId}',
+    summary: 'Erase a user: their node, edges, embeddings and every cache and index entry, in the store and in memory.',
+    tag: 'user data',
+    role: 'admin',
+    params: params('userId'),
+    responses: { 200: { description: 'Erased', schema: S.ErasureSchema } },
+    errors: READ_ERRORS,
+    async handle(services, { params: p }) {
+      const result = await services.engine.eraseSubject('user', p.userId!);
+      if (!result.found) throw new NotFoundError('user', p.userId!);
+      return { body: { erased: true, interactions: result.interactions } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/model',
+    summary: 'The GNN model in service: backend, version, when trained, training and evaluation metrics.',
+    tag: 'operations',
+    role: 'read',
+    responses: { 200: { description: 'Model info', schema: S.ModelInfoSchema } },
+    errors: [401, 403, 429, 503],
+    handle(services) {
+      const status = services.embeddings.status();
+      return {
+        body: {
+          backend: { name: status.backend.name, package: status.backend.package, preference: status.backend.preference },
+          loaded: status.loaded,
+          version: status.version,
+          trainedAt: status.trainedAt,
+          training: status.training ?? null,
+          subjectsUpdated: status.subjectsUpdated,
+          lastEvaluation: services.lastEvaluation(),
+        },
+      };
+    },
+  },
+];

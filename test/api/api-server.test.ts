@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { pino } from 'pino';
+import { ApiServer } from '../../src/api/api-server.ts';
+import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
+import { InterestEngine } from '../../src/engine.ts';
+import { Recommender } from '../../src/recommendations/recommender.ts';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
+
+/**
+ * The HTTP API against a real server on a random port, on a real engine (embedded store on disk) with a
+ * trained GAT. Every response is checked against the server's own OpenAPI document.
+ */
+const quiet = pino({ level: 'silent' });
+const KEYS = {
+  admin: 'admin-key-0123456789abcdef',
+  ingest: 'ingest-key-0123456789abcdef',
+  read: 'read-key-0123456789abcdefgh',
+};
+const EDGES = 8_000;
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+describe('HTTP API', function () {
+  this.timeout(180_000);
+  const data = generateSyntheticDataset({ seed: 3, edges: EDGES, users: 120, items: 200, topics: 5, sessionShare: 0.1 });
+  let dataDir: string;
+  let config: EngineConfig;
+  let engine: InterestEngine;
+  let service: EmbeddingService;
+  let recommender: Recommender;
+  let api: ApiServer;
+  let url: string;
+  let document: any;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+
+  /** Calls the API; checks the answer against the OpenAPI document of `template` (the route as documented). */
+  async function call(method: string, route: string, options: { key?: keyof typeof KEYS | null; body?: unknown; raw?: string; template?: string } = {}): Promise<Answer> {
+    const headers: Record<string, string> = {};
+    const key = options.key === undefined ? 'admin' : options.key;
+    if (key) headers.authorization = `Bearer ${KEYS[key]}`;
+    if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(url + route, { method, headers, ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+    const text = await response.text();
+    const type = response.headers.get('content-type') ?? '';
+    const body = type.includes('json') && text ? JSON.parse(text) : text;
+    if (options.template && document) conforms(method.toLowerCase(), options.template, response.status, type, body);
+    return { status: response.status, headers: response.headers, body };
+  }
+
+  function conforms(method: string, template: string, status: number, type: string, body: unknown): void {
+    const operation = document.paths[template]?.[method];
+    assert.ok(operation, `${method} ${template} is documented`);
+    const response = operation.responses[String(status)];
+    assert.ok(response, `${method} ${template} documents status ${status}`);
+    if (!response.content) return;
+    const mediaType = type.split(';')[0]!.trim();
+    const media = response.content[mediaType];
+    assert.ok(media, `${method} ${template} ${status} documents ${mediaType}`);
+    const schema = { ...media.schema, components: document.components };
+    const validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('#/components/', '#/components/')));
+    assert.ok(validate(body), `${method} ${template} ${status} does not match the OpenAPI document: ${ajv.errorsText(validate.errors)}`);
+  }
+
+  before(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'api-'));
+    config = loadConfig({
+      env: {
+        DATA_DIR: dataDir,
+        GNN_DIMS: '16',
+        GNN_HEADS: '2',
+        GNN_FANOUT: '10',
+        GNN_EPOCHS: '2',
+        GNN_REFRESH_MINUTES: '0',
+        API_KEYS: `admin:${KEYS.admin}:admin,loader:${KEYS.ingest}:ingest,app:${KEYS.read}:read`,
+      },
+    });
+    config = { ...config, api: { ...config.api, maxBodyBytes: 64 * 1024 } };
+    api = new ApiServer(config, quiet);
+    url = await api.listen(0, '127.0.0.1');
+  });
+  after(async () => {
+    await api?.close();
+    recommender?.close();
+    await service?.close();
+    await engine?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with Retry-After until the graph and model are loaded, then becomes ready', async () => {
+    const live = await call('GET', '/health/live', { key: null });
+    assert.equal(live.status, 200);
+    assert.equal((await call('GET', '/health/ready', { key: null })).status, 503);
+    const early = await call('GET', '/v1/model');
+    assert.equal(early.status, 503);
+    assert.equal(early.headers.get('retry-after'), '5');
+    assert.equal(early.body.status, 503);
+
+    engine = await InterestEngine.open(config, { logger: quiet });
+    await engine.upsertItems(data.catalogue());
+    await engine.ingestEvents(data.eventsAt(0, EDGES));
+    service = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), quiet);
+    recommender = new Recommender(engine, service, config.recommend);
+    api.attach({ engine, embeddings: service, recommender, lastEvaluation: () => null });
+    assert.equal((await call('GET', '/health/ready', { key: null })).status, 200);
+    document = (await call('GET', '/openapi.json', { key: null })).body;
+    assert.equal(document.openapi, '3.1.0');
+    const model = await call('GET', '/v1/model', { template: '/v1/model' });
+    assert.equal(model.status, 200);
+    assert.equal(model.body.loaded, true);
+  });
+
+  it('refuses calls without a key (401), with a wrong key (401) and with a key lacking the role (403)', async () => {
+    const none = await call('GET', '/v1/items', { key: null, template: '/v1/items' });
+    assert.equal(none.status, 401);
+    assert.match(none.headers.get('content-type')!, /application\/problem\+json/);
+    const wrong = await fetch(`${url}/v1/items`, { headers: { 'x-api-key': 'not-a-key-not-a-key' } });
+    assert.equal(wrong.status, 401);
+    const readOnly = await call('POST', '/v1/events', { key: 'read', body: { id: 'x', userId: 'u', itemId: 'i', type: 'view' }, template: '/v1/events' });
+    assert.equal(readOnly.status, 403);
+    assert.match(readOnly.body.detail, /lacks the ingest role/);
+    const ingestReading = await call('GET', '/v1/users/u1/export', { key: 'ingest', template: '/v1/users/{userId}/export' });
+    assert.equal(ingestReading.status, 403);
+    assert.equal((await call('GET', '/v1/items', { key: 'read', template: '/v1/items' })).status, 200);
+  });
+
+  it('ingests one event and batches, ignores duplicate ids, and names the bad field', async () => {
+    const user = data.userId(0);
+    const item = data.itemId(5);
+    const one = await call('POST', '/v1/events', { key: 'ingest', body: { id: 'api-e1', userId: user, itemId: item, type: 'click' }, template: '/v1/events' });
+    assert.deepEqual([one.status, one.body], [200, { accepted: 1, duplicates: 0 }]);
+    const batch = await call('POST', '/v1/events', {
+      key: 'ingest',
+      body: { events: [{ id: 'api-e1', userId: user, itemId: item, type: 'click' }, { id: 'api-e2', userId: user, itemId: data.itemId(6), type: 'like' }] },
+      template: '/v1/events',
+    });
+    assert.deepEqual(batch.body, { accepted: 1, duplicates: 1 });
+    const bad = await call('POST', '/v1/events', { key: 'ingest', body: { events: [{ id: 'ok', userId: user, itemId: item, type: 'view' }, { id: 'bad', userId: user, itemId: item, type: 'stare' }] }, template: '/v1/events' });
+    assert.equal(bad.status, 400);
+    assert.ok(bad.body.errors.some((e: { path: string }) => e.path === 'events[1].type'), JSON.stringify(bad.body));
+    assert.equal((await engine.interactionsOf('user', user)).some((i) => i.eventId === 'ok'), false, 'all or nothing');
+    const garbled = await call('POST', '/v1/events', { key: 'ingest', raw: '{"id": ', template: '/v1/events' });
+    assert.equal(garbled.status, 400);
+    const huge = await call('POST', '/v1/events', { key: 'ingest', body: { events: Array.from({ length: 2_000 }, (_, k) => ({ id: `big-${k}`, userId: user, itemId: item, type: 'view' })) }, template: '/v1/events' });
+    assert.equal(huge.status, 413);
+  });
+
+  it('upserts, fetches, lists and deletes catalogue items', async () => {
+    const put = await call('PUT', '/v1/items/new-film', { key: 'ingest', body: { title: 'New Film', tags: ['genre:new', 'genre:new'], attributes: { year: 2026 } }, template: '/v1/items/{itemId}' });
+    assert.equal(put.status, 200);
+    assert.deepEqual(put.body.tags, ['genre:new']);
+    const got = await call('GET', '/v1/items/new-film', { template: '/v1/items/{itemId}' });
+    assert.equal(got.body.title, 'New Film');
+    const page = await call('GET', '/v1/items?limit=5', { template: '/v1/items' });
+    assert.equal(page.body.items.length, 5);
+    const next = await call('GET', `/v1/items?limit=5&after=${encodeURIComponent(page.body.next)}`, { template: '/v1/items' });
+    assert.ok(next.body.items[0].id > page.body.items[4].id);
+    const badLimit = await call('GET', '/v1/items?limit=0', { template: '/v1/items' });
+    assert.equal(badLimit.status, 400);
+    assert.equal(badLimit.body.errors[0].path, 'query.limit');
+    assert.equal((await call('DELETE', '/v1/items/new-film', { key: 'ingest', template: '/v1/items/{itemId}' })).status, 204);
+    assert.equal((await call('GET', '/v1/items/new-film', { template: '/v1/items/{itemId}' })).status, 404);
+    assert.equal((await call('POST', '/v1/items', { key: 'ingest', body: { items: [{ id: 'x' }] }, template: '/v1/items' })).status, 400);
+    assert.equal((await call('GET', '/v1/nothing-here')).status, 404);
+  });
+
+  it('recommends for users, sessions, similar items and lists of items, with paths unless explain=false', async () => {
+    const user = data.userId(1);
+    const recs = await call('GET', `/v1/users/${user}/recommendations?count=5`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    assert.equal(recs.status, 200);
+    assert.equal(recs.body.items.length, 5);
+    assert.ok(recs.body.items.every((i: { paths?: unknown[] }) => (i.paths?.length ?? 0) >= 1));
+    const bare = await call('GET', `/v1/users/${user}/recommendations?count=5&explain=false`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    assert.ok(bare.body.items.every((i: { paths?: unknown[] }) => i.paths === undefined));
+    const posted = await call('POST', `/v1/users/${user}/recommendations`, { key: 'read', body: { count: 3, filters: { excludeTags: ['nope'] } }, template: '/v1/users/{userId}/recommendations' });
+    assert.equal(posted.body.items.length, 3);
+    const session = engine.graph.externalId(engine.graph.nodesOfKind('session').next().value!);
+    assert.equal((await call('GET', `/v1/sessions/${session}/recommendations?count=3`, { key: 'read', template: '/v1/sessions/{sessionId}/recommendations' })).status, 200);
+    const similar = await call('GET', `/v1/items/${data.itemId(3)}/similar?count=4`, { key: 'read', template: '/v1/items/{itemId}/similar' });
+    assert.equal(similar.body.items.length, 4);
+    assert.equal((await call('GET', '/v1/items/no-such-item/similar', { key: 'read', template: '/v1/items/{itemId}/similar' })).status, 404);
+    const more = await call('POST', '/v1/recommendations/more-like-these', { key: 'read', body: { items: [data.itemId(3), data.itemId(4)], count: 4 }, template: '/v1/recommendations/more-like-these' });
+    assert.equal(more.body.items.length, 4);
+    const explained = await call('GET', `/v1/users/${user}/explanations/${recs.body.items[0].itemId}`, { key: 'read', template: '/v1/users/{userId}/explanations/{itemId}' });
+    assert.equal(explained.status, 200);
+    assert.ok(explained.body.item.paths.length >= 1);
+    const tooMany = await call('GET', `/v1/users/${user}/recommendations?count=100000`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    assert.equal(tooMany.status, 400);
+    assert.equal(tooMany.body.errors[0].path, 'query.count');
+  });
+
+  it('takes feedback as an event: a dismissed item is gone from the next response', async () => {
+    const user = data.userId(2);
+    const first = await call('GET', `/v1/users/${user}/recommendations?count=5&explain=false`, { key: 'read' });
+    const top = first.body.items[0].itemId;
+    const feedback = await call('POST', '/v1/feedback', { key: 'ingest', body: { userId: user, itemId: top, action: 'dismissed', recommendationId: 'r1' }, template: '/v1/feedback' });
+    assert.deepEqual(feedback.body, { accepted: 1, duplicates: 0 });
+    const next = await call('GET', `/v1/users/${user}/recommendations?count=5&explain=false`, { key: 'read' });
+    assert.ok(!next.body.items.some((i: { itemId: string }) => i.itemId === top));
+    const both = await call('POST', '/v1/feedback', { key: 'ingest', body: { userId: user, sessionId: 's', itemId: top, action: 'clicked' }, template: '/v1/feedback' });
+    assert.equal(both.status, 400);
+  });
+
+  it('exports a user and erases them, leaving no trace in any answer', async () => {
+    const user = data.userId(4);
+    const exported = await call('GET', `/v1/users/${user}/export`, { template: '/v1/users/{userId}/export' });
+    assert.equal(exported.status, 200);
+    assert.ok(exported.body.interactions.length > 0);
+    assert.ok(Array.isArray(exported.body.embedding));
+    const erased = await call('DELETE', `/v1/users/${user}`, { template: '/v1/users/{userId}' });
+    assert.deepEqual([erased.status, erased.body.erased], [200, true]);
+    assert.equal((await call('GET', `/v1/users/${user}/export`, { template: '/v1/users/{userId}/export' })).status, 404);
+    assert.equal((await call('DELETE', `/v1/users/${user}`, { template: '/v1/users/{userId}' })).status, 404);
+    assert.equal((await call('GET', `/v1/users/${user}/explanations/${data.itemId(1)}`, { template: '/v1/users/{userId}/explanations/{itemId}' })).status, 404);
+    for (let u = 5; u < 40; u++) {
+      const other = await call('GET', `/v1/users/${data.userId(u)}/recommendations?count=10`, { key: 'read' });
+      assert.ok(!JSON.stringify(other.body).includes(`"${user}"`), `user ${data.userId(u)}'s answer mentions the erased user`);
+    }
+  });
+
+  it('serves Prometheus metrics and the docs page', async () => {
+    const metrics = await call('GET', '/metrics', { key: null });
+    assert.match(metrics.body, /http_request_duration_seconds_bucket\{[^}]*route="\/v1\/users\/:userId\/recommendations"/);
+    assert.match(metrics.body, /ingest_events_total\{result="accepted"\} \d+/);
+    assert.match(metrics.body, /graph_nodes\{kind="users"\} \d+/);
+    assert.match(metrics.body, /model_info\{version="[^"]+"\} 1/);
+    const docs = await fetch(`${url}/docs`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger-ui-bundle\.js/);
+    assert.equal((await fetch(`${url}/docs/assets/swagger-ui-bundle.js`)).status, 200);
+  });
+
+  it('limits each key’s request rate with 429 and Retry-After', async () => {
+    const limited = new ApiServer({ ...config, api: { ...config.api, rateLimitPerMinute: 2 } }, quiet);
+    const limitedUrl = await limited.listen(0, '127.0.0.1');
+    try {
+      limited.attach({ engine, embeddings: service, recommender, lastEvaluation: () => null });
+      const get = () => fetch(`${limitedUrl}/v1/items?limit=1`, { headers: { authorization: `Bearer ${KEYS.read}` } });
+      assert.equal((await get()).status, 200);
+      assert.equal((await get()).status, 200);
+      const third = await get();
+      assert.equal(third.status, 429);
+      assert.ok(Number(third.headers.get('retry-after')) >= 1);
+      assert.equal((await third.json()).status, 429);
+      // Another key has its own budget.
+      assert.equal((await fetch(`${limitedUrl}/v1/items?limit=1`, { headers: { authorization: `Bearer ${KEYS.admin}` } })).status, 200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
