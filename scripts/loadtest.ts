@@ -1,0 +1,118 @@
+/**
+ * Load test of the HTTP API with autocannon: recommendations with explanations (top 20) and event
+ * ingest, on a server over a synthetic interest graph of --edges interactions with a trained GAT.
+ * The server runs in this process (auth on, one key), so client and server share the machine's cores.
+ *
+ *   npm run loadtest -- [--edges 1000000] [--seconds 10] [--connections 8]
+ *
+ * The last line is one JSON object: recommend_requests_per_s, recommend_p50_ms, recommend_p99_ms,
+ * ingest_events_per_s, ingest_p99_ms, …
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Command } from 'commander';
+import { ApiServer } from '../src/api/api-server.ts';
+import { loadConfig } from '../src/config.ts';
+import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
+import { InterestEngine } from '../src/engine.ts';
+import { createLogger } from '../src/logger.ts';
+import { Recommender } from '../src/recommendations/recommender.ts';
+import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
+import { positiveInteger } from './cli.ts';
+
+const program = new Command()
+  .option('--edges <n>', 'interactions in the graph', positiveInteger, 1_000_000)
+  .option('--seconds <n>', 'duration of each run', positiveInteger, 10)
+  .option('--connections <n>', 'concurrent connections', positiveInteger, 8)
+  .option('--batch <n>', 'events per ingest request', positiveInteger, 100)
+  .parse();
+const args = program.opts<{ edges: number; seconds: number; connections: number; batch: number }>();
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const KEY = 'loadtest-key-0123456789abcdef';
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'loadtest-'));
+  const config = loadConfig({
+    env: { ...process.env, DATA_DIR: dataDir, GNN_EPOCHS: process.env.GNN_EPOCHS ?? '1', GNN_REFRESH_MINUTES: '0', API_KEYS: `loadtest:${KEY}:admin`, LOG_LEVEL: 'warn' },
+    overrides: { durability: 'normal' },
+  });
+  const logger = createLogger('warn');
+  const users = Math.max(100, Math.round(args.edges / 50));
+  const data = generateSyntheticDataset({ seed: 5, edges: args.edges, users, items: Math.max(200, Math.round(args.edges / 250)), topics: 20 });
+  const engine = await InterestEngine.open(config, { logger });
+  const api = new ApiServer({ ...config, api: { ...config.api, rateLimitPerMinute: 100_000_000 } }, logger);
+  try {
+    let started = performance.now();
+    await engine.upsertItems(data.catalogue());
+    for (const batch of data.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
+    say(`loaded ${args.edges} interactions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    started = performance.now();
+    const service = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), logger);
+    say(`GAT trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const recommender = new Recommender(engine, service, config.recommend);
+    api.attach({ engine, embeddings: service, recommender, lastEvaluation: () => null });
+    const url = await api.listen(0, '127.0.0.1');
+    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
+
+    let u = 0;
+    const recommend = await autocannon({
+      url,
+      connections: args.connections,
+      duration: args.seconds,
+      headers,
+      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/users/${data.userId(u++ % users)}/recommendations?count=20` }) }],
+    });
+    say(`recommendations (top 20 with explanations): ${recommend.requests.average.toFixed(0)} requests/s, p50 ${recommend.latency.p50} ms, p99 ${recommend.latency.p99} ms, errors ${recommend.non2xx + recommend.errors}`);
+
+    let n = 0;
+    const ingest = await autocannon({
+      url,
+      connections: args.connections,
+      duration: args.seconds,
+      headers,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/events',
+          setupRequest: (req) => {
+            const events = Array.from({ length: args.batch }, () => {
+              const k = n++;
+              return { id: `load-${k}`, userId: data.userId(k % users), itemId: data.itemId((k * 7919) % data.options.items), type: 'view' };
+            });
+            return { ...req, body: JSON.stringify({ events }) };
+          },
+        },
+      ],
+    });
+    const eventsPerSecond = (ingest.requests.average - 0) * args.batch;
+    say(`ingest (${args.batch} events a request, durable before the answer): ${eventsPerSecond.toFixed(0)} events/s, p50 ${ingest.latency.p50} ms, p99 ${ingest.latency.p99} ms, errors ${ingest.non2xx + ingest.errors}`);
+    recommender.close();
+    await service.close();
+    process.stdout.write(
+      `${JSON.stringify({
+        edges: args.edges,
+        connections: args.connections,
+        recommend_requests_per_s: Math.round(recommend.requests.average),
+        recommend_p50_ms: recommend.latency.p50,
+        recommend_p99_ms: recommend.latency.p99,
+        recommend_errors: recommend.non2xx + recommend.errors,
+        ingest_events_per_s: Math.round(eventsPerSecond),
+        ingest_requests_per_s: Math.round(ingest.requests.average),
+        ingest_p50_ms: ingest.latency.p50,
+        ingest_p99_ms: ingest.latency.p99,
+        ingest_errors: ingest.non2xx + ingest.errors,
+      })}\n`,
+    );
+  } finally {
+    await api.close();
+    await engine.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+  process.exit(1);
+});
