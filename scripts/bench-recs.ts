@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { initialiseBackend } from '../gnn/backend.ts';
@@ -21,6 +21,7 @@ import { trainOnGraph } from '../gnn/graph-model-training.ts';
 import { InterestEmbeddings } from '../gnn/interest-embeddings.ts';
 import { DEFAULT_GAT } from '../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING } from '../gnn/training/gat-trainer.ts';
+import { startModuleWorker } from '../gnn/worker-thread.ts';
 import { ItemCatalogue } from '../src/catalogue/item-catalogue.ts';
 import { loadConfig } from '../src/config.ts';
 import { Recommender } from '../src/recommendations/recommender.ts';
@@ -80,9 +81,7 @@ async function main(): Promise<void> {
     const reports = await Promise.all(
       Array.from({ length: args.workers }, (_, w) =>
         new Promise<WorkerReport>((resolve, reject) => {
-          // Workers do not inherit tsx's loader: register it first, then load this file.
-          const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-          const worker = new Worker(boot, { eval: true, workerData: { args, dataDir, worker: w } });
+          const worker = startModuleWorker(import.meta.url, { args, dataDir, worker: w });
           worker.on('message', (m: { ready?: true; report?: WorkerReport }) => {
             if (m.report) resolve(m.report);
           });
