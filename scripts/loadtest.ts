@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         },
       ],
     });
-    const eventsPerSecond = (ingest.requests.average - 0) * args.batch;
+    const eventsPerSecond = ingest.requests.average * args.batch;
     say(`ingest (${args.batch} events a request, durable before the answer): ${eventsPerSecond.toFixed(0)} events/s, p50 ${ingest.latency.p50} ms, p99 ${ingest.latency.p99} ms, errors ${ingest.non2xx + ingest.errors}`);
     recommender.close();
     await service.close();

@@ -33,6 +33,15 @@ export type ApiRole = (typeof API_ROLES)[number];
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const gnnBackendsMatch: SameMembers<(typeof GNN_BACKENDS)[number], BackendPreference> = true;
 
+/** API keys: a name (logged, never the key), the key, and its roles. */
+export const ApiKeyListSchema = z.array(
+  z.strictObject({
+    name: z.string().min(1).max(100),
+    key: z.string().min(16, 'must be at least 16 characters').max(512),
+    roles: z.array(z.enum(API_ROLES)).min(1, 'must grant at least one role'),
+  }),
+);
+
 const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1, 'must not be empty'),
   store: z.enum(['embedded']),
@@ -55,13 +64,7 @@ const ConfigSchema = z.strictObject({
     host: z.string().min(1),
     /** keys: every /v1 request needs an API key; disabled: development only, every caller is admin. */
     auth: z.enum(['keys', 'disabled']),
-    keys: z.array(
-      z.strictObject({
-        name: z.string().min(1).max(100),
-        key: z.string().min(16, 'must be at least 16 characters').max(512),
-        roles: z.array(z.enum(API_ROLES)).min(1, 'must grant at least one role'),
-      }),
-    ),
+    keys: ApiKeyListSchema,
     /** Largest request body accepted (413 beyond). */
     maxBodyBytes: z.number().int().min(1_024),
     /** Requests per key (per address without auth) per minute (429 beyond). */
@@ -258,7 +261,8 @@ export function loadConfig(options: LoadConfigOptions = {}): EngineConfig {
   if (!parsed.success) {
     // Name the environment variable when that is where the bad value came from.
     for (const issue of fieldIssues(parsed.error)) {
-      issues.push({ path: sourceOf.get(issue.path) ?? issue.path, message: issue.message });
+      const source = [...sourceOf].find(([dotted]) => issue.path === dotted || issue.path.startsWith(`${dotted}[`) || issue.path.startsWith(`${dotted}.`));
+      issues.push({ path: source ? source[1] + issue.path.slice(source[0].length) : issue.path, message: issue.message });
     }
   }
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);

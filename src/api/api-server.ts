@@ -9,6 +9,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-dist';
 import type { EngineConfig } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -45,13 +46,14 @@ export class ApiServer {
     version = '0.1.0',
   ) {
     if (config.api.auth === 'keys' && config.api.keys.length === 0) {
-      throw new HttpProblem(500, 'Configuration', 'api.auth is "keys" but no API keys are configured (API_KEYS), and development mode (API_AUTH=disabled) was not chosen');
+      throw new ConfigError([{ path: 'API_KEYS', message: 'no API keys are configured; set API_KEYS, or API_AUTH=disabled for development' }]);
     }
     this.keyring = config.api.auth === 'keys' ? new ApiKeyring(config.api.keys) : null;
     if (!this.keyring) logger.warn('API authentication is DISABLED (API_AUTH=disabled): every caller is admin. Development only.');
     this.metrics = new ApiMetrics({
       graph: () => (this.services ? this.services.engine.stats() : null),
       model: () => (this.services ? this.services.embeddings.status() : null),
+      updateLatenciesMs: () => this.services?.embeddings.updater.drainLatencies() ?? [],
     });
     this.document = openApiDocument(ROUTES, version);
     this.build();
@@ -107,7 +109,11 @@ export class ApiServer {
           return id;
         },
         customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-        serializers: { req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }) },
+        // One short line per request: id, method, url, status (not every response header).
+        serializers: {
+          req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
       }),
     );
     app.use((req, res, next) => {

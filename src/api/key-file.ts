@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { EngineConfig } from '../config.ts';
+import { ApiKeyListSchema, type EngineConfig } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { fieldIssues } from '../validation.ts';
 import type { ApiKey } from './auth.ts';
 
 /**
@@ -14,14 +15,15 @@ export function ensureApiKeys(config: EngineConfig): { config: EngineConfig; cre
   const file = path.join(config.dataDir, 'api-keys.json');
   if (config.api.auth !== 'keys' || config.api.keys.length > 0) return { config, created: null, file };
   if (existsSync(file)) {
-    let keys: ApiKey[];
+    let raw: unknown;
     try {
-      keys = JSON.parse(readFileSync(file, 'utf8')) as ApiKey[];
-      if (!Array.isArray(keys) || keys.some((k) => typeof k?.key !== 'string' || typeof k?.name !== 'string' || !Array.isArray(k?.roles))) throw new Error('not a list of {name, key, roles}');
+      raw = JSON.parse(readFileSync(file, 'utf8'));
     } catch (error) {
       throw new ConfigError([{ path: file, message: (error as Error).message }]);
     }
-    return { config: { ...config, api: { ...config.api, keys } }, created: null, file };
+    const parsed = ApiKeyListSchema.safeParse(raw);
+    if (!parsed.success) throw new ConfigError(fieldIssues(parsed.error, file));
+    return { config: { ...config, api: { ...config.api, keys: parsed.data } }, created: null, file };
   }
   const admin: ApiKey = { name: 'admin', key: randomBytes(24).toString('base64url'), roles: ['admin'] };
   writeFileSync(file, `${JSON.stringify([admin], null, 2)}\n`, { mode: 0o600 });

@@ -7,6 +7,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface MetricSources {
   graph(): { users: number; sessions: number; items: number; tags: number; interactions: number } | null;
   model(): { version: string | null; subjectsUpdated: number } | null;
+  /** Incremental update latencies (ms) since the last call. */
+  updateLatenciesMs(): number[];
 }
 
 export class ApiMetrics {
@@ -34,9 +36,12 @@ export class ApiMetrics {
     });
     this.updateSeconds = new Histogram({
       name: 'embedding_update_seconds',
-      help: 'Latency of bringing embeddings up to date after an ingest (incremental GNN update)',
+      help: 'Time from an interaction being applied to its subject embedding being recomputed (incremental GNN update)',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
       registers: [this.registry],
+      collect() {
+        for (const ms of sources.updateLatenciesMs()) this.observe(ms / 1000);
+      },
     });
     new Gauge({
       name: 'graph_nodes',

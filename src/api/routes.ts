@@ -84,6 +84,16 @@ function optionsFromQuery(services: ApiServices, query: unknown): Recommendation
   return parseRecommendationOptions(raw, services.engine.config.recommend.maxCount, 'query');
 }
 
+/** Ingests durably and counts what happened; the answer is the receipt's counts. */
+async function ingest(services: ApiServices, events: readonly unknown[]): Promise<{ accepted: number; duplicates: number }> {
+  const receipt = await services.engine.ingestEvents(events);
+  services.metrics.ingested.inc({ result: 'accepted' }, receipt.accepted);
+  services.metrics.ingested.inc({ result: 'duplicate' }, receipt.duplicates);
+  const now = Date.now();
+  for (const i of receipt.interactions) services.metrics.ingestLagSeconds.observe(Math.max(0, now - i.ts) / 1000);
+  return { accepted: receipt.accepted, duplicates: receipt.duplicates };
+}
+
 function recommend(services: ApiServices, target: RecommendationTarget, options: RecommendationOptions): RouteResult {
   return { body: services.recommender.recommend(target, options) };
 }
@@ -109,12 +119,7 @@ export const ROUTES: readonly Route[] = [
       const batch = body !== null && typeof body === 'object' && 'events' in body;
       if (batch && !Array.isArray(body.events)) throw new ValidationError([{ path: 'events', message: 'must be an array of events' }]);
       const events = batch ? (body.events as unknown[]) : [body];
-      const receipt = await services.engine.ingestEvents(events);
-      services.metrics.ingested.inc({ result: 'accepted' }, receipt.accepted);
-      services.metrics.ingested.inc({ result: 'duplicate' }, receipt.duplicates);
-      const now = Date.now();
-      for (const i of receipt.interactions) services.metrics.ingestLagSeconds.observe(Math.max(0, now - i.ts) / 1000);
-      return { body: { accepted: receipt.accepted, duplicates: receipt.duplicates } };
+      return { body: await ingest(services, events) };
     },
   },
   {
@@ -136,9 +141,7 @@ export const ROUTES: readonly Route[] = [
         ...(f.timestamp !== undefined ? { timestamp: f.timestamp } : {}),
         context: { feedback: f.action, ...(f.recommendationId ? { recommendationId: f.recommendationId } : {}) },
       };
-      const receipt = await services.engine.ingestEvents([event]);
-      services.metrics.ingested.inc({ result: 'accepted' }, receipt.accepted);
-      return { body: { accepted: receipt.accepted, duplicates: receipt.duplicates } };
+      return { body: await ingest(services, [event]) };
     },
   },
   {

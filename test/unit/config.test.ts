@@ -61,6 +61,22 @@ describe('configuration', () => {
     );
   });
 
+  it('reads API keys with roles and names a bad entry by its variable', () => {
+    const config = loadConfig({ env: { API_KEYS: 'app:0123456789abcdef0:read+ingest,ops:fedcba98765432100:admin', PORT: '9000' } });
+    assert.deepEqual(config.api.keys, [
+      { name: 'app', key: '0123456789abcdef0', roles: ['read', 'ingest'] },
+      { name: 'ops', key: 'fedcba98765432100', roles: ['admin'] },
+    ]);
+    assert.equal(config.api.port, 9000);
+    assert.throws(
+      () => loadConfig({ env: { API_KEYS: 'app:short:read,ops:fedcba98765432100:root' } }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.issues.some((i) => i.path === 'API_KEYS[0].key' && /at least 16/.test(i.message)) &&
+        e.issues.some((i) => i.path.startsWith('API_KEYS[1].roles')),
+    );
+  });
+
   it('names bad fields in the config file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
     const file = path.join(dir, 'engine.json');
