@@ -7,7 +7,8 @@
  *
  * stdout: a markdown report (split counts, metrics at K = 10, 20 and --k, each model's settings and
  * timings), then as its last line one JSON object with the metrics at --k. Files in --out: evaluation.json
- * (the whole report) and evaluation.svg (Recall@K and NDCG@K per model). Progress goes to stderr.
+ * (the whole report), evaluation.svg (Recall@K and NDCG@K per model) and evaluation-summary.json (the last
+ * line; `--out $DATA_DIR` makes GET /v1/model report it). Progress goes to stderr.
  *
  * Exit codes: 0 done, 1 failed, 2 bad arguments or data that cannot be evaluated as asked.
  */
@@ -24,6 +25,7 @@ import {
   renderMarkdown,
   renderSvgChart,
   summaryOf,
+  SUMMARY_FILE,
   type EvaluationReport,
   type ModelRun,
 } from '../src/evaluation/evaluation-report.ts';
@@ -221,7 +223,8 @@ async function main(): Promise<number> {
   const environment = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', budget: args.budget };
   await writeFile(jsonFile, `${JSON.stringify({ ...report, models: Object.fromEntries(runs.map((r) => [r.name, r])), environment }, null, 2)}\n`);
   await writeFile(svgFile, renderSvgChart(report));
-  progress(`wrote ${jsonFile} and ${svgFile} (${((performance.now() - started) / 1000).toFixed(1)} s in all)`);
+  await writeFile(path.join(args.out, SUMMARY_FILE), `${JSON.stringify({ ...summary, evaluatedAt: new Date().toISOString() })}\n`);
+  progress(`wrote ${jsonFile}, ${svgFile} and ${SUMMARY_FILE} (${((performance.now() - started) / 1000).toFixed(1)} s in all)`);
 
   process.stdout.write(renderMarkdown(report));
   process.stdout.write(`\n${JSON.stringify(summary)}\n`);

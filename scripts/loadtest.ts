@@ -1,7 +1,8 @@
 /**
  * Load test of the HTTP API with autocannon: recommendations with explanations (top 20) and event
  * ingest, on a server over a synthetic interest graph of --edges interactions with a trained GAT.
- * The server runs in this process (auth on, one key), so client and server share the machine's cores.
+ * The server runs on this process's main thread (auth on, one key) as it does under `npm start`; the
+ * autocannon client runs in a child process, so it does not steal the server's event loop.
  *
  *   npm run loadtest -- [--edges 1000000] [--seconds 10] [--connections 8]
  *
@@ -11,6 +12,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { Command } from 'commander';
 import { ApiServer } from '../src/api/api-server.ts';
@@ -22,17 +25,19 @@ import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { positiveInteger } from './cli.ts';
 
-const program = new Command()
+type Args = { edges: number; seconds: number; connections: number; batch: number };
+const parseArgs = (): Args =>
+  new Command()
   .option('--edges <n>', 'interactions in the graph', positiveInteger, 1_000_000)
   .option('--seconds <n>', 'duration of each run', positiveInteger, 10)
   .option('--connections <n>', 'concurrent connections', positiveInteger, 8)
   .option('--batch <n>', 'events per ingest request', positiveInteger, 100)
-  .parse();
-const args = program.opts<{ edges: number; seconds: number; connections: number; batch: number }>();
+    .parse()
+    .opts<Args>();
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const KEY = 'loadtest-key-0123456789abcdef';
 
-async function main(): Promise<void> {
+async function main(args: Args): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loadtest-'));
   const config = loadConfig({
     env: { ...process.env, DATA_DIR: dataDir, GNN_EPOCHS: process.env.GNN_EPOCHS ?? '1', GNN_REFRESH_MINUTES: '0', API_KEYS: `loadtest:${KEY}:admin`, LOG_LEVEL: 'warn' },
@@ -56,36 +61,12 @@ async function main(): Promise<void> {
     const url = await api.listen(0, '127.0.0.1');
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
-    let u = 0;
-    const recommend = await autocannon({
-      url,
-      connections: args.connections,
-      duration: args.seconds,
-      headers,
-      requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/users/${data.userId(u++ % users)}/recommendations?count=20` }) }],
-    });
+    const run = { url, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, connections: args.connections, seconds: args.seconds, batch: args.batch };
+    const userIds = Array.from({ length: users }, (_, i) => data.userId(i));
+    const itemIds = Array.from({ length: data.options.items }, (_, i) => data.itemId(i));
+    const recommend = await inClientProcess({ ...run, kind: 'recommend', userIds, itemIds });
     say(`recommendations (top 20 with explanations): ${recommend.requests.average.toFixed(0)} requests/s, p50 ${recommend.latency.p50} ms, p99 ${recommend.latency.p99} ms, errors ${recommend.non2xx + recommend.errors}`);
-
-    let n = 0;
-    const ingest = await autocannon({
-      url,
-      connections: args.connections,
-      duration: args.seconds,
-      headers,
-      requests: [
-        {
-          method: 'POST',
-          path: '/v1/events',
-          setupRequest: (req) => {
-            const events = Array.from({ length: args.batch }, () => {
-              const k = n++;
-              return { id: `load-${k}`, userId: data.userId(k % users), itemId: data.itemId((k * 7919) % data.options.items), type: 'view' };
-            });
-            return { ...req, body: JSON.stringify({ events }) };
-          },
-        },
-      ],
-    });
+    const ingest = await inClientProcess({ ...run, kind: 'ingest', userIds, itemIds });
     const eventsPerSecond = ingest.requests.average * args.batch;
     say(`ingest (${args.batch} events a request, durable before the answer): ${eventsPerSecond.toFixed(0)} events/s, p50 ${ingest.latency.p50} ms, p99 ${ingest.latency.p99} ms, errors ${ingest.non2xx + ingest.errors}`);
     recommender.close();
@@ -112,7 +93,59 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
-  process.exit(1);
-});
+interface ClientRun {
+  url: string;
+  headers: Record<string, string>;
+  connections: number;
+  seconds: number;
+  batch: number;
+  kind: 'recommend' | 'ingest';
+  userIds: string[];
+  itemIds: string[];
+}
+
+type ClientResult = Pick<autocannon.Result, 'requests' | 'latency' | 'non2xx' | 'errors'>;
+
+function inClientProcess(run: ClientRun): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--client'], { execArgv: ['--import', 'tsx'] });
+    child.once('message', (result) => {
+      resolve(result as ClientResult);
+      child.disconnect();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => code !== 0 && reject(new Error(`the load-test client exited with code ${code}`)));
+    child.send(run);
+  });
+}
+
+/** The client: one autocannon run, its result posted back. */
+async function client(run: ClientRun): Promise<void> {
+  let n = 0;
+  const request: autocannon.Request =
+    run.kind === 'recommend'
+      ? { method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/users/${run.userIds[n++ % run.userIds.length]}/recommendations?count=20` }) }
+      : {
+          method: 'POST',
+          path: '/v1/events',
+          setupRequest: (req) => {
+            const events = Array.from({ length: run.batch }, () => {
+              const k = n++;
+              return { id: `load-${k}`, userId: run.userIds[k % run.userIds.length], itemId: run.itemIds[(k * 7919) % run.itemIds.length], type: 'view' };
+            });
+            return { ...req, body: JSON.stringify({ events }) };
+          },
+        };
+  const result = await autocannon({ url: run.url, connections: run.connections, duration: run.seconds, headers: run.headers, requests: [request] });
+  const summary: ClientResult = { requests: result.requests, latency: result.latency, non2xx: result.non2xx, errors: result.errors };
+  process.send!(summary);
+}
+
+if (process.argv.includes('--client')) {
+  process.once('message', (run) => void client(run as ClientRun));
+} else {
+  main(parseArgs()).catch((error: unknown) => {
+    process.stderr.write(`${String((error as Error)?.stack ?? error)}\n`);
+    process.exit(1);
+  });
+}

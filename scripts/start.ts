@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { EngineError } from '../src/errors.ts';
+import { lastEvaluationIn } from '../src/evaluation/evaluation-report.ts';
 import { createLogger } from '../src/logger.ts';
 import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   resources.service = await EmbeddingService.start(engine, settings, logger, { onEpoch: progress.update });
   progress.stop();
   resources.recommender = new Recommender(engine, resources.service, config.recommend);
-  api.attach({ engine, embeddings: resources.service, recommender: resources.recommender, lastEvaluation: () => null });
+  api.attach({ engine, embeddings: resources.service, recommender: resources.recommender, lastEvaluation: lastEvaluationIn(config.dataDir) });
 
   const stats = engine.stats();
   const model = resources.service.status();

@@ -21,7 +21,7 @@ export interface ApiServices {
   readonly recommender: Recommender;
   readonly metrics: ApiMetrics;
   /** Metrics of the last offline evaluation, if one was saved. */
-  lastEvaluation(): Record<string, unknown> | null;
+  lastEvaluation(): object | null;
 }
 
 export interface RouteInput {

@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { SplitStats } from './evaluation-data.ts';
 import type { MetricValues } from './evaluator.ts';
 import type { SplitProtocol } from './split.ts';
@@ -216,4 +218,34 @@ function escapeXml(text: string): string {
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;
+}
+
+/** Where `npm run evaluate` leaves its one-line summary; the model info endpoint reads it from the data directory. */
+export const SUMMARY_FILE = 'evaluation-summary.json';
+
+/**
+ * The summary of the last evaluation saved in `dir` (by `npm run evaluate -- --out <dir>`), re-read only
+ * when the file changes; null when there is none or it cannot be read.
+ */
+export function lastEvaluationIn(dir: string): () => (EvaluationSummary & { evaluatedAt: string }) | null {
+  const file = path.join(dir, SUMMARY_FILE);
+  let cached: { mtimeMs: number; summary: (EvaluationSummary & { evaluatedAt: string }) | null } | null = null;
+  return () => {
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      return null;
+    }
+    if (cached?.mtimeMs !== mtimeMs) {
+      let summary = null;
+      try {
+        summary = JSON.parse(readFileSync(file, 'utf8')) as EvaluationSummary & { evaluatedAt: string };
+      } catch {
+        // A half-written or hand-edited file: report no evaluation rather than fail model info.
+      }
+      cached = { mtimeMs, summary };
+    }
+    return cached.summary;
+  };
 }
