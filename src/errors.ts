@@ -34,6 +34,11 @@ export class NotFoundError extends EngineError {
   }
 }
 
+/** A request that the current state does not allow, e.g. a training run while one is in progress. */
+export class ConflictError extends EngineError {
+  readonly code = 'conflict';
+}
+
 /** Configuration that cannot be used: raised at start-up, before anything is opened. */
 export class ConfigError extends EngineError {
   readonly code = 'invalid_config';

@@ -1,4 +1,4 @@
-import { EngineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
+import { ConflictError, EngineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
 
 /**
  * Errors as RFC 9457 problem documents, mapped from our typed errors in this one place. Clients never
@@ -59,6 +59,7 @@ export function problemOf(error: unknown, instance: string): { problem: ProblemD
   if (error instanceof HttpProblem) return { problem: doc(error.status, error.detail, {}, error.title), headers: { ...error.headers }, unexpected: false };
   if (error instanceof ValidationError) return { problem: doc(400, error.message, { errors: error.issues }), headers: {}, unexpected: false };
   if (error instanceof NotFoundError) return { problem: doc(404, error.message), headers: {}, unexpected: false };
+  if (error instanceof ConflictError) return { problem: doc(409, error.message), headers: {}, unexpected: false };
   if (error instanceof EngineError && error.retriable) return { problem: doc(503, error.message), headers: { 'Retry-After': '1' }, unexpected: false };
   const parser = error as BodyParserError;
   if (parser?.type === 'entity.too.large') return { problem: doc(413, `the request body exceeds the limit of ${parser.limit} bytes`), headers: {}, unexpected: false };

@@ -363,10 +363,24 @@ export const ROUTES: readonly Route[] = [
           version: status.version,
           trainedAt: status.trainedAt,
           training: status.training ?? null,
+          trainingInProgress: status.trainingInProgress,
           subjectsUpdated: status.subjectsUpdated,
           lastEvaluation: services.lastEvaluation(),
         },
       };
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/model/training',
+    summary: 'Train the GNN now, in the background; the model in service answers until the new one is swapped in.',
+    tag: 'operations',
+    role: 'admin',
+    body: S.TrainingRequestSchema,
+    responses: { 202: { description: 'Training started; GET /v1/model shows trainingInProgress', schema: S.TrainingStartedSchema } },
+    errors: [400, 401, 403, 409, 429, 503],
+    handle(services, { body }) {
+      return { status: 202, body: { started: true, ...services.embeddings.startTraining(body as z.output<typeof S.TrainingRequestSchema>) } };
     },
   },
 ];

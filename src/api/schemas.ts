@@ -125,12 +125,21 @@ export const UserExportSchema = z.object({
 export const ErasureSchema = z.object({ erased: z.boolean(), interactions: z.number().int() });
 
 export const HealthSchema = z.object({ status: z.enum(['ok', 'ready', 'starting']), detail: z.string().optional() });
+export const TrainingRequestSchema = z.strictObject({
+  fineTune: z.boolean().default(true).describe('Continue from the model in service (true) or train from scratch (false).'),
+});
+export const TrainingStartedSchema = z.object({
+  started: z.literal(true),
+  fineTune: z.boolean().describe('False when there was no model to fine-tune.'),
+});
+
 export const ModelInfoSchema = z.object({
   backend: z.object({ name: z.string(), package: z.string(), preference: z.string() }),
   loaded: z.boolean(),
   version: z.string().nullable(),
   trainedAt: z.string().nullable(),
   training: z.record(z.string(), z.unknown()).nullable(),
+  trainingInProgress: z.boolean(),
   subjectsUpdated: z.number().int(),
   lastEvaluation: z.record(z.string(), z.unknown()).nullable().describe('Metrics of the last `npm run evaluate` in the data directory, if any.'),
 });

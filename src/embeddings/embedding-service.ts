@@ -8,6 +8,7 @@ import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import type { GatHyperparameters } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport, type TrainingOptions } from '../../gnn/training/gat-trainer.ts';
 import type { GraphChangeListener } from '../engine.ts';
+import { ConflictError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -45,6 +46,8 @@ export interface ModelStatus {
   readonly version: string | null;
   readonly trainedAt: string | null;
   readonly training: Record<string, unknown> | null;
+  /** A training run is in progress (the model above stays in service until it ends). */
+  readonly trainingInProgress: boolean;
   readonly subjectsUpdated: number;
 }
 
@@ -107,6 +110,7 @@ export class EmbeddingService {
       version: info?.version ?? null,
       trainedAt: info?.trainedAt ?? null,
       training: this.training,
+      trainingInProgress: this.retraining !== null,
       subjectsUpdated: this.updater.updated,
     };
   }
@@ -120,6 +124,23 @@ export class EmbeddingService {
       this.retraining = null;
     });
     return this.retraining;
+  }
+
+  /**
+   * Starts a training run in the background (the HTTP API's "train now"). Refused with a ConflictError
+   * while a run is in progress or while the graph has too few interactions to learn from.
+   */
+  startTraining(options: { fineTune: boolean }): { fineTune: boolean } {
+    if (this.retraining) throw new ConflictError('a training run is already in progress');
+    const interactions = this.host.graph.counts().interactions;
+    if (interactions < this.settings.minInteractions) {
+      throw new ConflictError(`the graph has ${interactions} interactions; training needs at least ${this.settings.minInteractions}`);
+    }
+    const fineTune = options.fineTune && this.current !== null;
+    this.retrain({ fineTune }).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'GNN training failed; the current model stays in service');
+    });
+    return { fineTune };
   }
 
   async close(): Promise<void> {

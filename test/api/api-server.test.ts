@@ -239,6 +239,22 @@ describe('HTTP API', function () {
     assert.equal((await fetch(`${url}/docs/assets/swagger-ui-bundle.js`)).status, 200);
   });
 
+  it('trains on request in the background, answering 409 while a run is in progress', async () => {
+    const version = (await call('GET', '/v1/model')).body.version;
+    const started = await call('POST', '/v1/model/training', { body: { fineTune: true }, template: '/v1/model/training' });
+    assert.deepEqual([started.status, started.body], [202, { started: true, fineTune: true }]);
+    const again = await call('POST', '/v1/model/training', { body: {}, template: '/v1/model/training' });
+    assert.equal(again.status, 409);
+    assert.match(again.body.detail, /already in progress/);
+    assert.equal((await call('GET', '/v1/model', { template: '/v1/model' })).body.trainingInProgress, true);
+    assert.equal((await call('POST', '/v1/model/training', { key: 'read', body: {}, template: '/v1/model/training' })).status, 403);
+    assert.equal((await call('POST', '/v1/model/training', { body: { fineTune: 'yes' }, template: '/v1/model/training' })).body.errors[0].path, 'fineTune');
+    while ((await call('GET', '/v1/model')).body.trainingInProgress) await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await call('GET', '/v1/model', { template: '/v1/model' });
+    assert.notEqual(after.body.version, version, 'the fine-tuned model is in service');
+    assert.equal(after.body.training.fineTuned, true);
+  });
+
   it('limits each key’s request rate with 429 and Retry-After', async () => {
     const limited = new ApiServer({ ...config, api: { ...config.api, rateLimitPerMinute: 2 } }, quiet);
     const limitedUrl = await limited.listen(0, '127.0.0.1');
