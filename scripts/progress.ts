@@ -20,3 +20,21 @@ export function epochProgress(epochs: number): { update: (report: EpochReport) =
     },
   };
 }
+
+/** A progress bar on stderr for loading the interest graph from the store (shown for large graphs only). */
+export function loadProgress(): { update: (loaded: number, expected: number) => void; stop: () => void } {
+  let bar: cliProgress.SingleBar | null = null;
+  return {
+    update(loaded, expected) {
+      if (!bar) {
+        bar = new cliProgress.SingleBar({ format: 'loading interest graph [{bar}] {value}/{total} interactions | {eta}s left', stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar.start(expected, 0);
+      }
+      bar.setTotal(expected);
+      bar.update(loaded);
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}

@@ -1,8 +1,9 @@
 /**
- * The main job on the embedded default: serve the HTTP API at once (readiness follows), open the data
- * directory (./data unless DATA_DIR says otherwise), load the demo data into it when it is empty, load
- * the GNN (training it when the data directory holds no model yet), then answer requests until SIGTERM
- * or Ctrl-C, when it stops accepting, finishes requests in flight and closes the store.
+ * The main job: serve the HTTP API at once (readiness follows), open the store (the embedded one in
+ * ./data unless DATA_DIR says otherwise; Neo4j with STORE=neo4j), load the demo data into it when it is
+ * empty, load the GNN (training it when the data directory holds no model yet), write embeddings back
+ * when the store keeps them (Neo4j), then answer requests until SIGTERM or Ctrl-C, when it stops
+ * accepting, finishes requests in flight and closes the store.
  *
  *   npm start                      PORT (8080), DATA_DIR, API_KEYS or API_AUTH=disabled: see the README
  */
@@ -11,13 +12,14 @@ import { ApiServer } from '../src/api/api-server.ts';
 import { ensureApiKeys } from '../src/api/key-file.ts';
 import { loadConfig } from '../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
+import { EmbeddingWriteBack } from '../src/embeddings/embedding-write-back.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { EngineError } from '../src/errors.ts';
 import { lastEvaluationIn } from '../src/evaluation/evaluation-report.ts';
 import { createLogger } from '../src/logger.ts';
 import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
-import { epochProgress } from './progress.ts';
+import { epochProgress, loadProgress } from './progress.ts';
 
 const DEMO = { seed: 7, edges: 200_000, users: 4_000, items: 2_000, topics: 12 };
 
@@ -32,14 +34,17 @@ async function main(): Promise<void> {
   say(`Interest graph engine: API docs at ${url}/docs (OpenAPI: ${url}/openapi.json); loading…`);
   if (created) say(`Created an admin API key in ${file}: ${created.key}\n  (send it as "Authorization: Bearer <key>"; set API_KEYS for your own keys and roles)`);
 
-  const engine = await InterestEngine.open(config, { logger });
+  const loading = loadProgress();
+  const engine = await InterestEngine.open(config, { logger, onLoadProgress: loading.update });
+  loading.stop();
   let stopping: Promise<void> | null = null;
-  const resources: { service?: EmbeddingService; recommender?: Recommender } = {};
+  const resources: { service?: EmbeddingService; recommender?: Recommender; writeBack?: EmbeddingWriteBack } = {};
   const stop = (signal: string) => {
     stopping ??= (async () => {
       logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
       await api.close();
       resources.recommender?.close();
+      await resources.writeBack?.close();
       await resources.service?.close();
       await engine.close();
       logger.info('stopped');
@@ -60,6 +65,10 @@ async function main(): Promise<void> {
   const progress = epochProgress(settings.epochs);
   resources.service = await EmbeddingService.start(engine, settings, logger, { onEpoch: progress.update });
   progress.stop();
+  if (engine.writeBack) {
+    resources.writeBack = new EmbeddingWriteBack(engine, resources.service, engine.writeBack, config.neo4j.writeBackMinutes, logger);
+    void resources.writeBack.sync();
+  }
   resources.recommender = new Recommender(engine, resources.service, config.recommend);
   api.attach({ engine, embeddings: resources.service, recommender: resources.recommender, lastEvaluation: lastEvaluationIn(config.dataDir) });
 

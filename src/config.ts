@@ -44,7 +44,24 @@ export const ApiKeyListSchema = z.array(
 
 const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1, 'must not be empty'),
-  store: z.enum(['embedded']),
+  /** embedded: SQLite in dataDir (the default, no server); neo4j: a Neo4j 5 server (the `neo4j` settings). */
+  store: z.enum(['embedded', 'neo4j']),
+  neo4j: z.strictObject({
+    /** bolt:// or neo4j:// address; required when store is neo4j. */
+    uri: z.string(),
+    user: z.string(),
+    password: z.string(),
+    /** Empty: the server's default database. */
+    database: z.string(),
+    /** Rows per page when loading the projection at start-up. */
+    pageSize: z.number().int().min(100).max(1_000_000),
+    /** Rows per UNWIND statement in writes. */
+    writeBatchSize: z.number().int().min(1).max(100_000),
+    /** Retries of a transaction that failed with a transient error (deadlock, leader switch, lost connection). */
+    maxRetries: z.number().int().min(0).max(20),
+    /** Minutes between writing changed embeddings back (after training they are written at once); 0: only after training. */
+    writeBackMinutes: z.number().min(0),
+  }),
   /** full: fsync at every commit (survives power loss); normal: survives process crashes only. */
   durability: z.enum(['full', 'normal']),
   weights: z.strictObject({
@@ -118,7 +135,7 @@ const ConfigSchema = z.strictObject({
     /** Paths per recommended item in explanations. */
     maxPaths: z.number().int().min(1).max(10),
   }).refine((r) => r.defaultCount <= r.maxCount, { message: 'must not exceed maxCount', path: ['defaultCount'] }),
-});
+}).refine((c) => c.store !== 'neo4j' || c.neo4j.uri !== '', { message: 'must be set (NEO4J_URI) when the store is neo4j', path: ['neo4j', 'uri'] });
 type ConfigShape = z.infer<typeof ConfigSchema>;
 
 export interface EngineConfig extends ConfigShape {
@@ -128,6 +145,7 @@ export interface EngineConfig extends ConfigShape {
 export const DEFAULT_CONFIG: ConfigShape = {
   dataDir: './data',
   store: 'embedded',
+  neo4j: { uri: '', user: 'neo4j', password: '', database: '', pageSize: 10_000, writeBatchSize: 1_000, maxRetries: 5, writeBackMinutes: 5 },
   durability: 'full',
   weights: {
     types: {
@@ -185,6 +203,11 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   API_RATE_LIMIT_PER_MINUTE: { path: ['api', 'rateLimitPerMinute'], type: 'number' },
   DATA_DIR: { path: ['dataDir'], type: 'string' },
   STORE: { path: ['store'], type: 'string' },
+  NEO4J_URI: { path: ['neo4j', 'uri'], type: 'string' },
+  NEO4J_USER: { path: ['neo4j', 'user'], type: 'string' },
+  NEO4J_PASSWORD: { path: ['neo4j', 'password'], type: 'string' },
+  NEO4J_DATABASE: { path: ['neo4j', 'database'], type: 'string' },
+  NEO4J_WRITE_BACK_MINUTES: { path: ['neo4j', 'writeBackMinutes'], type: 'number' },
   DURABILITY: { path: ['durability'], type: 'string' },
   HALF_LIFE_DAYS: { path: ['weights', 'halfLifeDays'], type: 'number' },
   DECAY_CLOCK: { path: ['weights', 'clock'], type: 'string' },

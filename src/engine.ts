@@ -7,8 +7,8 @@ import { ValidationError, type FieldIssue } from './errors.ts';
 import type { Interaction } from './events/interaction-event.ts';
 import { EventIngestor, type IngestOptions, type IngestReceipt } from './ingest/event-ingestor.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { applyCatalogueItem, rebuildGraph } from './projection/graph-projection.ts';
-import type { GraphStore } from './store/graph-store.ts';
+import { applyCatalogueItem, rebuildGraph, type LoadProgress } from './projection/graph-projection.ts';
+import type { GraphStore, GraphWriteBack } from './store/graph-store.ts';
 import { openGraphStore } from './store/open-store.ts';
 
 export interface GraphStats extends GraphCounts {
@@ -31,6 +31,8 @@ export interface GraphChangeListener {
 export interface EngineOptions {
   readonly logger?: Logger;
   readonly wallClock?: () => number;
+  /** Progress of loading the projection from the store (a progress bar at start-up). */
+  readonly onLoadProgress?: LoadProgress;
 }
 
 /**
@@ -64,7 +66,7 @@ export class InterestEngine {
     const started = performance.now();
     const store = await openGraphStore(config);
     try {
-      const graph = await rebuildGraph(store, config.weightPolicy);
+      const graph = await rebuildGraph(store, config.weightPolicy, options.onLoadProgress);
       const catalogue = await ItemCatalogue.load(store);
       const counts = graph.counts();
       logger.info(
@@ -133,6 +135,11 @@ export class InterestEngine {
       this.notify((l) => l.itemsChanged?.(items.map((item) => this.graphState.nodeIndex('item', item.id))));
       return items;
     });
+  }
+
+  /** Where analytics (embeddings, communities, model version) are written back, if the store keeps them. */
+  get writeBack(): GraphWriteBack | undefined {
+    return this.store.writeBack;
   }
 
   /** Removes an item from the catalogue (its tags go; interactions with it stay as users' history). */

@@ -59,6 +59,7 @@ export class EmbeddingService {
   private timer: NodeJS.Timeout | null = null;
   private retraining: Promise<boolean> | null = null;
   private readonly unsubscribe: () => void;
+  private readonly installListeners = new Set<(embeddings: InterestEmbeddings) => void>();
 
   private constructor(
     private readonly host: EmbeddingHost,
@@ -95,6 +96,12 @@ export class EmbeddingService {
       service.timer.unref();
     }
     return service;
+  }
+
+  /** Calls `listener` each time a newly trained or loaded model goes into service. */
+  onInstalled(listener: (embeddings: InterestEmbeddings) => void): () => void {
+    this.installListeners.add(listener);
+    return () => this.installListeners.delete(listener);
   }
 
   /** The embeddings in service, or null when no model is trained yet. */
@@ -212,6 +219,7 @@ export class EmbeddingService {
     this.current = next;
     this.training = training;
     previous?.dispose();
+    for (const listener of this.installListeners) listener(next);
   }
 }
 

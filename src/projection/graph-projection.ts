@@ -27,9 +27,14 @@ export function applyCatalogueItem(graph: InterestGraph, item: CatalogueItem, ts
 }
 
 /** Reads the store's snapshot into a new graph. */
-export async function rebuildGraph(store: GraphStore, policy: WeightPolicy): Promise<InterestGraph> {
-  const sink = new ProjectionSink(policy);
+/** Called every PROGRESS_STEP interactions and once at the end while the projection loads. */
+export type LoadProgress = (interactionsLoaded: number, interactionsExpected: number) => void;
+const PROGRESS_STEP = 100_000;
+
+export async function rebuildGraph(store: GraphStore, policy: WeightPolicy, progress?: LoadProgress): Promise<InterestGraph> {
+  const sink = new ProjectionSink(policy, progress);
   await store.readSnapshot(sink);
+  sink.finish();
   return sink.graph;
 }
 
@@ -40,7 +45,13 @@ class ProjectionSink implements SnapshotSink {
   /** Base weight per interaction type code, and per half star for ratings. */
   private readonly typeBase: number[];
 
-  constructor(private readonly policy: WeightPolicy) {
+  private loaded = 0;
+  private expected = 0;
+
+  constructor(
+    private readonly policy: WeightPolicy,
+    private readonly progress?: LoadProgress,
+  ) {
     this.typeBase = Array.from({ length: HAS_TAG }, (_, code) => {
       const type = interactionTypeOf(code);
       return type === 'rating' ? Number.NaN : baseWeight(policy, type, null);
@@ -49,6 +60,7 @@ class ProjectionSink implements SnapshotSink {
 
   begin(expected: { nodes: number; interactions: number; itemTags: number }): void {
     this.graph = new InterestGraph({ nodes: expected.nodes, edges: expected.interactions + expected.itemTags });
+    this.expected = expected.interactions;
   }
 
   node(key: number, kind: NodeKind, externalId: string): void {
@@ -68,5 +80,10 @@ class ProjectionSink implements SnapshotSink {
     const base = this.typeBase[typeCode]!;
     const weight = Number.isNaN(base) ? baseWeight(this.policy, 'rating', value) : base;
     this.graph.addEdge(this.nodeOf[subjectKey]!, this.nodeOf[itemKey]!, typeCode, ts, weight);
+    if (this.progress && ++this.loaded % PROGRESS_STEP === 0) this.progress(this.loaded, Math.max(this.loaded, this.expected));
+  }
+
+  finish(): void {
+    this.progress?.(this.loaded, this.loaded);
   }
 }

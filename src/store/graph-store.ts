@@ -39,6 +39,9 @@ export interface GraphStore {
   /** Streams the whole graph to rebuild the in-memory projection at start-up. */
   readSnapshot(sink: SnapshotSink): Promise<void>;
 
+  /** Present on stores that keep analytics next to the graph (Neo4j); see GraphWriteBack. */
+  readonly writeBack?: GraphWriteBack;
+
   close(): Promise<void>;
 }
 
@@ -68,4 +71,38 @@ export interface SnapshotSink {
   itemTag(itemKey: number, tagKey: number, ts: number): void;
   /** Interactions in the order they were accepted; `typeCode` as in graph/model.ts. */
   interaction(subjectKey: number, itemKey: number, typeCode: number, value: number | null, ts: number): void;
+}
+
+/**
+ * What a store offers analysts beyond the graph itself: the engine's embeddings, communities and model
+ * version written next to the data, so they can be queried in the store's own language (Neo4j: Cypher,
+ * vector index). Stores without such users (the embedded one) leave `GraphStore.writeBack` undefined.
+ */
+export interface GraphWriteBack {
+  writeModel(model: ModelRecord): Promise<void>;
+  /** Writes embeddings in batches; ids that are no longer stored are skipped. */
+  writeEmbeddings(kind: 'user' | 'item', rows: readonly EmbeddingRow[], modelVersion: string): Promise<void>;
+  /** Replaces the communities with those of one run, and each item's and user's membership. */
+  writeCommunities(run: CommunityRun): Promise<void>;
+}
+
+export interface ModelRecord {
+  readonly version: string;
+  readonly trainedAt: string;
+  readonly backend: string;
+  readonly dimensions: number;
+}
+
+export interface EmbeddingRow {
+  readonly id: string;
+  readonly embedding: Float32Array;
+}
+
+export interface CommunityRun {
+  readonly computedAt: number;
+  readonly modularity: number;
+  readonly communities: ReadonlyArray<{ id: number; size: number; topTags: readonly string[]; topItems: readonly string[] }>;
+  readonly items: ReadonlyArray<{ id: string; community: number }>;
+  /** A user's dominant community and their interest mix (shares sum to 1). */
+  readonly users: ReadonlyArray<{ id: string; community: number; mix: ReadonlyArray<{ community: number; share: number }> }>;
 }

@@ -1,0 +1,6 @@
+// A page of Session ids in id order after $after (exclusive), for loading the projection.
+MATCH (node:Session)
+WHERE node.id > $after
+RETURN node.id AS id
+ORDER BY id
+LIMIT $limit

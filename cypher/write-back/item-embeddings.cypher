@@ -1,0 +1,6 @@
+// Writes item embeddings as vector properties (float32, indexed by item_embedding) with the model version.
+// $rows: [{id, embedding}]; ids no longer in the graph are skipped.
+UNWIND $rows AS row
+MATCH (node:Item {id: row.id})
+CALL db.create.setNodeVectorProperty(node, 'embedding', row.embedding)
+SET node.modelVersion = $version
