@@ -195,7 +195,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
 };
 
 /** Environment variables and the config path each one sets. */
-const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' | 'keys' }> = {
+const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | 'boolean' | 'keys' | 'userPassword' }> = {
   PORT: { path: ['api', 'port'], type: 'number' },
   HOST: { path: ['api', 'host'], type: 'string' },
   API_AUTH: { path: ['api', 'auth'], type: 'string' },
@@ -204,6 +204,8 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   DATA_DIR: { path: ['dataDir'], type: 'string' },
   STORE: { path: ['store'], type: 'string' },
   NEO4J_URI: { path: ['neo4j', 'uri'], type: 'string' },
+  /** user/password, as the Neo4j container reads it (docker-compose passes one env file to both). */
+  NEO4J_AUTH: { path: ['neo4j'], type: 'userPassword' },
   NEO4J_USER: { path: ['neo4j', 'user'], type: 'string' },
   NEO4J_PASSWORD: { path: ['neo4j', 'password'], type: 'string' },
   NEO4J_DATABASE: { path: ['neo4j', 'database'], type: 'string' },
@@ -227,6 +229,11 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   RECOMMEND_ANN_THRESHOLD: { path: ['recommend', 'annThreshold'], type: 'number' },
   RECOMMEND_WALK_STEPS: { path: ['recommend', 'walkSteps'], type: 'number' },
 };
+
+/** The environment variables the configuration reads (besides CONFIG_FILE). */
+export function configEnvironmentVariables(): string[] {
+  return Object.keys(ENV_FIELDS);
+}
 
 export interface ConfigOverrides {
   dataDir?: string;
@@ -267,6 +274,18 @@ export function loadConfig(options: LoadConfigOptions = {}): EngineConfig {
         const [name = '', key = '', roles = ''] = entry.trim().split(':');
         return { name, key, roles: roles.split('+').filter(Boolean) };
       });
+    } else if (field.type === 'userPassword') {
+      const slash = raw.indexOf('/');
+      if (slash <= 0) {
+        issues.push({ path: name, message: 'must be user/password' });
+        continue;
+      }
+      sourceOf.delete(dotted);
+      for (const [key, part] of [['user', raw.slice(0, slash)], ['password', raw.slice(slash + 1)]] as const) {
+        setPath(merged, [...field.path, key], part);
+        sourceOf.set(`${dotted}.${key}`, name);
+      }
+      continue;
     } else if (field.type === 'number') {
       value = Number(raw);
       if (!Number.isFinite(value as number)) {

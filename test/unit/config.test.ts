@@ -77,6 +77,24 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the Neo4j settings, user/password from NEO4J_AUTH, and needs a URI for the neo4j store', () => {
+    const config = loadConfig({ env: { STORE: 'neo4j', NEO4J_URI: 'bolt://db:7687', NEO4J_AUTH: 'neo4j/pa/ss', NEO4J_DATABASE: 'graph' } });
+    assert.deepEqual([config.store, config.neo4j.uri, config.neo4j.user, config.neo4j.password, config.neo4j.database], ['neo4j', 'bolt://db:7687', 'neo4j', 'pa/ss', 'graph']);
+    assert.equal(loadConfig({ env: { NEO4J_AUTH: 'a/b', NEO4J_PASSWORD: 'c' } }).neo4j.password, 'c', 'NEO4J_PASSWORD wins over NEO4J_AUTH');
+    assert.throws(
+      () => loadConfig({ env: { STORE: 'neo4j' } }),
+      (error: unknown) => error instanceof ConfigError && error.issues.some((i) => i.path === 'neo4j.uri' && /NEO4J_URI/.test(i.message)),
+    );
+    assert.throws(
+      () => loadConfig({ env: { NEO4J_AUTH: 'no-slash' } }),
+      (error: unknown) => error instanceof ConfigError && error.issues[0]!.path === 'NEO4J_AUTH',
+    );
+    assert.throws(
+      () => loadConfig({ env: { STORE: 'mysql' } }),
+      (error: unknown) => error instanceof ConfigError && error.issues[0]!.path === 'STORE',
+    );
+  });
+
   it('names bad fields in the config file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
     const file = path.join(dir, 'engine.json');
