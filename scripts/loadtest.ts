@@ -18,10 +18,9 @@ import autocannon from 'autocannon';
 import { Command } from 'commander';
 import { ApiServer } from '../src/api/api-server.ts';
 import { loadConfig } from '../src/config.ts';
-import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
+import { startEngineServices, type EngineServices } from '../src/engine-services.ts';
 import { createLogger } from '../src/logger.ts';
-import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { positiveInteger } from './cli.ts';
 
@@ -48,18 +47,17 @@ async function main(args: Args): Promise<void> {
   const data = generateSyntheticDataset({ seed: 5, edges: args.edges, users, items: Math.max(200, Math.round(args.edges / 250)), topics: 20 });
   const engine = await InterestEngine.open(config, { logger });
   const api = new ApiServer({ ...config, api: { ...config.api, rateLimitPerMinute: 100_000_000 } }, logger);
+  let services: EngineServices | null = null;
   try {
     let started = performance.now();
     await engine.upsertItems(data.catalogue());
     for (const batch of data.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
     say(`loaded ${args.edges} interactions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     started = performance.now();
-    const service = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), logger);
-    say(`GAT trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const recommender = new Recommender(engine, service, config.recommend);
-    api.attach({ engine, embeddings: service, recommender, lastEvaluation: () => null });
+    services = await startEngineServices(engine, logger);
+    say(`GAT trained and communities found in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    api.attach({ engine, ...services, lastEvaluation: () => null });
     const url = await api.listen(0, '127.0.0.1');
-    const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
 
     const run = { url, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, connections: args.connections, seconds: args.seconds, batch: args.batch };
     const userIds = Array.from({ length: users }, (_, i) => data.userId(i));
@@ -69,8 +67,6 @@ async function main(args: Args): Promise<void> {
     const ingest = await inClientProcess({ ...run, kind: 'ingest', userIds, itemIds });
     const eventsPerSecond = ingest.requests.average * args.batch;
     say(`ingest (${args.batch} events a request, durable before the answer): ${eventsPerSecond.toFixed(0)} events/s, p50 ${ingest.latency.p50} ms, p99 ${ingest.latency.p99} ms, errors ${ingest.non2xx + ingest.errors}`);
-    recommender.close();
-    await service.close();
     process.stdout.write(
       `${JSON.stringify({
         edges: args.edges,
@@ -88,6 +84,7 @@ async function main(args: Args): Promise<void> {
     );
   } finally {
     await api.close();
+    await services?.close();
     await engine.close();
     rmSync(dataDir, { recursive: true, force: true });
   }

@@ -11,13 +11,11 @@ import { mkdirSync } from 'node:fs';
 import { ApiServer } from '../src/api/api-server.ts';
 import { ensureApiKeys } from '../src/api/key-file.ts';
 import { loadConfig } from '../src/config.ts';
-import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
-import { EmbeddingWriteBack } from '../src/embeddings/embedding-write-back.ts';
 import { InterestEngine } from '../src/engine.ts';
+import { startEngineServices, type EngineServices } from '../src/engine-services.ts';
 import { EngineError } from '../src/errors.ts';
 import { lastEvaluationIn } from '../src/evaluation/evaluation-report.ts';
 import { createLogger } from '../src/logger.ts';
-import { Recommender } from '../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { epochProgress, loadProgress } from './progress.ts';
 
@@ -38,14 +36,12 @@ async function main(): Promise<void> {
   const engine = await InterestEngine.open(config, { logger, onLoadProgress: loading.update });
   loading.stop();
   let stopping: Promise<void> | null = null;
-  const resources: { service?: EmbeddingService; recommender?: Recommender; writeBack?: EmbeddingWriteBack } = {};
+  let services: EngineServices | null = null;
   const stop = (signal: string) => {
     stopping ??= (async () => {
       logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
       await api.close();
-      resources.recommender?.close();
-      await resources.writeBack?.close();
-      await resources.service?.close();
+      await services?.close();
       await engine.close();
       logger.info('stopped');
     })();
@@ -61,23 +57,17 @@ async function main(): Promise<void> {
     for (const batch of demo.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
     logger.info({ ...DEMO, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'demo data loaded');
   }
-  const settings = embeddingSettingsOf(config.gnn);
-  const progress = epochProgress(settings.epochs);
-  resources.service = await EmbeddingService.start(engine, settings, logger, { onEpoch: progress.update });
+  const progress = epochProgress(config.gnn.epochs);
+  services = await startEngineServices(engine, logger, { onEpoch: progress.update });
   progress.stop();
-  if (engine.writeBack) {
-    resources.writeBack = new EmbeddingWriteBack(engine, resources.service, engine.writeBack, config.neo4j.writeBackMinutes, logger);
-    void resources.writeBack.sync();
-  }
-  resources.recommender = new Recommender(engine, resources.service, config.recommend);
-  api.attach({ engine, embeddings: resources.service, recommender: resources.recommender, lastEvaluation: lastEvaluationIn(config.dataDir) });
+  api.attach({ engine, ...services, lastEvaluation: lastEvaluationIn(config.dataDir) });
 
   const stats = engine.stats();
-  const model = resources.service.status();
+  const model = services.embeddings.status();
   const firstUser = engine.graph.nodesOfKind('user').next();
   say(
     [
-      `Ready: ${url}/health/ready`,
+      `Ready: ${url}/health/ready · explanation view ${url}/explain · graph explorer ${url}/explore`,
       `  interest graph in ${config.dataDir} (${stats.store} store): users ${stats.users}, sessions ${stats.sessions}, items ${stats.items}, tags ${stats.tags}, interactions ${stats.interactions}`,
       model.loaded ? `  GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend` : `  GNN model: none yet (${config.gnn.minInteractions} interactions needed to train)`,
       ...(firstUser.done ? [] : [`  try: curl -H "Authorization: Bearer <key>" ${url}/v1/users/${engine.graph.externalId(firstUser.value)}/recommendations?count=3`]),

@@ -109,6 +109,12 @@ const ConfigSchema = z.strictObject({
     refreshMinNewInteractions: z.number().int().min(1),
     fineTuneEpochs: z.number().int().min(1).max(1000),
   }).refine((g) => g.dims % g.heads === 0, { message: 'dims must be a multiple of heads', path: ['dims'] }),
+  communities: z.strictObject({
+    /** Minutes between Louvain runs (they also run at start-up and on request); 0: only those. */
+    refreshMinutes: z.number().min(0),
+    /** Louvain resolution: above 1, more and smaller communities. */
+    resolution: z.number().positive('must be above 0'),
+  }),
   recommend: z.strictObject({
     /** Items per response unless the request asks otherwise, and the most a request may ask for. */
     defaultCount: z.number().int().min(1).max(1000),
@@ -180,6 +186,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     refreshMinNewInteractions: 10_000,
     fineTuneEpochs: 3,
   },
+  communities: { refreshMinutes: 60, resolution: 1 },
   recommend: {
     defaultCount: 20,
     maxCount: 200,
@@ -225,6 +232,8 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   GNN_EPOCHS: { path: ['gnn', 'epochs'], type: 'number' },
   GNN_TRAIN_ON_START: { path: ['gnn', 'trainOnStart'], type: 'boolean' },
   GNN_REFRESH_MINUTES: { path: ['gnn', 'refreshMinutes'], type: 'number' },
+  COMMUNITIES_REFRESH_MINUTES: { path: ['communities', 'refreshMinutes'], type: 'number' },
+  COMMUNITIES_RESOLUTION: { path: ['communities', 'resolution'], type: 'number' },
   RECOMMEND_DIVERSITY: { path: ['recommend', 'diversity'], type: 'number' },
   RECOMMEND_ANN_THRESHOLD: { path: ['recommend', 'annThreshold'], type: 'number' },
   RECOMMEND_WALK_STEPS: { path: ['recommend', 'walkSteps'], type: 'number' },

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { ApiRole } from '../config.ts';
+import type { CommunityService } from '../communities/community-service.ts';
 import type { EmbeddingService } from '../embeddings/embedding-service.ts';
 import type { InterestEngine } from '../engine.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
+import type { GraphExplorer } from '../exploration/graph-explorer.ts';
+import { INTERACTION_TYPES } from '../../graph/model.ts';
 import { parseRecommendationOptions, type RecommendationOptions, type RecommendationTarget } from '../recommendations/recommendation-query.ts';
 import type { Recommender } from '../recommendations/recommender.ts';
 import { fieldIssues } from '../validation.ts';
@@ -19,6 +22,8 @@ export interface ApiServices {
   readonly engine: InterestEngine;
   readonly embeddings: EmbeddingService;
   readonly recommender: Recommender;
+  readonly communities: CommunityService;
+  readonly explorer: GraphExplorer;
   readonly metrics: ApiMetrics;
   /** Metrics of the last offline evaluation, if one was saved. */
   lastEvaluation(): object | null;
@@ -381,6 +386,125 @@ export const ROUTES: readonly Route[] = [
     errors: [400, 401, 403, 409, 429, 503],
     handle(services, { body }) {
       return { status: 202, body: { started: true, ...services.embeddings.startTraining(body as z.output<typeof S.TrainingRequestSchema>) } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/communities',
+    summary: 'Interest communities (Louvain over item co-interactions): modularity, and each community’s size, top tags and top items.',
+    tag: 'communities',
+    role: 'analyst',
+    responses: { 200: { description: 'The latest run', schema: S.CommunitiesSchema } },
+    errors: [401, 403, 404, 429, 503],
+    handle(services) {
+      const current = services.communities.current();
+      if (!current) throw new NotFoundError('community run', 'none yet');
+      return { body: current };
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/communities/recompute',
+    summary: 'Run community detection now and answer with the result (they also run on a schedule).',
+    tag: 'communities',
+    role: 'analyst',
+    responses: { 200: { description: 'The new run', schema: S.CommunitiesSchema } },
+    errors: [401, 403, 429, 503],
+    async handle(services) {
+      return { body: await services.communities.recompute() };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/communities/{communityId}',
+    summary: 'One community: its summary and a page of its item members.',
+    tag: 'communities',
+    role: 'analyst',
+    params: z.strictObject({ communityId: z.coerce.number().int('must be a whole number').min(0, 'must not be negative') }),
+    query: S.CommunityMembersQuerySchema,
+    responses: { 200: { description: 'The community', schema: S.CommunityDetailSchema } },
+    errors: READ_ERRORS,
+    handle(services, { params: p, query }) {
+      const id = Number(p.communityId);
+      const summary = services.communities.current()?.communities.find((c) => c.id === id);
+      if (!summary) throw new NotFoundError('community', String(id));
+      const q = parseWith(S.CommunityMembersQuerySchema, query, 'query');
+      const members = services.communities.members(id, { ...(q.after ? { after: q.after } : {}), limit: q.limit });
+      return { body: { ...summary, members, next: members.length === q.limit ? members.at(-1)! : null } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/users/{userId}/profile',
+    summary: 'A user’s interest profile: community mix, its drift over their history, and their newest interactions.',
+    tag: 'communities',
+    role: 'analyst',
+    params: params('userId'),
+    responses: { 200: { description: 'The profile', schema: S.ProfileSchema } },
+    errors: READ_ERRORS,
+    handle(services, { params: p }) {
+      const profile = services.communities.profile('user', p.userId!);
+      if (!profile) throw new NotFoundError('user', p.userId!);
+      const recent = services.explorer.neighbourhood('user', p.userId!, { types: INTERACTION_TYPES, limit: 20 });
+      return { body: { user: recent.node, ...profile, recent: { nodes: recent.nodes, edges: recent.edges } } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/graph/stats',
+    summary: 'Graph statistics: nodes by kind, edges by type, degree percentiles, communities.',
+    tag: 'graph',
+    role: 'analyst',
+    responses: { 200: { description: 'Statistics', schema: S.GraphStatsSchema } },
+    errors: [401, 403, 429, 503],
+    handle(services) {
+      const current = services.communities.current();
+      const communities = current ? { count: current.communities.length, modularity: current.modularity, computedAt: current.computedAt } : null;
+      return { body: { ...services.explorer.stats(), communities } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/graph/search',
+    summary: 'Find nodes by id (exact or prefix) or items by title (substring), case-insensitive.',
+    tag: 'graph',
+    role: 'analyst',
+    query: S.SearchQuerySchema,
+    responses: { 200: { description: 'Matching nodes', schema: S.SearchSchema } },
+    errors: [400, 401, 403, 429, 503],
+    handle(services, { query }) {
+      const q = parseWith(S.SearchQuerySchema, query, 'query');
+      return { body: { nodes: services.explorer.search(q.q, q.limit, q.kinds) } };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/graph/nodes/{kind}/{id}/neighbourhood',
+    summary: 'A node’s neighbours and edges, newest first, typed and paged; filter by edge type and time window.',
+    tag: 'graph',
+    role: 'analyst',
+    params: S.NodeKindParamSchema,
+    query: S.NeighbourhoodQuerySchema,
+    responses: { 200: { description: 'The neighbourhood page', schema: S.NeighbourhoodSchema } },
+    errors: READ_ERRORS,
+    handle(services, { params: p, query }) {
+      const q = parseWith(S.NeighbourhoodQuerySchema, query, 'query');
+      const kind = p.kind as S.NodeKindParam['kind'];
+      return { body: services.explorer.neighbourhood(kind, p.id!, q) };
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/graph/paths',
+    summary: 'Shortest paths (up to maxLength edges, either direction) between two nodes.',
+    tag: 'graph',
+    role: 'analyst',
+    query: S.PathsQuerySchema,
+    responses: { 200: { description: 'Paths, shortest first; empty when none is within reach', schema: S.PathsSchema } },
+    errors: READ_ERRORS,
+    handle(services, { query }) {
+      const q = parseWith(S.PathsQuerySchema, query, 'query');
+      return { body: { paths: services.explorer.paths(q.from, q.to, q) } };
     },
   },
 ];

@@ -41,6 +41,11 @@ export class ItemCatalogue {
     return this.records.get(itemId);
   }
 
+  /** Every catalogued item's id and title (search). */
+  *titles(): IterableIterator<[string, string]> {
+    for (const [id, record] of this.records) yield [id, record.title];
+  }
+
   /** The item's title, or its id when it has no catalogue record (items known only from interactions). */
   title(itemId: string): string {
     return this.records.get(itemId)?.title ?? itemId;

@@ -6,9 +6,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { pino } from 'pino';
 import { ApiServer } from '../../src/api/api-server.ts';
 import { loadConfig, type EngineConfig } from '../../src/config.ts';
-import { EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { Recommender } from '../../src/recommendations/recommender.ts';
+import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /**
@@ -35,8 +34,7 @@ describe('HTTP API', function () {
   let dataDir: string;
   let config: EngineConfig;
   let engine: InterestEngine;
-  let service: EmbeddingService;
-  let recommender: Recommender;
+  let services: EngineServices;
   let api: ApiServer;
   let url: string;
   let document: any;
@@ -89,8 +87,7 @@ describe('HTTP API', function () {
   });
   after(async () => {
     await api?.close();
-    recommender?.close();
-    await service?.close();
+    await services?.close();
     await engine?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -107,9 +104,8 @@ describe('HTTP API', function () {
     engine = await InterestEngine.open(config, { logger: quiet });
     await engine.upsertItems(data.catalogue());
     await engine.ingestEvents(data.eventsAt(0, EDGES));
-    service = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), quiet);
-    recommender = new Recommender(engine, service, config.recommend);
-    api.attach({ engine, embeddings: service, recommender, lastEvaluation: () => null });
+    services = await startEngineServices(engine, quiet);
+    api.attach({ engine, ...services, lastEvaluation: () => null });
     assert.equal((await call('GET', '/health/ready', { key: null })).status, 200);
     document = (await call('GET', '/openapi.json', { key: null })).body;
     assert.equal(document.openapi, '3.1.0');
@@ -255,11 +251,74 @@ describe('HTTP API', function () {
     assert.equal(after.body.training.fineTuned, true);
   });
 
+  it('serves communities, profiles and graph exploration to analysts', async () => {
+    const communities = await call('GET', '/v1/communities', { template: '/v1/communities' });
+    assert.equal(communities.status, 200);
+    assert.ok(communities.body.communities.length >= 2 && communities.body.modularity > 0);
+    assert.equal((await call('GET', '/v1/communities', { key: 'read', template: '/v1/communities' })).status, 403, 'analyst role needed');
+    const first = communities.body.communities[0];
+    const detail = await call('GET', `/v1/communities/${first.id}?limit=5`, { template: '/v1/communities/{communityId}' });
+    assert.deepEqual([detail.status, detail.body.members.length, detail.body.size], [200, Math.min(5, first.size), first.size]);
+    assert.equal((await call('GET', '/v1/communities/9999', { template: '/v1/communities/{communityId}' })).status, 404);
+    const rerun = await call('POST', '/v1/communities/recompute', { template: '/v1/communities/recompute' });
+    assert.ok(rerun.body.computedAt > communities.body.computedAt);
+    const before = new Set(communities.body.communities.map((c: { id: number }) => c.id));
+    const kept = rerun.body.communities.filter((c: { id: number }) => before.has(c.id)).length;
+    assert.ok(kept >= Math.min(before.size, rerun.body.communities.length) - 1, 'ids carry over between runs');
+
+    const user = data.userId(10);
+    const profile = await call('GET', `/v1/users/${user}/profile`, { template: '/v1/users/{userId}/profile' });
+    assert.equal(profile.status, 200);
+    assert.ok(profile.body.mix.length > 0 && profile.body.recent.edges.length > 0);
+    assert.ok(profile.body.recent.edges.every((e: { source: string }) => e.source === `user:${user}`));
+
+    const stats = await call('GET', '/v1/graph/stats', { template: '/v1/graph/stats' });
+    assert.ok(stats.body.nodes.user > 0 && stats.body.edges.has_tag > 0 && stats.body.communities.count === rerun.body.communities.length);
+    const search = await call('GET', `/v1/graph/search?q=${encodeURIComponent(data.itemId(3))}&kinds=item`, { template: '/v1/graph/search' });
+    assert.equal(search.body.nodes[0].key, `item:${data.itemId(3)}`);
+    const title = search.body.nodes[0].label as string;
+    const byTitle = await call('GET', `/v1/graph/search?q=${encodeURIComponent(title.slice(0, 6).toUpperCase())}`, { template: '/v1/graph/search' });
+    assert.ok(byTitle.body.nodes.some((n: { label: string }) => n.label === title), 'titles match case-insensitively');
+
+    const page = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?limit=3`, { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' });
+    assert.equal(page.status, 200);
+    assert.equal(page.body.edges.length, Math.min(3, page.body.total));
+    const keys = new Set([page.body.node.key, ...page.body.nodes.map((n: { key: string }) => n.key)]);
+    assert.ok(page.body.edges.every((e: { source: string; target: string }) => keys.has(e.source) && keys.has(e.target)), 'every edge joins returned nodes');
+    if (page.body.nextCursor !== null) {
+      const next = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?limit=3&cursor=${page.body.nextCursor}`);
+      assert.ok(!next.body.edges.some((e: { key: string }) => page.body.edges.some((f: { key: string }) => f.key === e.key)), 'pages do not overlap');
+    }
+    const tagsOnly = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?types=has_tag`);
+    assert.ok(tagsOnly.body.edges.length > 0 && tagsOnly.body.edges.every((e: { type: string }) => e.type === 'has_tag'));
+    const future = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?types=view,click,rating,like,purchase&since=2100-01-01T00:00:00Z`);
+    assert.equal(future.body.total, 0, 'the time window filters');
+    const bad = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?types=hugs&since=yesterday`, { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.errors.map((e: { path: string }) => e.path).sort(), ['query.since', 'query.types[0]']);
+    assert.equal((await call('GET', '/v1/graph/nodes/planet/x/neighbourhood', { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' })).status, 400);
+    assert.equal((await call('GET', '/v1/graph/nodes/item/nope/neighbourhood', { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' })).status, 404);
+
+    const itemOfUser = profile.body.recent.edges[0].target as string;
+    const paths = await call('GET', `/v1/graph/paths?from=user:${user}&to=${encodeURIComponent(itemOfUser)}&maxLength=3`, { template: '/v1/graph/paths' });
+    assert.equal(paths.status, 200);
+    assert.equal(paths.body.paths[0].edges.length, 1, 'the direct edge is the shortest path');
+    const far = await call('GET', `/v1/graph/paths?from=user:${user}&to=user:${data.userId(11)}&maxLength=4&limit=3`, { template: '/v1/graph/paths' });
+    for (const path of far.body.paths) {
+      assert.equal(path.nodes.length, path.edges.length + 1);
+      path.edges.forEach((e: { source: string; target: string }, i: number) => {
+        const ends = [path.nodes[i].key, path.nodes[i + 1].key].sort();
+        assert.deepEqual([e.source, e.target].sort(), ends, 'each edge joins consecutive nodes');
+      });
+    }
+    assert.equal((await call('GET', '/v1/graph/paths?from=user&to=item:1', { template: '/v1/graph/paths' })).body.errors[0].path, 'query.from');
+  });
+
   it('limits each key’s request rate with 429 and Retry-After', async () => {
     const limited = new ApiServer({ ...config, api: { ...config.api, rateLimitPerMinute: 2 } }, quiet);
     const limitedUrl = await limited.listen(0, '127.0.0.1');
     try {
-      limited.attach({ engine, embeddings: service, recommender, lastEvaluation: () => null });
+      limited.attach({ engine, ...services, lastEvaluation: () => null });
       const get = () => fetch(`${limitedUrl}/v1/items?limit=1`, { headers: { authorization: `Bearer ${KEYS.read}` } });
       assert.equal((await get()).status, 200);
       assert.equal((await get()).status, 200);

@@ -1,0 +1,230 @@
+import type { InterestGraph } from '../../graph/interest-graph.ts';
+import { ALL_EDGE_TYPES, EDGE_TYPES, edgeTypeMask, NODE_KINDS, type EdgeType, type NodeKind } from '../../graph/model.ts';
+import type { WeightPolicy } from '../../graph/edge-weight.ts';
+import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
+import { NotFoundError } from '../errors.ts';
+
+/**
+ * What analysts explore: a node's typed neighbourhood (paged, newest edges first, filtered by edge type and
+ * time window), the shortest paths between two nodes, a search by id or title, and graph statistics. It
+ * reads the live interest graph; every node and edge it returns exists there at answer time.
+ */
+export interface NodeView {
+  /** `kind:id`: unique across kinds (ids may repeat between kinds, and contain colons). */
+  readonly key: string;
+  readonly kind: NodeKind;
+  readonly id: string;
+  readonly label: string;
+  readonly community: number | null;
+  readonly degree: number;
+}
+
+export interface EdgeView {
+  readonly key: string;
+  readonly source: string;
+  readonly target: string;
+  readonly type: EdgeType;
+  readonly ts: string;
+  /** Decayed weight at answer time (negative for dislikes and dismissals). */
+  readonly weight: number;
+}
+
+export interface NeighbourhoodQuery {
+  readonly types?: readonly EdgeType[];
+  readonly limit: number;
+  readonly cursor?: number;
+  readonly since?: number;
+  readonly until?: number;
+}
+
+export interface Neighbourhood {
+  readonly node: NodeView;
+  readonly nodes: readonly NodeView[];
+  readonly edges: readonly EdgeView[];
+  /** Edges matching the filters in all (the page holds `limit` of them from `cursor`). */
+  readonly total: number;
+  readonly nextCursor: number | null;
+}
+
+export interface GraphPath {
+  readonly nodes: readonly NodeView[];
+  readonly edges: readonly EdgeView[];
+}
+
+export interface ExplorerContext {
+  readonly graph: InterestGraph;
+  readonly catalogue: ItemCatalogue;
+  readonly weightPolicy: WeightPolicy;
+  decayReference(): number;
+  communityOf(item: number): number | undefined;
+}
+
+/** Edges looked at per node while searching paths: hubs (popular items, broad tags) are cut to their newest. */
+const PATH_FANOUT = 400;
+const PATH_VISIT_LIMIT = 200_000;
+const PARENTS_PER_NODE = 4;
+
+export class GraphExplorer {
+  constructor(private readonly context: ExplorerContext) {}
+
+  nodeOf(kind: NodeKind, id: string): number {
+    const node = this.context.graph.nodeIndex(kind, id);
+    if (node < 0) throw new NotFoundError(kind, id);
+    return node;
+  }
+
+  neighbourhood(kind: NodeKind, id: string, query: NeighbourhoodQuery): Neighbourhood {
+    const graph = this.context.graph;
+    const node = this.nodeOf(kind, id);
+    const mask = query.types && query.types.length > 0 ? edgeTypeMask(query.types) : ALL_EDGE_TYPES;
+    const since = query.since ?? -Infinity;
+    const until = query.until ?? Infinity;
+    const edges: Array<[edge: number, neighbour: number]> = [];
+    const collect = (e: number, neighbour: number) => {
+      const ts = graph.edgeTimestamp(e);
+      if (ts >= since && ts <= until) edges.push([e, neighbour]);
+    };
+    graph.forEachOutEdge(node, collect, mask);
+    graph.forEachInEdge(node, collect, mask);
+    edges.sort((a, b) => graph.edgeTimestamp(b[0]) - graph.edgeTimestamp(a[0]) || a[0] - b[0]);
+    const start = query.cursor ?? 0;
+    const page = edges.slice(start, start + query.limit);
+    const neighbours = new Map<number, NodeView>();
+    for (const [, neighbour] of page) if (!neighbours.has(neighbour)) neighbours.set(neighbour, this.view(neighbour));
+    return {
+      node: this.view(node),
+      nodes: [...neighbours.values()],
+      edges: page.map(([e]) => this.edgeView(e)),
+      total: edges.length,
+      nextCursor: start + query.limit < edges.length ? start + query.limit : null,
+    };
+  }
+
+  /**
+   * Up to `limit` shortest paths (at most `maxLength` edges, either direction) from one node to another,
+   * by breadth-first search; each hop looks at a node's PATH_FANOUT newest edges.
+   */
+  paths(from: { kind: NodeKind; id: string }, to: { kind: NodeKind; id: string }, options: { maxLength: number; limit: number; types?: readonly EdgeType[] }): GraphPath[] {
+    const graph = this.context.graph;
+    const source = this.nodeOf(from.kind, from.id);
+    const target = this.nodeOf(to.kind, to.id);
+    if (source === target) return [{ nodes: [this.view(source)], edges: [] }];
+    const mask = options.types && options.types.length > 0 ? edgeTypeMask(options.types) : ALL_EDGE_TYPES;
+    const depth = new Map<number, number>([[source, 0]]);
+    const parents = new Map<number, Array<[edge: number, parent: number]>>();
+    let frontier = [source];
+    for (let d = 1; d <= options.maxLength && frontier.length > 0 && !depth.has(target); d++) {
+      const next: number[] = [];
+      for (const node of frontier) {
+        let seen = 0;
+        const visit = (e: number, neighbour: number) => {
+          if (++seen > PATH_FANOUT) return false;
+          const known = depth.get(neighbour);
+          if (known === undefined) {
+            if (depth.size >= PATH_VISIT_LIMIT) return false;
+            depth.set(neighbour, d);
+            parents.set(neighbour, [[e, node]]);
+            next.push(neighbour);
+          } else if (known === d) {
+            const list = parents.get(neighbour)!;
+            if (list.length < PARENTS_PER_NODE) list.push([e, node]);
+          }
+          return true;
+        };
+        graph.forEachOutEdge(node, visit, mask);
+        seen = 0;
+        graph.forEachInEdge(node, visit, mask);
+      }
+      frontier = next;
+    }
+    if (!depth.has(target)) return [];
+    const found: GraphPath[] = [];
+    const walk = (node: number, nodes: number[], edges: number[]) => {
+      if (found.length >= options.limit) return;
+      if (node === source) {
+        const order = [...nodes].reverse();
+        found.push({ nodes: order.map((n) => this.view(n)), edges: [...edges].reverse().map((e) => this.edgeView(e)) });
+        return;
+      }
+      for (const [e, parent] of parents.get(node) ?? []) walk(parent, [...nodes, parent], [...edges, e]);
+    };
+    walk(target, [target], []);
+    return found;
+  }
+
+  /** Nodes whose id starts with `text`, and items whose title contains it (case-insensitive). */
+  search(text: string, limit: number, kinds: readonly NodeKind[] = NODE_KINDS): NodeView[] {
+    const graph = this.context.graph;
+    const needle = text.toLowerCase();
+    const found: NodeView[] = [];
+    const exact = kinds.map((kind) => graph.nodeIndex(kind, text)).filter((n) => n >= 0);
+    for (const node of exact) found.push(this.view(node));
+    const seen = new Set(exact);
+    for (const kind of kinds) {
+      for (const node of graph.nodesOfKind(kind)) {
+        if (found.length >= limit) return found;
+        if (seen.has(node)) continue;
+        const id = graph.externalId(node);
+        const title = kind === 'item' ? this.context.catalogue.get(id)?.title : undefined;
+        if (id.toLowerCase().startsWith(needle) || (title !== undefined && title.toLowerCase().includes(needle))) {
+          found.push(this.view(node));
+          seen.add(node);
+        }
+      }
+    }
+    return found;
+  }
+
+  stats(): { nodes: Record<NodeKind, number>; edges: Record<EdgeType, number>; degree: Record<'user' | 'item' | 'tag', { p50: number; p90: number; max: number }> } {
+    const graph = this.context.graph;
+    const counts = graph.counts();
+    const edges = Object.fromEntries(EDGE_TYPES.map((t) => [t, 0])) as Record<EdgeType, number>;
+    const degree = { user: [] as number[], item: [] as number[], tag: [] as number[] };
+    for (const kind of NODE_KINDS) {
+      for (const node of graph.nodesOfKind(kind)) {
+        graph.forEachOutEdge(node, (e) => void edges[EDGE_TYPES[graph.edgeTypeCode(e)]!]++);
+        if (kind !== 'session') degree[kind].push(graph.outDegreeOf(node) + graph.inDegreeOf(node));
+      }
+    }
+    const summary = (values: number[]) => {
+      values.sort((a, b) => a - b);
+      const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))] ?? 0;
+      return { p50: at(0.5), p90: at(0.9), max: values[values.length - 1] ?? 0 };
+    };
+    return {
+      nodes: { user: counts.users, item: counts.items, tag: counts.tags, session: counts.sessions },
+      edges,
+      degree: { user: summary(degree.user), item: summary(degree.item), tag: summary(degree.tag) },
+    };
+  }
+
+  view(node: number): NodeView {
+    const graph = this.context.graph;
+    const kind = graph.nodeKind(node);
+    const id = graph.externalId(node);
+    const label = kind === 'item' ? (this.context.catalogue.get(id)?.title ?? id) : id;
+    return {
+      key: `${kind}:${id}`,
+      kind,
+      id,
+      label,
+      community: kind === 'item' ? (this.context.communityOf(node) ?? null) : null,
+      degree: graph.outDegreeOf(node) + graph.inDegreeOf(node),
+    };
+  }
+
+  private edgeView(e: number): EdgeView {
+    const graph = this.context.graph;
+    const key = (node: number) => `${graph.nodeKind(node)}:${graph.externalId(node)}`;
+    const type = EDGE_TYPES[graph.edgeTypeCode(e)]!;
+    return {
+      key: `e${e}`,
+      source: key(graph.edgeSource(e)),
+      target: key(graph.edgeTarget(e)),
+      type,
+      ts: new Date(graph.edgeTimestamp(e)).toISOString(),
+      weight: type === 'has_tag' ? 1 : Number(graph.edgeWeight(e, this.context.decayReference(), this.context.weightPolicy.halfLifeMs).toFixed(4)),
+    };
+  }
+}
+
