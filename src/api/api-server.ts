@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -25,6 +26,14 @@ import { parseWith, ROUTES, type ApiServices } from './routes.ts';
  */
 
 const DOCS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'docs');
+const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
+const PAGES: Record<string, string> = { '/': 'index.html', '/explain': 'explain.html', '/explore': 'explore.html' };
+// The pages load the renderer's UMD builds from here: no bundler, no external network requests.
+const requireModule = createRequire(import.meta.url);
+const VENDOR: Record<string, string> = {
+  'sigma.min.js': path.join(path.dirname(requireModule.resolve('sigma')), 'sigma.min.js'),
+  'graphology.umd.min.js': path.join(path.dirname(requireModule.resolve('graphology')), 'graphology.umd.min.js'),
+};
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -135,6 +144,13 @@ export class ApiServer {
     app.get('/openapi.json', (_req, res) => {
       res.json(this.document);
     });
+    for (const [route, file] of Object.entries(PAGES)) app.get(route, (_req, res) => res.sendFile(path.join(WEB_DIR, file)));
+    app.get('/web/vendor/:file', (req, res, next) => {
+      const file = VENDOR[req.params.file];
+      if (file) res.sendFile(file);
+      else next();
+    });
+    app.use('/web', express.static(WEB_DIR, { index: false }));
     app.get('/docs', (_req, res) => res.sendFile(path.join(DOCS_DIR, 'index.html')));
     app.get('/docs/docs.js', (_req, res) => res.sendFile(path.join(DOCS_DIR, 'docs.js')));
     app.use('/docs/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false }));

@@ -1,0 +1,194 @@
+import { api, EDGE_COLOURS, el, keyField, nodeColour, renderGraph, showStatus } from './common.js';
+
+// The analyst's explorer: a node's neighbourhood drawn with graphology + sigma, grown by clicking nodes,
+// coloured by community, filtered by edge type and time window (in the renderer, so nothing is refetched),
+// paths between two nodes highlighted, and the view exported as GEXF or JSON.
+const graph = new graphology.MultiDirectedGraph();
+const renderer = renderGraph(document.getElementById('graph'), graph, {
+  nodeReducer: (key, attributes) => reduceNode(key, attributes),
+  edgeReducer: (key, attributes) => reduceEdge(key, attributes),
+});
+const state = { graph, renderer, expanded: new Set(), highlighted: new Set(), highlightedEdges: new Set(), types: new Set(Object.keys(EDGE_COLOURS)) };
+window.explorer = state;
+// For scripted use (and the browser tests): the same paths the clicks take.
+Object.assign(state, { expand, findPath, add: (nodes, edges, centre) => (addNodes(nodes, centre), addEdges(edges), renderer.refresh()) });
+
+function reduceNode(key, attributes) {
+  const colour = nodeColour(attributes.view, document.getElementById('by-community').checked);
+  if (state.highlighted.size > 0 && !state.highlighted.has(key)) return { ...attributes, color: '#dcdcdc', label: null, zIndex: 0 };
+  return { ...attributes, color: colour, highlighted: state.highlighted.has(key), zIndex: 1 };
+}
+
+function reduceEdge(key, attributes) {
+  const since = document.getElementById('since').valueAsNumber;
+  const until = document.getElementById('until').valueAsNumber;
+  const ts = Date.parse(attributes.view.ts);
+  const hidden = !state.types.has(attributes.view.type) || (Number.isFinite(since) && ts < since) || (Number.isFinite(until) && ts > until + 86_399_999);
+  if (state.highlightedEdges.size > 0) {
+    return state.highlightedEdges.has(key) ? { ...attributes, hidden: false, color: '#d62728', size: 4, zIndex: 2 } : { ...attributes, hidden, color: '#eeeeee' };
+  }
+  return { ...attributes, hidden };
+}
+
+/** Adds nodes around `centre` on a circle (growing with their number), keeping nodes already drawn. */
+function addNodes(nodes, centre) {
+  const fresh = nodes.filter((n) => !graph.hasNode(n.key));
+  const origin = centre && graph.hasNode(centre) ? graph.getNodeAttributes(centre) : { x: 0, y: 0 };
+  const radius = 1 + Math.sqrt(fresh.length) * 0.6;
+  const turn = graph.order * 0.618;
+  fresh.forEach((n, i) => {
+    const angle = (2 * Math.PI * i) / Math.max(1, fresh.length) + turn;
+    graph.addNode(n.key, { x: origin.x + radius * Math.cos(angle), y: origin.y + radius * Math.sin(angle), size: 3 + Math.min(9, Math.log2(1 + n.degree)), label: n.label, view: n });
+  });
+}
+
+function addEdges(edges) {
+  for (const e of edges) {
+    if (graph.hasEdge(e.key) || !graph.hasNode(e.source) || !graph.hasNode(e.target)) continue;
+    graph.addEdgeWithKey(e.key, e.source, e.target, { color: EDGE_COLOURS[e.type] ?? '#999', size: e.type === 'has_tag' ? 1 : 1 + Math.min(3, Math.abs(e.weight) * 2), type: 'arrow', view: e });
+  }
+}
+
+function nodePath(key) {
+  const colon = key.indexOf(':');
+  return `/v1/graph/nodes/${encodeURIComponent(key.slice(0, colon))}/${encodeURIComponent(key.slice(colon + 1))}/neighbourhood`;
+}
+
+async function expand(key) {
+  const limit = document.getElementById('limit').value;
+  showStatus(`loading the neighbourhood of ${key}…`);
+  try {
+    const page = await api(`${nodePath(key)}?limit=${limit}`);
+    if (!graph.hasNode(page.node.key)) addNodes([page.node], null);
+    addNodes(page.nodes, page.node.key);
+    addEdges(page.edges);
+    state.expanded.add(page.node.key);
+    select(page.node.key);
+    history.replaceState(null, '', `/explore?node=${encodeURIComponent(page.node.key)}`);
+    showStatus(`${graph.order} nodes, ${graph.size} edges (${page.node.key}: ${page.edges.length} of ${page.total} edges${page.nextCursor !== null ? '; raise "neighbours per node" for more' : ''})`);
+  } catch (error) {
+    showStatus(error.message, 'error');
+  }
+}
+
+function select(key) {
+  const view = graph.getNodeAttribute(key, 'view');
+  const box = document.getElementById('selected');
+  box.replaceChildren(
+    el('h2', {}, view.label),
+    el('p', {}, `${view.kind} ${view.id} · degree ${view.degree}${view.community !== null ? ` · community #${view.community}` : ''}`),
+    view.kind === 'user' ? el('p', {}, el('a', { href: `/explain?user=${encodeURIComponent(view.id)}` }, 'why these recommendations')) : null,
+  );
+  if (!document.getElementById('path-from').value) document.getElementById('path-from').value = key;
+  else document.getElementById('path-to').value = key;
+}
+
+async function findPath(from, to) {
+  const result = document.getElementById('path-result');
+  try {
+    const { paths } = await api(`/v1/graph/paths?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&maxLength=4&limit=3`);
+    state.highlighted = new Set();
+    state.highlightedEdges = new Set();
+    for (const path of paths) {
+      addNodes(path.nodes, from);
+      addEdges(path.edges);
+      for (const n of path.nodes) state.highlighted.add(n.key);
+      for (const e of path.edges) state.highlightedEdges.add(e.key);
+    }
+    result.textContent = paths.length === 0 ? 'No path of up to 4 edges.' : `${paths.length} path(s) of ${paths[0].edges.length} edge(s): ${paths[0].nodes.map((n) => n.label).join(' → ')}`;
+    renderer.refresh();
+  } catch (error) {
+    result.textContent = error.message;
+  }
+}
+
+function download(name, type, text) {
+  const link = el('a', { href: URL.createObjectURL(new Blob([text], { type })), download: name });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+const xml = (value) => String(value).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]);
+
+/** The view as GEXF 1.3 (Gephi and others), with kind, community, edge type, time and weight. */
+function gexf() {
+  const nodes = graph.mapNodes((key, a) =>
+    `<node id="${xml(key)}" label="${xml(a.label ?? key)}"><attvalues><attvalue for="kind" value="${xml(a.view.kind)}"/><attvalue for="community" value="${a.view.community ?? -1}"/></attvalues><viz:position x="${a.x}" y="${a.y}" z="0"/><viz:size value="${a.size}"/></node>`);
+  const edges = graph.mapEdges((key, a, source, target) =>
+    `<edge id="${xml(key)}" source="${xml(source)}" target="${xml(target)}" weight="${Math.abs(a.view.weight)}"><attvalues><attvalue for="type" value="${a.view.type}"/><attvalue for="ts" value="${a.view.ts}"/></attvalues></edge>`);
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz" version="1.3">
+<graph defaultedgetype="directed">
+<attributes class="node"><attribute id="kind" title="kind" type="string"/><attribute id="community" title="community" type="integer"/></attributes>
+<attributes class="edge"><attribute id="type" title="type" type="string"/><attribute id="ts" title="time" type="string"/></attributes>
+<nodes>${nodes.join('\n')}</nodes>
+<edges>${edges.join('\n')}</edges>
+</graph>
+</gexf>
+`;
+}
+
+async function search(text) {
+  const list = document.getElementById('results');
+  try {
+    const { nodes } = await api(`/v1/graph/search?limit=20&q=${encodeURIComponent(text)}`);
+    list.replaceChildren(...nodes.map((n) => {
+      const item = el('li', { 'data-key': n.key }, `${n.kind}: ${n.label}${n.label !== n.id ? ` (${n.id})` : ''}`);
+      item.addEventListener('click', () => expand(n.key));
+      return item;
+    }));
+    if (nodes.length === 0) list.replaceChildren(el('li', {}, 'nothing found'));
+  } catch (error) {
+    showStatus(error.message, 'error');
+  }
+}
+
+function typeFilters() {
+  const box = document.getElementById('types');
+  for (const type of Object.keys(EDGE_COLOURS)) {
+    const input = el('input', { type: 'checkbox', checked: true, value: type });
+    input.addEventListener('change', () => {
+      if (input.checked) state.types.add(type);
+      else state.types.delete(type);
+      renderer.refresh();
+    });
+    box.append(el('label', { style: { color: EDGE_COLOURS[type] } }, input, type));
+  }
+  document.getElementById('legend').replaceChildren(
+    ...['user', 'session', 'tag'].map((kind) => el('span', {}, el('i', { style: { background: nodeColour({ kind }) } }), kind)),
+    el('span', {}, 'items: by community'),
+  );
+}
+
+keyField();
+typeFilters();
+renderer.on('clickNode', ({ node }) => expand(node));
+renderer.on('clickStage', () => {
+  state.highlighted = new Set();
+  state.highlightedEdges = new Set();
+  renderer.refresh();
+});
+for (const id of ['since', 'until', 'by-community']) document.getElementById(id).addEventListener('change', () => renderer.refresh());
+document.getElementById('search-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = document.getElementById('search').value.trim();
+  if (text) search(text);
+});
+document.getElementById('path-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  findPath(document.getElementById('path-from').value.trim(), document.getElementById('path-to').value.trim());
+});
+document.getElementById('export-json').addEventListener('click', () => download('interest-graph.json', 'application/json', JSON.stringify(graph.export(), null, 1)));
+document.getElementById('export-gexf').addEventListener('click', () => download('interest-graph.gexf', 'application/xml', gexf()));
+document.getElementById('clear').addEventListener('click', () => {
+  graph.clear();
+  state.expanded.clear();
+  state.highlighted = new Set();
+  state.highlightedEdges = new Set();
+  document.getElementById('path-from').value = '';
+  document.getElementById('path-to').value = '';
+  showStatus('');
+});
+const initial = new URLSearchParams(location.search).get('node');
+if (initial) expand(initial);
