@@ -116,23 +116,31 @@ function seededRng(seed: number): () => number {
 }
 
 /**
- * Items nobody has liked together with another (new items, niche ones) join the community most common
- * among the items that share their tags, so a cold item still has a place.
+ * Items nobody has liked together with another (new items, niche ones) join the community whose items
+ * share their tags most, relative to its size (so broad tags do not send every cold item to the largest
+ * community). A cold item still gets a place.
  */
 function assignByTags(graph: InterestGraph, itemCommunity: Map<number, number>): void {
+  const sizes = new Map<number, number>();
+  for (const c of itemCommunity.values()) sizes.set(c, (sizes.get(c) ?? 0) + 1);
+  const cold = [...graph.nodesOfKind('item')].filter((item) => !itemCommunity.has(item));
   const votes = new Map<number, number>();
-  for (const item of graph.nodesOfKind('item')) {
-    if (itemCommunity.has(item)) continue;
+  for (const item of cold) {
     votes.clear();
     graph.forEachOutEdge(item, (_e, tag) => {
+      const carriers = graph.inDegreeOf(tag);
       graph.forEachInEdge(tag, (_f, other) => {
         const c = itemCommunity.get(other);
-        if (c !== undefined) votes.set(c, (votes.get(c) ?? 0) + 1);
+        // A rare tag says more than a common one.
+        if (c !== undefined) votes.set(c, (votes.get(c) ?? 0) + 1 / Math.log(2 + carriers));
       }, 1 << HAS_TAG);
     }, 1 << HAS_TAG);
     let best = -1;
-    let bestVotes = 0;
-    for (const [c, n] of votes) if (n > bestVotes || (n === bestVotes && c < best)) [best, bestVotes] = [c, n];
+    let bestScore = 0;
+    for (const [c, v] of votes) {
+      const score = v / Math.sqrt(sizes.get(c)!);
+      if (score > bestScore || (score === bestScore && c < best)) [best, bestScore] = [c, score];
+    }
     if (best >= 0) itemCommunity.set(item, best);
   }
 }
