@@ -26,11 +26,11 @@ export function applyCatalogueItem(graph: InterestGraph, item: CatalogueItem, ts
   graph.setItemTags(graph.addNode('item', item.id), item.tags, ts);
 }
 
-/** Reads the store's snapshot into a new graph. */
 /** Called every PROGRESS_STEP interactions and once at the end while the projection loads. */
 export type LoadProgress = (interactionsLoaded: number, interactionsExpected: number) => void;
 const PROGRESS_STEP = 100_000;
 
+/** Reads the store's snapshot into a new graph. */
 export async function rebuildGraph(store: GraphStore, policy: WeightPolicy, progress?: LoadProgress): Promise<InterestGraph> {
   const sink = new ProjectionSink(policy, progress);
   await store.readSnapshot(sink);

@@ -40,7 +40,6 @@ export interface Neo4jStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const SUBJECT_LABEL: Record<SubjectKind, 'user' | 'session'> = { user: 'user', session: 'session' };
 const IS_CONSTRAINT_CONFLICT = (error: unknown) => (error as { code?: string })?.code === 'Neo.ClientError.Schema.ConstraintValidationFailed';
 
 export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
@@ -97,10 +96,10 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
           stored.add(e.eventId);
           return true;
         });
-        const rows = { user: [] as Record<string, unknown>[], session: [] as Record<string, unknown>[] };
+        const rows: Record<SubjectKind, Record<string, unknown>[]> = { user: [], session: [] };
         batch.forEach((e, i) => {
           if (!accepted[i]) return;
-          rows[SUBJECT_LABEL[e.subjectKind]].push({
+          rows[e.subjectKind].push({
             eventId: e.eventId,
             subjectId: e.subjectId,
             itemId: e.itemId,
