@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { initialiseBackend } from '../gnn/backend.ts';
@@ -78,11 +78,19 @@ async function main(): Promise<void> {
     trained.model.dispose();
     say(`GAT trained on ${sample.counts().interactions} interactions in ${((performance.now() - started) / 1000).toFixed(1)} s; starting ${args.workers} workers`);
 
+    // Runs start together on every worker: a worker still building its graph would otherwise share a core
+    // with one already serving, and the throughput "across both cores" would be understated.
+    const workers: Worker[] = [];
+    const barrier = new Barrier(args.workers, () => {
+      for (const worker of workers) worker.postMessage('go');
+    });
     const reports = await Promise.all(
       Array.from({ length: args.workers }, (_, w) =>
         new Promise<WorkerReport>((resolve, reject) => {
           const worker = startModuleWorker(import.meta.url, { args, dataDir, worker: w });
-          worker.on('message', (m: { ready?: true; report?: WorkerReport }) => {
+          workers.push(worker);
+          worker.on('message', (m: { waiting?: true; report?: WorkerReport }) => {
+            if (m.waiting) barrier.arrive();
             if (m.report) resolve(m.report);
           });
           worker.on('error', reject);
@@ -154,7 +162,33 @@ async function serve(args: Args, dataDir: string, worker: number): Promise<Worke
   run(true, Math.min(300, args.requests)); // warm-up: JIT, adjacency caches
   const setupSeconds = (performance.now() - started) / 1000;
   const { approximate } = recommender.recommend({ kind: 'user', id: users[0]! }, { count: 1, explain: false });
-  return { withExplanations: run(true, args.requests), withoutExplanations: run(false, args.requests), approximate, setupSeconds };
+  await allWorkersReady();
+  const withExplanations = run(true, args.requests);
+  await allWorkersReady();
+  const withoutExplanations = run(false, args.requests);
+  return { withExplanations, withoutExplanations, approximate, setupSeconds };
+}
+
+/** Tells the main thread this worker is waiting, and resolves when every worker is. */
+function allWorkersReady(): Promise<void> {
+  return new Promise((resolve) => {
+    parentPort!.once('message', () => resolve());
+    parentPort!.postMessage({ waiting: true });
+  });
+}
+
+/** Calls `release` each time `parties` arrivals have been counted. */
+class Barrier {
+  private arrived = 0;
+  constructor(
+    private readonly parties: number,
+    private readonly release: () => void,
+  ) {}
+  arrive(): void {
+    if (++this.arrived < this.parties) return;
+    this.arrived = 0;
+    this.release();
+  }
 }
 
 if (isMainThread) {
