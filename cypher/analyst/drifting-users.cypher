@@ -1,18 +1,14 @@
-// Users whose dominant interest community changed since $since (epoch milliseconds), newest first, and
-// the flows between communities (how many users moved from which to which).
+// Users whose dominant interest community changed since $since (epoch milliseconds): the flows between
+// communities (how many users moved from which to which), largest first, with a few of the users in each.
 //
-// Parameters: $since (e.g. timestamp() - 7 * 86400000), $limit (e.g. 100)
+// Parameters (Neo4j Browser: use the `=>` form so numbers are integers):
+//   :param since => timestamp() - 7 * 86400000
+//   :param limit => 20
 MATCH (user:User)
 WHERE user.previousCommunity IS NOT NULL AND user.communityChangedAt >= $since
 WITH user
 ORDER BY user.communityChangedAt DESC
-WITH collect(user) AS movers
-CALL {
-  WITH movers
-  UNWIND movers AS user
-  RETURN user.previousCommunity AS fromCommunity, user.community AS toCommunity, count(*) AS users
-  ORDER BY users DESC
-  LIMIT 20
-}
-RETURN fromCommunity, toCommunity, users,
-  [user IN movers[0..$limit] WHERE user.previousCommunity = fromCommunity AND user.community = toCommunity | user.id] AS sampleUsers
+WITH user.previousCommunity AS fromCommunity, user.community AS toCommunity, collect(user.id) AS movers
+RETURN fromCommunity, toCommunity, size(movers) AS users, movers[0..5] AS newestMovers
+ORDER BY users DESC
+LIMIT $limit

@@ -1,9 +1,9 @@
 // A user's interest neighbourhood: their most recent positive interactions, the items' tags, and other
 // users who liked the same items. Returns nodes and relationships, so Neo4j Browser draws the graph.
 //
-// Parameters (in Neo4j Browser: :param userId => '42'):
-//   $userId  the user's id
-//   $limit   how many recent positive interactions to start from, e.g. 25
+// Parameters (Neo4j Browser: use the `=>` form so numbers are integers):
+//   :param userId => '42'
+//   :param limit => 25       (recent positive interactions to start from)
 MATCH (user:User {id: $userId})-[liked:INTERACTED]->(item:Item)
 WHERE liked.type IN ['click', 'add_to_cart', 'purchase', 'like'] OR (liked.type = 'rating' AND liked.value >= 4)
 WITH user, liked, item

@@ -53,7 +53,21 @@ describe('Neo4j adapter without a server (driver session replaced)', () => {
       assert.ok(isInt(run.parameters.dimensions));
       assert.equal(Number(run.parameters.dimensions), 64);
     }
-    assert.ok(driver.transactions.every((t) => t.mode === 'WRITE' && t.outcome === 'committed' && t.database === undefined), 'no database: the server default');
+    assert.equal(driver.runsOf('schema/drop-vector-indexes').length, 0, 'no index to rebuild');
+    assert.ok(driver.transactions.every((t) => t.outcome === 'committed' && t.database === undefined), 'no database: the server default');
+    assert.equal(new Set(driver.runs.map((r) => r.transaction)).size, driver.runs.length, 'one statement per transaction');
+  });
+
+  it('rebuilds the embedding indexes for a model of another width, and takes a schema another engine just made', async () => {
+    const driver = new FakeNeo4jDriver((statement) => {
+      if (statement === 'schema/vector-index-dimensions') return [{ name: 'item_embedding', dimensions: 32 }];
+      if (statement === 'schema/constraints') throw new Neo4jError('exists', 'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists', 'N/A', 'N/A');
+      return [];
+    });
+    await Neo4jGraphStore.open({ uri: 'bolt://x', user: 'u', password: 'p', database: '', pageSize: 10, writeBatchSize: 10, maxRetries: 0, embeddingDimensions: 64, driver });
+    assert.equal(driver.runsOf('schema/drop-vector-indexes').length, 2);
+    const order = driver.runs.map((r) => r.statement).filter((s) => s.includes('vector'));
+    assert.ok(order.lastIndexOf('schema/drop-vector-indexes') < order.indexOf('schema/vector-indexes'), 'dropped before being made anew');
   });
 
   it('writes a batch in one transaction of UNWIND statements of at most writeBatchSize rows', async () => {

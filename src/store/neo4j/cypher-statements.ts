@@ -9,6 +9,8 @@ import { ConfigError } from '../../errors.ts';
  */
 export const STATEMENT_FILES = [
   'schema/constraints',
+  'schema/vector-index-dimensions',
+  'schema/drop-vector-indexes',
   'schema/vector-indexes',
   'events/reserve-sequence',
   'events/existing-event-ids',

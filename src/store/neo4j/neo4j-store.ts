@@ -40,6 +40,11 @@ export interface Neo4jStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+const ALREADY_EXISTS = new Set([
+  'Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists',
+  'Neo.ClientError.Schema.IndexAlreadyExists',
+  'Neo.ClientError.Schema.ConstraintAlreadyExists',
+]);
 const IS_CONSTRAINT_CONFLICT = (error: unknown) => (error as { code?: string })?.code === 'Neo.ClientError.Schema.ConstraintValidationFailed';
 
 export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
@@ -68,15 +73,30 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
       }) as unknown as Neo4jDriver);
     const store = new Neo4jGraphStore(driver, options, new CypherStatements());
     try {
-      for (const statement of store.cypher.all('schema/constraints')) await store.tx.write('create the schema', (tx) => run(tx, statement));
-      for (const statement of store.cypher.all('schema/vector-indexes')) {
-        await store.tx.write('create the vector indexes', (tx) => run(tx, statement, { dimensions: integer(options.embeddingDimensions) }));
-      }
+      await store.createSchema();
     } catch (error) {
       await driver.close().catch(() => undefined);
       throw error;
     }
     return store;
+  }
+
+  /**
+   * Constraints and indexes (IF NOT EXISTS: idempotent); embedding indexes of another width are rebuilt.
+   * One statement per transaction: Neo4j does not mix schema changes with other work in one.
+   */
+  private async createSchema(): Promise<void> {
+    const schema = (statement: string, parameters: Record<string, unknown> = {}) =>
+      this.tx.write('create the schema', (tx) => run(tx, statement, parameters)).catch((error: unknown) => {
+        // Another engine starting at the same moment created it first: that is the state we want.
+        if (!ALREADY_EXISTS.has((error as { cause?: { code?: string } }).cause?.code ?? '')) throw error;
+      });
+    for (const statement of this.cypher.all('schema/constraints')) await schema(statement);
+    const existing = await this.tx.read('read the vector indexes', (tx) => this.records(tx, 'schema/vector-index-dimensions'));
+    if (existing.some((r) => numberOf(r.get('dimensions')) !== this.options.embeddingDimensions)) {
+      for (const statement of this.cypher.all('schema/drop-vector-indexes')) await schema(statement);
+    }
+    for (const statement of this.cypher.all('schema/vector-indexes')) await schema(statement, { dimensions: integer(this.options.embeddingDimensions) });
   }
 
   async appendInteractions(batch: readonly Interaction[]): Promise<AppendResult> {
