@@ -13,6 +13,8 @@ import { fieldIssues } from './validation.ts';
  */
 
 const DAY_MS = 86_400_000;
+/** setInterval takes at most 2^31 − 1 ms (about 24.8 days); a longer one fires at once, over and over. */
+const MAX_TIMER_MINUTES = 35_791;
 
 const typeWeightsSchema = z.strictObject(
   Object.fromEntries(INTERACTION_TYPES.map((t) => [t, z.number().finite()])) as Record<
@@ -60,7 +62,7 @@ const ConfigSchema = z.strictObject({
     /** Retries of a transaction that failed with a transient error (deadlock, leader switch, lost connection). */
     maxRetries: z.number().int().min(0).max(20),
     /** Minutes between writing changed embeddings back (after training they are written at once); 0: only after training. */
-    writeBackMinutes: z.number().min(0),
+    writeBackMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
   }),
   /** full: fsync at every commit (survives power loss); normal: survives process crashes only. */
   durability: z.enum(['full', 'normal']),
@@ -105,13 +107,13 @@ const ConfigSchema = z.strictObject({
     trainOnStart: z.boolean(),
     minInteractions: z.number().int().min(1),
     /** Minutes between fine-tuning runs; 0 turns them off. */
-    refreshMinutes: z.number().min(0),
+    refreshMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
     refreshMinNewInteractions: z.number().int().min(1),
     fineTuneEpochs: z.number().int().min(1).max(1000),
   }).refine((g) => g.dims % g.heads === 0, { message: 'dims must be a multiple of heads', path: ['dims'] }),
   communities: z.strictObject({
     /** Minutes between Louvain runs (they also run at start-up and on request); 0: only those. */
-    refreshMinutes: z.number().min(0),
+    refreshMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
     /** Louvain resolution: above 1, more and smaller communities. */
     resolution: z.number().positive('must be above 0'),
   }),

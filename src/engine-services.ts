@@ -32,7 +32,15 @@ export async function startEngineServices(
   void writeBack?.sync();
   const recommender = new Recommender(engine, embeddings, config.recommend);
   const communities = new CommunityService(
-    { get graph() { return engine.graph; }, catalogue: engine.catalogue, weightPolicy: config.weightPolicy, writeBack: engine.writeBack },
+    {
+      get graph() {
+        return engine.graph;
+      },
+      catalogue: engine.catalogue,
+      weightPolicy: config.weightPolicy,
+      writeBack: engine.writeBack,
+      subscribe: (listener) => engine.subscribe(listener),
+    },
     { refreshMinutes: config.communities.refreshMinutes, settings: { ...DEFAULT_COMMUNITY_SETTINGS, resolution: config.communities.resolution } },
     logger,
   );

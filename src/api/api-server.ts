@@ -105,7 +105,15 @@ export class ApiServer {
     app.set('query parser', 'simple');
     app.use(
       helmet({
-        contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] } },
+        contentSecurityPolicy: {
+          directives: {
+            'script-src': ["'self'"],
+            'style-src': ["'self'", "'unsafe-inline'"],
+            'img-src': ["'self'", 'data:'],
+            // helmet's default would send plain-HTTP deployments' page scripts and API calls to https://.
+            'upgrade-insecure-requests': null,
+          },
+        },
       }),
     );
     app.use(

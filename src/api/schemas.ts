@@ -225,7 +225,7 @@ export const ProfileSchema = z.object({
 export const NeighbourhoodQuerySchema = z.strictObject({
   types: edgeTypeList.optional(),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(5000, 'must be at most 5000').default(200),
-  cursor: z.coerce.number().int('must be a whole number').min(0, 'must not be negative').optional(),
+  cursor: z.string().regex(/^-?\d+\.\d+$/, 'must be the nextCursor of a previous page').optional(),
   since: timeText.optional(),
   until: timeText.optional(),
 });
@@ -234,7 +234,7 @@ export const NeighbourhoodSchema = z.object({
   nodes: z.array(NodeViewSchema),
   edges: z.array(EdgeViewSchema),
   total: z.number().int(),
-  nextCursor: z.number().int().nullable(),
+  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last.'),
 });
 export const PathsQuerySchema = z.strictObject({
   from: nodeRef,

@@ -3,6 +3,7 @@ import { HAS_TAG, INTERACTION_MASK, type SubjectKind } from '../../graph/model.t
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
+import type { GraphChangeListener } from '../engine.ts';
 import type { Logger } from '../logger.ts';
 import type { GraphWriteBack } from '../store/graph-store.ts';
 import { alignCommunityIds, detectCommunities, DEFAULT_COMMUNITY_SETTINGS, type CommunitySettings } from './interest-communities.ts';
@@ -15,6 +16,8 @@ import { alignCommunityIds, detectCommunities, DEFAULT_COMMUNITY_SETTINGS, type 
  */
 export interface CommunityHost {
   readonly graph: InterestGraph;
+  /** Change events; an erased user or session triggers a fresh run, so no summary still counts them. */
+  subscribe(listener: GraphChangeListener): () => void;
   readonly catalogue: ItemCatalogue;
   readonly weightPolicy: WeightPolicy;
   readonly writeBack?: GraphWriteBack;
@@ -57,6 +60,9 @@ const MIN_SHARE = 0.01;
 export class CommunityService {
   private snapshot: CommunitySnapshot | null = null;
   private itemCommunity = new Map<number, number>();
+  /** The next id no community has had yet (ids are never reused for another group). */
+  private nextId = 0;
+  private readonly unsubscribe: () => void;
   private running: Promise<CommunitySnapshot> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly positive: PositiveEdges;
@@ -68,8 +74,14 @@ export class CommunityService {
     private readonly settings: CommunitySettings = options.settings ?? DEFAULT_COMMUNITY_SETTINGS,
   ) {
     this.positive = new PositiveEdges(host.weightPolicy);
+    this.unsubscribe = host.subscribe({
+      nodeRemoved: () => void this.recompute().catch((error: unknown) => this.logger.error({ err: error }, 'community detection failed')),
+    });
     if (options.refreshMinutes > 0) {
-      this.timer = setInterval(() => void this.recompute().catch(() => undefined), options.refreshMinutes * 60_000);
+      this.timer = setInterval(
+        () => void this.recompute().catch((error: unknown) => this.logger.error({ err: error }, 'community detection failed; the previous run stays in service')),
+        options.refreshMinutes * 60_000,
+      );
       this.timer.unref();
     }
   }
@@ -127,6 +139,7 @@ export class CommunityService {
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.unsubscribe();
     await this.running?.catch(() => undefined);
   }
 
@@ -134,7 +147,8 @@ export class CommunityService {
     const started = performance.now();
     const graph = this.host.graph;
     const detection = detectCommunities(graph, this.host.weightPolicy, this.settings);
-    const itemCommunity = alignCommunityIds(detection.itemCommunity, this.itemCommunity);
+    const { assignment: itemCommunity, nextId } = alignCommunityIds(detection.itemCommunity, this.itemCommunity, this.nextId);
+    this.nextId = nextId;
     const communities = this.summarise(itemCommunity);
     const snapshot: CommunitySnapshot = {
       computedAt: new Date().toISOString(),

@@ -146,33 +146,39 @@ function assignByTags(graph: InterestGraph, itemCommunity: Map<number, number>):
 }
 
 /**
- * Keeps community ids stable across runs: each new community (largest first) takes the id of the previous
- * community it shares the most items with (at least a third of the smaller of the two), else a new id.
+ * Keeps community ids stable across runs: (new, previous) pairs are matched greedily by how many items
+ * they share, largest overlap first, and a match needs at least a third of the previous community's
+ * items; the rest get ids never used before (`nextId` onwards), so an id never names two groups.
  */
-export function alignCommunityIds(current: Map<number, number>, previous: ReadonlyMap<number, number> | null): Map<number, number> {
-  if (!previous || previous.size === 0) return current;
+export function alignCommunityIds(
+  current: Map<number, number>,
+  previous: ReadonlyMap<number, number> | null,
+  nextId = 0,
+): { assignment: Map<number, number>; nextId: number } {
   const members = groupBy(current);
-  const previousMembers = groupBy(previous);
-  const taken = new Set<number>();
-  const idOf = new Map<number, number>();
-  let nextId = Math.max(-1, ...previousMembers.keys()) + 1;
-  for (const [community, nodes] of [...members].sort((a, b) => b[1].length - a[1].length)) {
-    const overlap = new Map<number, number>();
-    for (const node of nodes) {
-      const before = previous.get(node);
-      if (before !== undefined && !taken.has(before)) overlap.set(before, (overlap.get(before) ?? 0) + 1);
-    }
-    let best = -1;
-    let bestOverlap = 0;
-    for (const [before, n] of overlap) if (n > bestOverlap) [best, bestOverlap] = [before, n];
-    if (best >= 0 && bestOverlap * 3 >= Math.min(nodes.length, previousMembers.get(best)!.length)) {
-      idOf.set(community, best);
-      taken.add(best);
-    } else {
-      idOf.set(community, nextId++);
-    }
+  const previousSizes = new Map([...groupBy(previous ?? new Map())].map(([c, nodes]) => [c, nodes.length]));
+  const overlaps = new Map<string, number>();
+  for (const [node, c] of current) {
+    const before = previous?.get(node);
+    if (before !== undefined) overlaps.set(`${c}|${before}`, (overlaps.get(`${c}|${before}`) ?? 0) + 1);
   }
-  return new Map([...current].map(([node, c]) => [node, idOf.get(c)!]));
+  const pairs = [...overlaps]
+    .map(([key, shared]) => {
+      const [c, before] = key.split('|').map(Number) as [number, number];
+      return { c, before, shared };
+    })
+    .filter((p) => p.shared * 3 >= previousSizes.get(p.before)!)
+    .sort((x, y) => y.shared - x.shared || x.c - y.c || x.before - y.before);
+  const idOf = new Map<number, number>();
+  const taken = new Set<number>();
+  for (const { c, before } of pairs) {
+    if (idOf.has(c) || taken.has(before)) continue;
+    idOf.set(c, before);
+    taken.add(before);
+  }
+  let next = Math.max(nextId, ...[...previousSizes.keys()].map((id) => id + 1));
+  for (const [c] of [...members].sort((x, y) => y[1].length - x[1].length || x[0] - y[0])) if (!idOf.has(c)) idOf.set(c, next++);
+  return { assignment: new Map([...current].map(([node, c]) => [node, idOf.get(c)!])), nextId: next };
 }
 
 function groupBy(assignment: ReadonlyMap<number, number>): Map<number, number[]> {

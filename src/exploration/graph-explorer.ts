@@ -32,7 +32,8 @@ export interface EdgeView {
 export interface NeighbourhoodQuery {
   readonly types?: readonly EdgeType[];
   readonly limit: number;
-  readonly cursor?: number;
+  /** `nextCursor` of the previous page: pages continue after its last edge even while the graph changes. */
+  readonly cursor?: string;
   readonly since?: number;
   readonly until?: number;
 }
@@ -41,9 +42,9 @@ export interface Neighbourhood {
   readonly node: NodeView;
   readonly nodes: readonly NodeView[];
   readonly edges: readonly EdgeView[];
-  /** Edges matching the filters in all (the page holds `limit` of them from `cursor`). */
+  /** Edges matching the filters in all (the page holds up to `limit` of them after `cursor`). */
   readonly total: number;
-  readonly nextCursor: number | null;
+  readonly nextCursor: string | null;
 }
 
 export interface GraphPath {
@@ -57,6 +58,13 @@ export interface ExplorerContext {
   readonly weightPolicy: WeightPolicy;
   decayReference(): number;
   communityOf(item: number): number | undefined;
+}
+
+/** A neighbourhood cursor, `<timestamp>.<edge>`; null when absent (the first page). */
+function parseCursor(cursor: string | undefined): { ts: number; edge: number } | null {
+  if (cursor === undefined) return null;
+  const dot = cursor.lastIndexOf('.');
+  return { ts: Number(cursor.slice(0, dot)), edge: Number(cursor.slice(dot + 1)) };
 }
 
 /** Edges looked at per node while searching paths: hubs (popular items, broad tags) are cut to their newest. */
@@ -86,9 +94,12 @@ export class GraphExplorer {
     };
     graph.forEachOutEdge(node, collect, mask);
     graph.forEachInEdge(node, collect, mask);
+    // Newest first, ties by edge id; the cursor is the (time, edge) of the last edge sent.
     edges.sort((a, b) => graph.edgeTimestamp(b[0]) - graph.edgeTimestamp(a[0]) || a[0] - b[0]);
-    const start = query.cursor ?? 0;
-    const page = edges.slice(start, start + query.limit);
+    const after = parseCursor(query.cursor);
+    const start = after ? edges.findIndex(([e]) => graph.edgeTimestamp(e) < after.ts || (graph.edgeTimestamp(e) === after.ts && e > after.edge)) : 0;
+    const page = start < 0 ? [] : edges.slice(start, start + query.limit);
+    const last = page.at(-1);
     const neighbours = new Map<number, NodeView>();
     for (const [, neighbour] of page) if (!neighbours.has(neighbour)) neighbours.set(neighbour, this.view(neighbour));
     return {
@@ -96,7 +107,7 @@ export class GraphExplorer {
       nodes: [...neighbours.values()],
       edges: page.map(([e]) => this.edgeView(e)),
       total: edges.length,
-      nextCursor: start + query.limit < edges.length ? start + query.limit : null,
+      nextCursor: last && start + page.length < edges.length ? `${graph.edgeTimestamp(last[0])}.${last[0]}` : null,
     };
   }
 
@@ -126,8 +137,9 @@ export class GraphExplorer {
             parents.set(neighbour, [[e, node]]);
             next.push(neighbour);
           } else if (known === d) {
+            // One edge per parent node (its newest): parallel edges would only repeat the same route.
             const list = parents.get(neighbour)!;
-            if (list.length < PARENTS_PER_NODE) list.push([e, node]);
+            if (list.length < PARENTS_PER_NODE && !list.some(([, parent]) => parent === node)) list.push([e, node]);
           }
           return true;
         };
@@ -157,7 +169,8 @@ export class GraphExplorer {
     const graph = this.context.graph;
     const needle = text.toLowerCase();
     const found: NodeView[] = [];
-    const exact = kinds.map((kind) => graph.nodeIndex(kind, text)).filter((n) => n >= 0);
+    kinds = [...new Set(kinds)];
+    const exact = kinds.map((kind) => graph.nodeIndex(kind, text)).filter((n) => n >= 0).slice(0, limit);
     for (const node of exact) found.push(this.view(node));
     const seen = new Set(exact);
     for (const kind of kinds) {

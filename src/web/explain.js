@@ -4,7 +4,7 @@ import { api, communityColour, EDGE_COLOURS, el, formatDate, keyField, nodeColou
 // (labelled nodes, typed edges, thickness by the path's share of the score), the sentence and the score by
 // source; beside them the user's recent interactions and interest communities. The path graphs are SVG:
 // a page of them would need more WebGL contexts than a browser keeps alive (sigma is for /explore).
-const state = { graphs: [], communities: new Map() };
+const state = { graphs: [], communities: new Map(), shown: 0, suggested: 0 };
 window.explanations = state;
 
 const SOURCES = ['embedding', 'walk', 'tags', 'trending'];
@@ -113,6 +113,8 @@ function profilePanel(userId, profile) {
 }
 
 async function show(userId) {
+  // A later request replaces an earlier one still in flight: only the newest one's answers are drawn.
+  const generation = ++state.shown;
   state.graphs = [];
   const cards = document.getElementById('cards');
   cards.replaceChildren();
@@ -125,6 +127,7 @@ async function show(userId) {
       api(`/v1/users/${encodeURIComponent(userId)}/profile`),
       api('/v1/communities').catch(() => ({ communities: [] })),
     ]);
+    if (generation !== state.shown) return;
     state.communities = new Map(communities.communities.map((c) => [c.id, c]));
     profilePanel(userId, profile);
     recommendations.items.forEach((item, i) => {
@@ -136,14 +139,16 @@ async function show(userId) {
     });
     showStatus(`${recommendations.items.length} recommendations for ${userId} (model ${recommendations.modelVersion ?? 'none'})`);
   } catch (error) {
-    showStatus(error.message, 'error');
+    if (generation === state.shown) showStatus(error.message, 'error');
   }
 }
 
 async function suggest(text) {
   if (text.length < 1) return;
+  const generation = ++state.suggested;
   try {
     const { nodes } = await api(`/v1/graph/search?kinds=user&limit=10&q=${encodeURIComponent(text)}`);
+    if (generation !== state.suggested) return;
     document.getElementById('user-options').replaceChildren(...nodes.map((n) => el('option', { value: n.id })));
   } catch {
     // Suggestions are a convenience; errors show when the user asks for recommendations.

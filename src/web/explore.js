@@ -55,6 +55,10 @@ function nodePath(key) {
 }
 
 async function expand(key) {
+  if (key.indexOf(':') <= 0) {
+    showStatus(`"${key}" is not a node: use kind:id, e.g. user:42 or item:7`, 'error');
+    return;
+  }
   const limit = document.getElementById('limit').value;
   showStatus(`loading the neighbourhood of ${key}…`);
   try {
@@ -107,9 +111,14 @@ function download(name, type, text) {
   document.body.append(link);
   link.click();
   link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
-const xml = (value) => String(value).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]);
+// Escaped for attributes; characters XML 1.0 forbids (most control characters) are dropped.
+const xml = (value) =>
+  String(value)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]);
 
 /** The view as GEXF 1.3 (Gephi and others), with kind, community, edge type, time and weight. */
 function gexf() {

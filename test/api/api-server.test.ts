@@ -231,6 +231,9 @@ describe('HTTP API', function () {
     assert.match(metrics.body, /embedding_update_seconds_count [1-9]\d*/, 'the ingests above updated embeddings incrementally');
     const docs = await fetch(`${url}/docs`);
     assert.equal(docs.status, 200);
+    const csp = docs.headers.get('content-security-policy')!;
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'plain-HTTP deployments must keep loading their scripts');
     assert.match(await docs.text(), /swagger-ui-bundle\.js/);
     assert.equal((await fetch(`${url}/docs/assets/swagger-ui-bundle.js`)).status, 200);
   });

@@ -121,13 +121,24 @@ if (!available && !process.env.CI) {
       await page.goto(`${url}/explore?node=user:${user}`);
       await page.waitForFunction(() => (window as any).explorer?.graph.order > 1, undefined, { timeout: 30_000 });
       const before = await page.evaluate(() => (window as any).explorer.graph.order);
-      // Click an item drawn around the user: sigma gives its position on screen.
-      const target = await page.evaluate(() => {
-        const { graph, renderer } = (window as any).explorer;
-        const node = graph.nodes().find((n: string) => n.startsWith('item:'));
-        const position = renderer.graphToViewport(graph.getNodeAttributes(node));
-        return { node, ...position };
-      });
+      // Click an item drawn around the user, the one farthest from any other node (so the click cannot
+      // land on a neighbour): sigma gives positions on screen, after the frame that drew them.
+      const target = await page.evaluate(
+        () =>
+          new Promise<{ node: string; x: number; y: number }>((resolve) =>
+            requestAnimationFrame(() => {
+              const { graph, renderer } = (window as any).explorer;
+              // (No named functions in here: the test runner's transpiler would wrap them in a helper the page lacks.)
+              const all = graph.nodes().map((n: string) => ({ n, ...renderer.graphToViewport(graph.getNodeAttributes(n)) }));
+              let best = { node: '', x: 0, y: 0, room: -1 };
+              for (const p of all.filter((q: { n: string }) => q.n.startsWith('item:'))) {
+                const room = Math.min(...all.filter((q: { n: string }) => q.n !== p.n).map((q: { x: number; y: number }) => Math.hypot(q.x - p.x, q.y - p.y)));
+                if (room > best.room) best = { node: p.n, x: p.x, y: p.y, room };
+              }
+              resolve(best);
+            }),
+          ),
+      );
       const box = (await page.locator('#graph').boundingBox())!;
       await page.mouse.click(box.x + target.x, box.y + target.y);
       await page.waitForFunction((node) => (window as any).explorer.expanded.has(node), target.node, { timeout: 30_000 });

@@ -50,8 +50,28 @@ describe('interest communities (Louvain over item co-interactions)', function ()
   it('keeps community ids stable across runs by overlap, and gives new groups new ids', () => {
     const previous = new Map([[1, 0], [2, 0], [3, 0], [4, 1], [5, 1], [6, 1]]);
     const current = new Map([[1, 1], [2, 1], [3, 1], [4, 0], [5, 0], [6, 0], [7, 2], [8, 2], [9, 2]]);
-    const aligned = alignCommunityIds(current, previous);
-    assert.deepEqual([aligned.get(1), aligned.get(4), aligned.get(7)], [0, 1, 2]);
+    const { assignment, nextId } = alignCommunityIds(current, previous);
+    assert.deepEqual([assignment.get(1), assignment.get(4), assignment.get(7)], [0, 1, 2]);
+    assert.equal(nextId, 3);
+  });
+
+  it('does not let a large split-off take a small community’s id, and never reuses an id', () => {
+    // Before: A = items 0..99 (id 0), B = items 100..105 (id 1).
+    const previous = new Map<number, number>();
+    for (let i = 0; i < 100; i++) previous.set(i, 0);
+    for (let i = 100; i < 106; i++) previous.set(i, 1);
+    // Now A splits 60/40; the 40-piece also takes two of B's items; the rest of B stays together.
+    const current = new Map<number, number>();
+    for (let i = 0; i < 60; i++) current.set(i, 0);
+    for (let i = 60; i < 100; i++) current.set(i, 1);
+    current.set(100, 1);
+    current.set(101, 1);
+    for (let i = 102; i < 106; i++) current.set(i, 2);
+    const { assignment, nextId } = alignCommunityIds(current, previous, 5);
+    assert.equal(assignment.get(0), 0, 'the larger part of A keeps its id');
+    assert.equal(assignment.get(102), 1, 'the rest of B keeps its id');
+    assert.equal(assignment.get(60), 5, 'the split-off is new, numbered after every id used before');
+    assert.equal(nextId, 6);
   });
 
   it('summarises communities, places a cold item by its tags, profiles users with drift, and writes back', async () => {
@@ -68,7 +88,7 @@ describe('interest communities (Louvain over item co-interactions)', function ()
       writeEmbeddings: async () => undefined,
       writeCommunities: async (run) => void runs.push(run),
     };
-    const service = new CommunityService({ graph, catalogue, weightPolicy: config.weightPolicy, writeBack }, { refreshMinutes: 0 }, quiet);
+    const service = new CommunityService({ graph, catalogue, weightPolicy: config.weightPolicy, writeBack, subscribe: () => () => undefined }, { refreshMinutes: 0 }, quiet);
     const snapshot = await service.recompute();
     assert.equal(snapshot.communities.reduce((n, c) => n + c.size, 0), 301, 'every item, the cold one included');
     const topicOfCommunity = (id: number) => {
