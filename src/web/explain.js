@@ -84,7 +84,7 @@ function card(item, rank) {
   const node = el(
     'article',
     { class: 'panel card', 'data-item': item.itemId },
-    el('h3', {}, `${rank}. ${item.title}`),
+    el('h3', {}, rank === null ? item.title : `${rank}. ${item.title}`),
     el('div', {}, `score ${item.score.toFixed(3)} · `, el('a', { href: `/explore?node=${encodeURIComponent(`item:${item.itemId}`)}` }, 'explore')),
     el('p', { class: 'because' }, item.because ?? ''),
     ...sourceBars(item),
@@ -143,6 +143,32 @@ async function show(userId) {
   }
 }
 
+/** Any (user, item) pair, recommended or not: its score by source and its paths, as one card. */
+async function explainItem(userId, itemId) {
+  const single = document.getElementById('single');
+  single.replaceChildren();
+  try {
+    const answer = await api(`/v1/users/${encodeURIComponent(userId)}/explanations/${encodeURIComponent(itemId)}`);
+    const { node, container } = card(answer.item, null);
+    const state = answer.consumed ? 'already consumed' : answer.rejected ? 'disliked or dismissed' : 'not consumed';
+    node.insertBefore(el('p', { class: 'because' }, `For ${userId}: ${state}.`), node.children[1]);
+    single.append(node);
+    drawPathGraph(container, pathGraph(answer.item));
+  } catch (error) {
+    showStatus(error.message, 'error');
+  }
+}
+
+async function suggestItems(text) {
+  if (text.length < 1) return;
+  try {
+    const { nodes } = await api(`/v1/graph/search?kinds=item&limit=10&q=${encodeURIComponent(text)}`);
+    document.getElementById('item-options').replaceChildren(...nodes.map((n) => el('option', { value: n.id }, n.label)));
+  } catch {
+    // Suggestions are a convenience.
+  }
+}
+
 async function suggest(text) {
   if (text.length < 1) return;
   const generation = ++state.suggested;
@@ -161,6 +187,13 @@ userInput.addEventListener('input', () => suggest(userInput.value));
 document.getElementById('pick').addEventListener('submit', (event) => {
   event.preventDefault();
   if (userInput.value.trim()) show(userInput.value.trim());
+});
+const itemInput = document.getElementById('why-item');
+itemInput.addEventListener('input', () => suggestItems(itemInput.value));
+document.getElementById('why').addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (userInput.value.trim() && itemInput.value.trim()) explainItem(userInput.value.trim(), itemInput.value.trim());
+  else showStatus('Pick a user and an item first.', 'error');
 });
 const initial = new URLSearchParams(location.search).get('user');
 if (initial) {

@@ -114,6 +114,16 @@ if (!available && !process.env.CI) {
       assert.ok((await page.locator('#recent li').count()) > 0, 'recent interactions');
       assert.match((await page.locator('#profile').textContent()) ?? '', /Interest communities.*%/s);
       await page.screenshot({ path: path.join(SCREENSHOTS, 'explain.png'), fullPage: true });
+
+      // Why (or why not) an item the list did not show.
+      const shown = await page.locator('article.card').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-item')));
+      const other = Array.from({ length: 50 }, (_, i) => data.itemId(i)).find((id) => !shown.includes(id))!;
+      await page.fill('#why-item', other);
+      await page.click('#explain-item');
+      const single = page.locator(`#single article.card[data-item="${other}"]`);
+      await single.waitFor({ timeout: 30_000 });
+      assert.match((await single.textContent()) ?? '', /For user-\d+: (not consumed|already consumed|disliked or dismissed)\./);
+      assert.equal(await single.locator('.bar').count(), 4);
     });
 
     it('explores a neighbourhood: renders it, expands a node on click, highlights a path, exports', async () => {
