@@ -50,6 +50,11 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+/** Replaces an element's children, leaving out null and undefined (which replaceChildren would print). */
+export function fill(parent, ...children) {
+  parent.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined));
+}
+
 export function showStatus(text, kind = 'info') {
   const status = document.getElementById('status');
   status.textContent = text;

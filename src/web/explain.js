@@ -1,4 +1,4 @@
-import { api, communityColour, EDGE_COLOURS, el, formatDate, keyField, nodeColour, showStatus } from './common.js';
+import { api, fill, communityColour, EDGE_COLOURS, el, formatDate, keyField, nodeColour, showStatus } from './common.js';
 
 // The explanation view: a user's recommendations, each with its explanation paths drawn as a small graph
 // (labelled nodes, typed edges, thickness by the path's share of the score), the sentence and the score by
@@ -96,7 +96,8 @@ function card(item, rank) {
 
 function profilePanel(userId, profile) {
   const panel = document.getElementById('profile');
-  panel.replaceChildren(
+  fill(
+    panel,
     el('h2', {}, `User ${userId}`),
     el('h3', {}, 'Interest communities'),
     ...profile.mix.slice(0, 6).map((m) =>

@@ -1,4 +1,4 @@
-import { api, EDGE_COLOURS, el, keyField, nodeColour, renderGraph, showStatus } from './common.js';
+import { api, fill, EDGE_COLOURS, el, keyField, nodeColour, renderGraph, showStatus } from './common.js';
 
 // The analyst's explorer: a node's neighbourhood drawn with graphology + sigma, grown by clicking nodes,
 // coloured by community, filtered by edge type and time window (in the renderer, so nothing is refetched),
@@ -30,12 +30,22 @@ function reduceEdge(key, attributes) {
   return { ...attributes, hidden };
 }
 
-/** Adds nodes around `centre` on a circle (growing with their number), keeping nodes already drawn. */
+/**
+ * Adds nodes on a circle (growing with their number) beside `centre`, pushed outwards from the middle of
+ * the drawing so that an expansion does not land on the rings already drawn; nodes already drawn stay.
+ */
 function addNodes(nodes, centre) {
   const fresh = nodes.filter((n) => !graph.hasNode(n.key));
-  const origin = centre && graph.hasNode(centre) ? graph.getNodeAttributes(centre) : { x: 0, y: 0 };
+  const anchor = centre && graph.hasNode(centre) ? graph.getNodeAttributes(centre) : { x: 0, y: 0 };
   const radius = 1 + Math.sqrt(fresh.length) * 0.6;
+  const away = Math.hypot(anchor.x, anchor.y);
+  const origin = away > 0 ? { x: anchor.x * (1 + radius / away), y: anchor.y * (1 + radius / away) } : anchor;
   const turn = graph.order * 0.618;
+  if (!centre && fresh.length === 1) {
+    // The first node of a drawing sits in the middle.
+    graph.addNode(fresh[0].key, { x: 0, y: 0, size: 3 + Math.min(9, Math.log2(1 + fresh[0].degree)), label: fresh[0].label, view: fresh[0] });
+    return;
+  }
   fresh.forEach((n, i) => {
     const angle = (2 * Math.PI * i) / Math.max(1, fresh.length) + turn;
     graph.addNode(n.key, { x: origin.x + radius * Math.cos(angle), y: origin.y + radius * Math.sin(angle), size: 3 + Math.min(9, Math.log2(1 + n.degree)), label: n.label, view: n });
@@ -78,7 +88,8 @@ async function expand(key) {
 function select(key) {
   const view = graph.getNodeAttribute(key, 'view');
   const box = document.getElementById('selected');
-  box.replaceChildren(
+  fill(
+    box,
     el('h2', {}, view.label),
     el('p', {}, `${view.kind} ${view.id} · degree ${view.degree}${view.community !== null ? ` · community #${view.community}` : ''}`),
     view.kind === 'user' ? el('p', {}, el('a', { href: `/explain?user=${encodeURIComponent(view.id)}` }, 'why these recommendations')) : null,
