@@ -64,24 +64,27 @@ export class CommunityService {
   private nextId = 0;
   private readonly unsubscribe: () => void;
   private running: Promise<CommunitySnapshot> | null = null;
+  /** A change (an erasure) arrived during a run: run once more when it ends. */
+  private stale = false;
   private timer: NodeJS.Timeout | null = null;
   private readonly positive: PositiveEdges;
+  private readonly settings: CommunitySettings;
 
   constructor(
     private readonly host: CommunityHost,
     options: { refreshMinutes: number; settings?: CommunitySettings },
     private readonly logger: Logger,
-    private readonly settings: CommunitySettings = options.settings ?? DEFAULT_COMMUNITY_SETTINGS,
   ) {
+    this.settings = options.settings ?? DEFAULT_COMMUNITY_SETTINGS;
     this.positive = new PositiveEdges(host.weightPolicy);
     this.unsubscribe = host.subscribe({
-      nodeRemoved: () => void this.recompute().catch((error: unknown) => this.logger.error({ err: error }, 'community detection failed')),
+      nodeRemoved: () => {
+        if (this.running) this.stale = true;
+        else this.recomputeInBackground();
+      },
     });
     if (options.refreshMinutes > 0) {
-      this.timer = setInterval(
-        () => void this.recompute().catch((error: unknown) => this.logger.error({ err: error }, 'community detection failed; the previous run stays in service')),
-        options.refreshMinutes * 60_000,
-      );
+      this.timer = setInterval(() => this.recomputeInBackground(), options.refreshMinutes * 60_000);
       this.timer.unref();
     }
   }
@@ -102,8 +105,16 @@ export class CommunityService {
       return this.run();
     })().finally(() => {
       this.running = null;
+      if (this.stale) {
+        this.stale = false;
+        this.recomputeInBackground();
+      }
     });
     return this.running;
+  }
+
+  private recomputeInBackground(): void {
+    this.recompute().catch((error: unknown) => this.logger.error({ err: error }, 'community detection failed; the previous run stays in service'));
   }
 
   /** Item members of a community, by id, after `after`. */
@@ -140,6 +151,7 @@ export class CommunityService {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.unsubscribe();
+    this.stale = false;
     await this.running?.catch(() => undefined);
   }
 

@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config.ts';
 import { CommunityService } from '../../src/communities/community-service.ts';
 import { alignCommunityIds, detectCommunities, normalisedMutualInformation } from '../../src/communities/interest-communities.ts';
 import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
+import type { GraphChangeListener } from '../../src/engine.ts';
 import type { CommunityRun, GraphWriteBack } from '../../src/store/graph-store.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { syntheticInterestGraph } from '../../src/synthetic/synthetic-graph.ts';
@@ -88,7 +89,12 @@ describe('interest communities (Louvain over item co-interactions)', function ()
       writeEmbeddings: async () => undefined,
       writeCommunities: async (run) => void runs.push(run),
     };
-    const service = new CommunityService({ graph, catalogue, weightPolicy: config.weightPolicy, writeBack, subscribe: () => () => undefined }, { refreshMinutes: 0 }, quiet);
+    let listener: GraphChangeListener = {};
+    const subscribe = (l: GraphChangeListener) => {
+      listener = l;
+      return () => undefined;
+    };
+    const service = new CommunityService({ graph, catalogue, weightPolicy: config.weightPolicy, writeBack, subscribe }, { refreshMinutes: 0 }, quiet);
     const snapshot = await service.recompute();
     assert.equal(snapshot.communities.reduce((n, c) => n + c.size, 0), 301, 'every item, the cold one included');
     const topicOfCommunity = (id: number) => {
@@ -119,5 +125,15 @@ describe('interest communities (Louvain over item co-interactions)', function ()
     assert.ok(runs[0]!.users.every((u) => u.community === u.mix[0]!.community));
     const again = await service.recompute();
     assert.deepEqual(again.communities.map((c) => c.id), snapshot.communities.map((c) => c.id), 'a rerun on the same graph keeps the ids');
+
+    // Erasing a user reruns detection, so no summary still counts their likes.
+    const positivesOf = (s: typeof again) => s.communities.flatMap((c) => c.topItems).reduce((n, t) => n + t.positives, 0);
+    const before = positivesOf(again);
+    const heavy = [...graph.nodesOfKind('user')].sort((a, b) => graph.outDegreeOf(b) - graph.outDegreeOf(a))[0]!;
+    graph.removeNode(heavy);
+    listener.nodeRemoved!(heavy);
+    while (service.current() === again) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(positivesOf(service.current()!) < before, 'the erased user’s likes are no longer counted');
+    await service.close();
   });
 });
