@@ -26,6 +26,8 @@ export function loadProgress(): { update: (loaded: number, expected: number) => 
   let bar: cliProgress.SingleBar | null = null;
   return {
     update(loaded, expected) {
+      // A load that ends before the first step (100K interactions) is too short for a bar.
+      if (!bar && loaded === expected) return;
       if (!bar) {
         bar = new cliProgress.SingleBar({ format: 'loading interest graph [{bar}] {value}/{total} interactions | {eta}s left', stream: process.stderr }, cliProgress.Presets.shades_classic);
         bar.start(expected, 0);

@@ -169,11 +169,11 @@ export class GraphExplorer {
     const graph = this.context.graph;
     const needle = text.toLowerCase();
     const found: NodeView[] = [];
-    kinds = [...new Set(kinds)];
-    const exact = kinds.map((kind) => graph.nodeIndex(kind, text)).filter((n) => n >= 0).slice(0, limit);
+    const distinctKinds = [...new Set(kinds)];
+    const exact = distinctKinds.map((kind) => graph.nodeIndex(kind, text)).filter((n) => n >= 0).slice(0, limit);
     for (const node of exact) found.push(this.view(node));
     const seen = new Set(exact);
-    for (const kind of kinds) {
+    for (const kind of distinctKinds) {
       for (const node of graph.nodesOfKind(kind)) {
         if (found.length >= limit) return found;
         if (seen.has(node)) continue;

@@ -33,7 +33,7 @@ if (!process.env.NEO4J_URI) {
       );
       const [ours, nodes] = [probe.records[0]!.get('ours') as boolean, Number(probe.records[0]!.get('nodes'))];
       if (!ours && nodes > 0) throw new Error(`refusing to empty ${options.uri}: it holds ${nodes} nodes this suite did not write; point NEO4J_URI or NEO4J_DATABASE at a test database`);
-      await session.run('MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
+      await session.run('MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
       await session.run('CREATE (:EngineState {name: $marker})', { marker: MARKER });
     } finally {
       await session.close();
