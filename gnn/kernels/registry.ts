@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpuKernels } from './cpu.ts';
+import { registerLeanGradients } from './gradients.ts';
 import { wasmHotPathKernels } from './wasm-hot-paths.ts';
 import { wasmKernels } from './wasm.ts';
 
@@ -34,6 +35,7 @@ export function fusedKernelNames(backendName: string): string[] {
  * place is left alone. Returns the names of the kernels now fused for that backend.
  */
 export function registerFusedKernels(backendName: string): string[] {
+  registerLeanGradients();
   for (const config of FUSED.get(backendName)?.() ?? []) {
     const current = registered(config.kernelName, backendName);
     if (current?.kernelFunc === config.kernelFunc) continue;

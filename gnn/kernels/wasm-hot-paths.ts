@@ -2,13 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { asWasmBackend } from './wasm.ts';
 
 /**
- * Two stock wasm kernels that dominate GAT training time, replaced (measured on the 2-core machine, tfjs 4.22):
+ * Three stock wasm kernels that dominate GAT training time, replaced (measured on the 2-core machine, tfjs 4.22):
  *
  * - `GatherV2` along axis 0 copies whole rows here; the stock kernel computes an index per element and
  *   took 64 ms to gather 25K rows of 64 floats, against about 1 ms as row copies.
  * - `BatchMatMul` with a transposed operand: XNNPACK's path for it is ten times slower than for plain
  *   operands ([256×64]·[9742×64]ᵀ: 151 ms against 17 ms), and every matMul gradient transposes one
  *   operand. We transpose explicitly (one cheap pass) and run the stock plain product.
+ * - `Identity` copies the tensor; tfjs runs it for every tensor it saves for the backward pass (about
+ *   6 ms of a 256-row training step). Tensors are immutable, so ours shares the data and counts the
+ *   reference, as the stock wasm `Reshape` and the cpu backend's `Identity` do.
  *
  * Anything outside these fast paths goes to the stock kernel, so results are the stock results.
  */
@@ -80,6 +83,12 @@ function matMulWithoutTransposes(stock: tf.KernelFunc, transpose: tf.KernelFunc)
   };
 }
 
+const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: tf.TensorInfo };
+  (backend as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 let configs: tf.KernelConfig[] | undefined;
 
 /**
@@ -88,8 +97,12 @@ let configs: tf.KernelConfig[] | undefined;
  */
 export function wasmHotPathKernels(): readonly tf.KernelConfig[] {
   if (configs) return configs;
-  if (!tf.getKernel(tf.GatherV2, 'wasm') || !tf.getKernel(tf.BatchMatMul, 'wasm') || !tf.getKernel(tf.Transpose, 'wasm')) return [];
+  if (!tf.getKernel(tf.GatherV2, 'wasm') || !tf.getKernel(tf.Identity, 'wasm') || !tf.getKernel(tf.BatchMatMul, 'wasm') || !tf.getKernel(tf.Transpose, 'wasm')) return [];
   const transpose = stockKernel(tf.Transpose).kernelFunc as tf.KernelFunc;
-  configs = [wrap(tf.GatherV2, gatherRows), wrap(tf.BatchMatMul, (stock) => matMulWithoutTransposes(stock, transpose))];
+  configs = [
+    wrap(tf.GatherV2, gatherRows),
+    wrap(tf.BatchMatMul, (stock) => matMulWithoutTransposes(stock, transpose)),
+    { kernelName: tf.Identity, backendName: 'wasm', kernelFunc: sharedIdentity },
+  ];
   return configs;
 }

@@ -3,7 +3,7 @@ import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';
 import { batchGradients, batchLoss, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
-import { parameterChecksums, TrainingPeers } from './training-peers.ts';
+import { addShardGradients, parameterChecksums, TrainingPeers } from './training-peers.ts';
 
 /**
  * Trains the GAT by next-interaction prediction: for each positive interaction in a subject's timeline,
@@ -222,8 +222,8 @@ async function startPeers(model: InterestGAT, input: TrainingInput, options: Tra
 
 /**
  * One optimiser step over a batch split across the main thread and the workers: each computes the
- * gradients of its shard (scaled to the whole batch); the main thread adds them up in shard order and
- * sends the sum to the workers, and every replica takes the same step.
+ * gradients of its shard (scaled to the whole batch) and sends them to the others; every replica adds
+ * them up in shard order and takes the same step.
  */
 class DataParallelStep {
   private readonly variables: tf.Variable[];
@@ -250,21 +250,15 @@ class DataParallelStep {
     let total: Array<tf.Tensor | null>;
     let loss = local.loss.dataSync()[0]!;
     try {
+      this.peers.share(0, local.gradients.map((g) => (g ? (g.dataSync() as Float32Array) : null)));
       whileWaiting();
       const shards = await remote;
       for (const shard of shards) loss += shard.loss;
-      total = this.variables.map((v, i) => {
-        const mine = local.gradients[i] ?? null;
-        const theirs = shards.flatMap((shard) => (shard.gradients[i] ? [shard.gradients[i]!] : []));
-        if (!mine && theirs.length === 0) return null;
-        return tf.tidy(() => theirs.reduce<tf.Tensor>((sum, values) => tf.add(sum, tf.tensor(values, v.shape, 'float32')), mine ? mine.clone() : tf.zeros(v.shape)));
-      });
+      total = addShardGradients(this.variables, [local.gradients, ...shards.map((shard) => shard.gradients)]);
     } finally {
       local.loss.dispose();
       for (const g of local.gradients) g?.dispose();
     }
-    // The workers step while this thread does.
-    this.peers.step(total.map((g) => (g ? (g.dataSync() as Float32Array) : null)));
     optimizer.applyGradients(this.variables.flatMap((v, i) => (total[i] ? [{ name: v.name, tensor: total[i]! }] : [])));
     for (const g of total) g?.dispose();
     return loss;

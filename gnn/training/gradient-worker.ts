@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logger.ts';
 import { initialiseBackend } from '../backend.ts';
 import { InterestGAT } from '../interest-gat.ts';
 import { batchGradients } from './training-batch.ts';
-import { parameterChecksums, type PeerReply, type PeerRequest, type PeerSetup } from './training-peers.ts';
+import { addShardGradients, parameterChecksums, type PeerReply, type PeerRequest, type PeerSetup } from './training-peers.ts';
 
 /** A data-parallel training worker (see training-peers.ts): a model replica and its optimiser. */
 
@@ -20,22 +20,38 @@ try {
   variables.forEach((v, i) => v.assign(tf.tensor(setup.params[i]!, v.shape, 'float32')));
   const optimizer = tf.train.adam(setup.learningRate);
 
+  // The current batch's gradients by shard; this worker's own are tensors, the others' arrive as arrays.
+  let shards: Array<Array<tf.Tensor | Float32Array | null> | undefined> = [];
+  let received = 0;
+  const stepWhenComplete = (): void => {
+    if (received < shards.length) return;
+    tf.tidy(() => {
+      const total = addShardGradients(variables, shards as Array<Array<tf.Tensor | Float32Array | null>>);
+      optimizer.applyGradients(variables.flatMap((v, i) => (total[i] ? [{ name: v.name, tensor: total[i]! }] : [])));
+    });
+    for (const shard of shards) for (const g of shard ?? []) if (g instanceof tf.Tensor) g.dispose();
+    shards = [];
+    received = 0;
+  };
+
   port.on('message', (request: PeerRequest) => {
     try {
       if (request.kind === 'shard') {
         const { loss, gradients } = batchGradients(model, setup.itemTags, setup.items, request.shard, request.scale, setup.weights);
-        const result = { loss: loss.dataSync()[0]!, gradients: gradients.map((g) => (g ? (g.dataSync() as Float32Array) : null)) };
+        const arrays = gradients.map((g) => (g ? (g.dataSync() as Float32Array) : null));
+        const result = { loss: loss.dataSync()[0]!, gradients: arrays };
         loss.dispose();
-        for (const g of gradients) g?.dispose();
-        reply({ kind: 'gradients', result });
-      } else if (request.kind === 'step') {
-        tf.tidy(() => {
-          const named = variables.flatMap((v, i) => {
-            const values = request.gradients[i];
-            return values ? [{ name: v.name, tensor: tf.tensor(values, v.shape, 'float32') }] : [];
-          });
-          optimizer.applyGradients(named);
-        });
+        if (shards.length === 0) shards = new Array(request.shards);
+        shards[request.index] = gradients;
+        received++;
+        // dataSync's arrays are copies: hand them over rather than copy them again.
+        port.postMessage({ kind: 'gradients', result } satisfies PeerReply, arrays.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])));
+        stepWhenComplete();
+      } else if (request.kind === 'shard-gradients') {
+        if (shards.length === 0) throw new Error(`gradients of shard ${request.index} arrived before this worker's shard`);
+        shards[request.index] = request.gradients;
+        received++;
+        stepWhenComplete();
       } else {
         reply({ kind: 'checksums', values: parameterChecksums(variables) });
       }

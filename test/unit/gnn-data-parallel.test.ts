@@ -89,22 +89,24 @@ describe('data-parallel GAT training', function () {
     });
   }
 
-  it('trains on two threads reproducibly (the workers’ replicas are checked against the model every epoch)', async () => {
-    const data = generateSyntheticDataset({ seed: 12, edges: 1_500, users: 30, items: 60, topics: 3, sessions: 0 });
-    const graph = syntheticGraph(data, data.interactions.length);
-    const options = { ...DEFAULT_TRAINING, epochs: 2, patience: 2, batchSize: 32, threads: 2 };
-    const first = await trainOnGraph(graph, policy, hyper, options);
-    const second = await trainOnGraph(graph, policy, hyper, options);
-    try {
-      assert.equal(first.report.threads, 2);
-      assert.deepEqual(first.report.epochs.map((e) => e.loss), second.report.epochs.map((e) => e.loss));
-      const b = second.model.params.snapshot();
-      first.model.params.snapshot().forEach((p, i) => assert.deepEqual(p.values, b[i]!.values, p.name));
-    } finally {
-      first.model.dispose();
-      second.model.dispose();
-    }
-  });
+  for (const threads of [2, 3]) {
+    it(`trains on ${threads} threads reproducibly (the workers’ replicas are checked against the model every epoch)`, async () => {
+      const data = generateSyntheticDataset({ seed: 12, edges: 1_500, users: 30, items: 60, topics: 3, sessions: 0 });
+      const graph = syntheticGraph(data, data.interactions.length);
+      const options = { ...DEFAULT_TRAINING, epochs: 2, patience: 2, batchSize: 32, threads };
+      const first = await trainOnGraph(graph, policy, hyper, options);
+      const second = await trainOnGraph(graph, policy, hyper, options);
+      try {
+        assert.equal(first.report.threads, threads);
+        assert.deepEqual(first.report.epochs.map((e) => e.loss), second.report.epochs.map((e) => e.loss));
+        const b = second.model.params.snapshot();
+        first.model.params.snapshot().forEach((p, i) => assert.deepEqual(p.values, b[i]!.values, p.name));
+      } finally {
+        first.model.dispose();
+        second.model.dispose();
+      }
+    });
+  }
 
   it('reports a worker replica that differs from the model', async () => {
     const model = new InterestGAT(hyper, ITEMS, TAGS);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { selectBackend } from '../../gnn/backend.ts';
+import { restoreStockGradients } from '../../gnn/kernels/gradients.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
 import { SPARSE_SOFTMAX_CROSS_ENTROPY, sparseSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
 import { SPARSE_MAT_MUL, sparseMatMul } from '../../gnn/kernels/sparse-matmul.ts';
@@ -28,7 +29,10 @@ type Kernels = 'fused' | 'stock';
 async function evaluate(backend: string, kernels: Kernels, compute: () => tf.Tensor): Promise<Evaluated> {
   await tf.setBackend(backend);
   if (kernels === 'fused') registerFusedKernels(backend);
-  else restoreStockKernels(backend);
+  else {
+    restoreStockKernels(backend);
+    restoreStockGradients();
+  }
   assert.equal(isFused(tf.UnsortedSegmentSum, backend), kernels === 'fused', `${kernels} UnsortedSegmentSum in place on ${backend}`);
   const result = tf.tidy(compute);
   try {
@@ -184,7 +188,7 @@ describe('fused UnsortedSegmentSum kernels', function () {
   });
 });
 
-describe('wasm hot-path kernels (row gather, matMul without transposes)', function () {
+describe('wasm hot-path kernels (row gather, matMul without transposes, shared identity)', function () {
   let state: TfjsState;
   before(async () => {
     state = await captureTfjsState();
@@ -240,6 +244,67 @@ describe('wasm hot-path kernels (row gather, matMul without transposes)', functi
     assert.ok(isFused(tf.GatherV2, 'wasm') && isFused(tf.BatchMatMul, 'wasm'), 'ours are the kernels in place');
     assert.throws(() => tf.tidy(() => tf.gather(tf.tensor2d(table, [40, 6]), tf.tensor1d([3, 40], 'int32'))), /index 40 is not in \[0, 40\)/);
   });
+
+  it('clones by sharing the data: each copy outlives the other, and a variable keeps its value', async () => {
+    await evaluate('wasm', 'fused', () => tf.zeros([1]));
+    assert.ok(isFused(tf.Identity, 'wasm'), 'our Identity is in place');
+    const buffers = () => tf.engine().backend.numDataIds();
+    const before = buffers();
+    const original = tf.tensor1d([1, 2, 3]);
+    const copy = original.clone();
+    assert.equal(buffers() - before, 1, 'the clone holds no second copy');
+    original.dispose();
+    assert.deepEqual(Array.from(await copy.data()), [1, 2, 3]);
+    const again = copy.clone();
+    copy.dispose();
+    assert.deepEqual(Array.from(await again.data()), [1, 2, 3]);
+    const v = tf.variable(again);
+    again.dispose();
+    const next = tf.tensor1d([4, 5, 6]);
+    v.assign(next);
+    next.dispose();
+    assert.deepEqual(Array.from(await v.data()), [4, 5, 6]);
+    v.dispose();
+    assert.equal(buffers(), before, 'every buffer freed');
+  });
+});
+
+describe('lean gradients (the same values as the stock ones)', function () {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+  });
+  after(async () => {
+    await state.restore();
+  });
+
+  let STOCK_SUM_GRADIENT: tf.GradConfig | undefined;
+  before(() => {
+    restoreStockGradients();
+    STOCK_SUM_GRADIENT = tf.getGradient(tf.Sum);
+  });
+  const r = new SeededRandom(11);
+  const x = floats(r, 3 * 4 * 5);
+  const w = floats(r, 3 * 4 * 5);
+  const sums: Array<[string, (t: tf.Tensor) => tf.Tensor]> = [
+    ['over the last axis', (t) => tf.sum(t, 2)],
+    ['over the middle axis, keeping it', (t) => tf.sum(t, 1, true)],
+    ['over two axes', (t) => tf.sum(t, [0, 2])],
+    ['over everything', (t) => tf.sum(t)],
+  ];
+  for (const backend of ['cpu', 'wasm']) {
+    for (const [name, reduce] of sums) {
+      it(`${backend}: the gradient of a sum ${name} equals the stock gradient`, async () => {
+        if (backend === 'wasm') await selectBackend('wasm', pino({ level: 'silent' }));
+        const compute = () => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mul(reduce(tf.mul(t, tf.tensor3d(w, [3, 4, 5]))), 1.5))))(tf.tensor3d(x, [3, 4, 5]));
+        const reference = await evaluate('cpu', 'stock', compute);
+        const lean = await evaluate(backend, 'fused', compute);
+        assert.ok(tf.getGradient(tf.Sum) !== STOCK_SUM_GRADIENT, 'ours is in place');
+        assert.deepEqual(lean.shape, [3, 4, 5]);
+        assertClose(lean, reference, name);
+      });
+    }
+  }
 });
 
 describe('fused softmax cross-entropy (the training loss)', function () {
@@ -252,6 +317,11 @@ describe('fused softmax cross-entropy (the training loss)', function () {
     await state.restore();
   });
 
+  let STOCK_SUM_GRADIENT: tf.GradConfig | undefined;
+  before(() => {
+    restoreStockGradients();
+    STOCK_SUM_GRADIENT = tf.getGradient(tf.Sum);
+  });
   const r = new SeededRandom(11);
   const rows = 6;
   const classes = 9;
