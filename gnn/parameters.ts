@@ -63,7 +63,7 @@ export class ParameterSet {
       if (entry.shape.join('x') !== variable.shape.join('x')) {
         throw new Error(`parameter ${name}: checkpoint shape ${entry.shape.join('x')}, model ${variable.shape.join('x')}`);
       }
-      variable.assign(tf.tensor(entry.values, variable.shape, 'float32'));
+      tf.tidy(() => variable.assign(tf.tensor(entry.values, variable.shape, 'float32')));
     }
   }
 
