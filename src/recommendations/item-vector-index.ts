@@ -27,6 +27,8 @@ export class ItemVectorIndex {
   private tables: ItemTables | null = null;
   private width = 0;
   private matrix = new Float32Array(0);
+  /** Each slot's x_i scaled to length 1 (zeros for a zero vector): cosines for diversity and explanations. */
+  private units = new Float32Array(0);
   private nodeOfSlot: number[] = [];
   private readonly slotOfNode = new Map<number, number>();
   private readonly freeSlots: number[] = [];
@@ -60,6 +62,14 @@ export class ItemVectorIndex {
     return this.hnsw ? this.searchHnsw(z, k, skip) : this.scan(z, k, skip);
   }
 
+  /** The item's vector scaled to length 1 (a view, valid until the next `sync`), or null when not indexed. */
+  unit(node: number): Float32Array | null {
+    const slot = this.slotOfNode.get(node);
+    if (slot === undefined) return null;
+    const dims = this.width - 1;
+    return this.units.subarray(slot * dims, (slot + 1) * dims);
+  }
+
   /** The score of one item, or NaN when it is not indexed. */
   score(z: Float32Array, node: number): number {
     const slot = this.slotOfNode.get(node);
@@ -70,6 +80,7 @@ export class ItemVectorIndex {
     this.tables = tables;
     this.width = tables.items.dims + 1;
     this.matrix = new Float32Array(Math.max(1024, tables.items.size) * this.width);
+    this.units = new Float32Array((this.matrix.length / this.width) * tables.items.dims);
     this.nodeOfSlot = [];
     this.slotOfNode.clear();
     this.freeSlots.length = 0;
@@ -107,6 +118,11 @@ export class ItemVectorIndex {
     const base = slot * this.width;
     this.matrix.set(vector, base);
     this.matrix[base + this.width - 1] = tables.itemBias.get(node)?.[0] ?? 0;
+    let norm = 0;
+    for (let d = 0; d < vector.length; d++) norm += vector[d]! * vector[d]!;
+    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    const unitBase = slot * vector.length;
+    for (let d = 0; d < vector.length; d++) this.units[unitBase + d] = vector[d]! * scale;
     if (this.hnsw) {
       if (this.hnsw.getMaxElements() <= slot) this.hnsw.resizeIndex(Math.max(slot + 1, this.hnsw.getMaxElements() * 2));
       // A reused slot's label is in the index, marked deleted: bring it back, then update its point.
@@ -174,9 +190,13 @@ export class ItemVectorIndex {
 
   private ensureCapacity(slots: number): void {
     if (slots * this.width <= this.matrix.length) return;
-    const grown = new Float32Array(Math.max(slots, (this.matrix.length / this.width) * 2) * this.width);
+    const capacity = Math.max(slots, (this.matrix.length / this.width) * 2);
+    const grown = new Float32Array(capacity * this.width);
     grown.set(this.matrix);
     this.matrix = grown;
+    const grownUnits = new Float32Array(capacity * (this.width - 1));
+    grownUnits.set(this.units);
+    this.units = grownUnits;
   }
 }
 

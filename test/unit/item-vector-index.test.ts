@@ -76,4 +76,29 @@ describe('ItemVectorIndex', () => {
       assert.equal(index.search(z, 1, never)[0]!.node, 2_000, 'reused slot');
     }
   });
+
+  it('keeps every item vector at length 1 for cosines, following changes', () => {
+    const t = tables(50);
+    const index = new ItemVectorIndex(10_000);
+    index.sync(t);
+    const check = (node: number) => {
+      const x = t.items.get(node)!;
+      const unit = index.unit(node)!;
+      const norm = Math.hypot(...x);
+      x.forEach((v, d) => assert.ok(Math.abs(unit[d]! - v / norm) < 1e-6, `node ${node}, dimension ${d}`));
+    };
+    check(3);
+    t.items.set(3, vector());
+    t.items.set(60, vector());
+    t.itemBias.set(60, [0]);
+    index.sync(t);
+    check(3);
+    check(60);
+    t.items.set(4, new Float32Array(dims));
+    index.sync(t);
+    assert.deepEqual(Array.from(index.unit(4)!), new Array(dims).fill(0), 'a zero vector stays zero');
+    t.items.delete(5);
+    index.sync(t);
+    assert.equal(index.unit(5), null);
+  });
 });
