@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NeighbourhoodBatch } from './edge-features.ts';
 import { ItemEncoder, type ItemTagPairs } from './item-encoder.ts';
-import { NeighbourAttention, type EdgeInputs } from './layers/neighbour-attention.ts';
+import { NeighbourAttention, type EdgeInputs, type NeighbourFeatures } from './layers/neighbour-attention.ts';
 import { TargetedAttention } from './layers/targeted-attention.ts';
 import { ParameterSet } from './parameters.ts';
 
@@ -69,7 +69,8 @@ export class InterestGAT {
 
   private forward(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
     const { size: b, fanout: k } = batch;
-    const x = tf.gather(itemFeatures, tf.tensor1d(batch.neighbour, 'int32')).reshape([b, k, this.hyper.dims]) as tf.Tensor3D;
+    const { items, slot } = distinctItems(batch.neighbour);
+    const x: NeighbourFeatures = { rows: tf.gather(itemFeatures, tf.tensor1d(items, 'int32')), slot: tf.tensor1d(slot, 'int32'), batch: b, fanout: k };
     const edges: EdgeInputs = {
       typeCode: tf.tensor2d(batch.typeCode, [b, k], 'int32'),
       recency: tf.tensor2d(batch.recency, [b, k], 'int32'),
@@ -83,4 +84,22 @@ export class InterestGAT {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** The distinct values of `neighbour` (in order of first appearance) and, for each entry, its position among them. */
+export function distinctItems(neighbour: Int32Array): { items: Int32Array; slot: Int32Array } {
+  const positionOf = new Map<number, number>();
+  const slot = new Int32Array(neighbour.length);
+  const items: number[] = [];
+  for (let i = 0; i < neighbour.length; i++) {
+    const item = neighbour[i]!;
+    let at = positionOf.get(item);
+    if (at === undefined) {
+      at = items.length;
+      positionOf.set(item, at);
+      items.push(item);
+    }
+    slot[i] = at;
+  }
+  return { items: Int32Array.from(items), slot };
 }

@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
-import { edgeScores, maskBias, softmaxOverNeighbours, typeScales, type EdgeInputs, type EdgeScoreParameters } from './neighbour-attention.ts';
+import {
+  edgeScores,
+  maskBias,
+  projectNeighbours,
+  softmaxOverNeighbours,
+  typeScales,
+  type EdgeInputs,
+  type EdgeScoreParameters,
+  type NeighbourFeatures,
+} from './neighbour-attention.ts';
 
 /**
  * Layer 2: attention over the same neighbours, now queried by the centre node's layer-1 state, so the
@@ -13,7 +22,7 @@ import { edgeScores, maskBias, softmaxOverNeighbours, typeScales, type EdgeInput
  *   α_j^h   = softmax over the real neighbours j of e_j^h
  *   z       = W_o ( ‖_h Σ_j α_j^h (k_j^h ⊙ σ^h[type_j]) ) + W_r h
  *
- * Shapes: h [B, D_h]; x [B, K, D_in]; edges as in layer 1 → z [B, D_out].
+ * Shapes: h [B, D_h]; x and edges as in layer 1 → z [B, D_out].
  */
 export class TargetedAttention implements EdgeScoreParameters {
   private readonly wq: tf.Variable;
@@ -45,18 +54,18 @@ export class TargetedAttention implements EdgeScoreParameters {
     this.typeScale = params.create(`${name}.sigma`, [EDGE_TYPE_CLASSES, inner], 1);
   }
 
-  apply(state: tf.Tensor2D, x: tf.Tensor3D, edges: EdgeInputs): tf.Tensor2D {
+  apply(state: tf.Tensor2D, x: NeighbourFeatures, edges: EdgeInputs): tf.Tensor2D {
     return tf.tidy(() => this.forward(state, x, edges).output);
   }
 
   /** Both the output z [B, D_out] and the attention α [B, K, H] that produced it. */
-  forward(state: tf.Tensor2D, x: tf.Tensor3D, edges: EdgeInputs): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
+  forward(state: tf.Tensor2D, x: NeighbourFeatures, edges: EdgeInputs): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
     return tf.tidy(() => {
-      const [b, k, d] = x.shape;
+      const { batch: b, fanout: k } = x;
       const h = this.heads;
       const dh = this.headDims;
       const q = tf.matMul(state, this.wq).reshape([b, 1, h, dh]);
-      const keys = tf.matMul(tf.reshape(x, [b * k, d]), this.wk).reshape([b, k, h, dh]);
+      const keys = projectNeighbours(x, this.wk as tf.Tensor2D, h, dh);
       const content = tf.sum(tf.mul(keys, q), 3).div(Math.sqrt(dh));
       const logits = tf.add(content.add(edgeScores(this, edges, b, k, h)), maskBias(edges.mask, b, k));
       const alpha = softmaxOverNeighbours(logits);

@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { loadCheckpoint, modelDirectory, saveCheckpoint } from '../../gnn/checkpoint.ts';
 import { trainOnGraph } from '../../gnn/graph-model-training.ts';
+import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
+import { distinctItems, InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport } from '../../gnn/training/gat-trainer.ts';
 import { CheckpointError } from '../../src/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
@@ -27,6 +30,34 @@ describe('GAT training', function () {
     trained = await trainOnGraph(graph, policy, hyper, options, { onEpoch: (e) => epochs.push(e) });
   });
   after(() => trained?.model.dispose());
+
+  it('encodes a batch whose neighbours repeat as it encodes each subject alone', () => {
+    const model = new InterestGAT({ dims: 8, heads: 2, fanout: 5, history: 0, seed: 2 }, 12, 3);
+    const pairs = { item: Int32Array.from([0, 1, 5, 7]), tag: Int32Array.from([0, 2, 1, 0]) };
+    const batch = emptyNeighbourhoods(4, 5, 12);
+    const neighbours = [3, 3, 7, 12, 12, 7, 0, 3, 11, 12, 3, 3, 3, 3, 3, 1, 2, 4, 6, 8];
+    neighbours.forEach((item, i) => {
+      batch.neighbour[i] = item;
+      batch.mask[i] = item === 12 ? 0 : 1;
+      batch.typeCode[i] = 1 + (i % 4);
+      batch.recency[i] = i % 3;
+      batch.weight[i] = 1;
+    });
+    const features = tf.tidy(() => tf.concat([model.encodeItems(pairs), tf.zeros([1, 8])]) as tf.Tensor2D);
+    try {
+      const together = tf.tidy(() => model.encodeSubjects(features, batch).arraySync());
+      for (let b = 0; b < 4; b++) {
+        const one = emptyNeighbourhoods(1, 5, 12);
+        for (const key of ['neighbour', 'mask', 'typeCode', 'recency', 'weight'] as const) one[key].set(batch[key].subarray(b * 5, b * 5 + 5));
+        const alone = tf.tidy(() => model.encodeSubjects(features, one).arraySync()[0]!);
+        alone.forEach((v, d) => assert.ok(Math.abs(v - together[b]![d]!) < 1e-6, `subject ${b}, dimension ${d}`));
+      }
+      assert.deepEqual(distinctItems(Int32Array.from([5, 3, 5, 9, 3])), { items: Int32Array.from([5, 3, 9]), slot: Int32Array.from([0, 1, 0, 2, 1]) });
+    } finally {
+      features.dispose();
+      model.dispose();
+    }
+  });
 
   it('lowers the loss on the synthetic generator’s data', () => {
     assert.equal(epochs.length, options.epochs);
