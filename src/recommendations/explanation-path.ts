@@ -38,8 +38,16 @@ export interface ExplanationPath {
   readonly sentence: string;
 }
 
-/** Builds path nodes, edges and sentences from graph ids. */
+/**
+ * Builds path nodes, edges and sentences from graph ids; one per response. The subject, its seeds and
+ * their edges start many of a response's paths, so each node, edge and action is written once and shared.
+ */
 export class PathWriter {
+  private readonly nodes = new Map<number, PathNode>();
+  /** By edge and its two positions in the path (each below 8: a path has at most four nodes). */
+  private readonly edges = new Map<number, PathEdge>();
+  private readonly actions = new Map<number, string>();
+
   constructor(
     private readonly graph: InterestGraph,
     private readonly catalogue: ItemCatalogue,
@@ -47,12 +55,27 @@ export class PathWriter {
   ) {}
 
   node(node: number): PathNode {
-    const kind = this.graph.nodeKind(node);
-    const id = this.graph.externalId(node);
-    return { kind, id, label: kind === 'item' ? this.catalogue.title(id) : kind === 'tag' ? tagLabel(id) : id };
+    let written = this.nodes.get(node);
+    if (!written) {
+      const kind = this.graph.nodeKind(node);
+      const id = this.graph.externalId(node);
+      written = { kind, id, label: kind === 'item' ? this.catalogue.title(id) : kind === 'tag' ? tagLabel(id) : id };
+      this.nodes.set(node, written);
+    }
+    return written;
   }
 
   edge(e: number, from: number, to: number): PathEdge {
+    const key = e * 64 + from * 8 + to;
+    let written = from < 8 && to < 8 ? this.edges.get(key) : undefined;
+    if (!written) {
+      written = this.writeEdge(e, from, to);
+      if (from < 8 && to < 8) this.edges.set(key, written);
+    }
+    return written;
+  }
+
+  private writeEdge(e: number, from: number, to: number): PathEdge {
     const type = EDGE_TYPES[this.graph.edgeTypeCode(e)]!;
     const weight = this.graph.edgeBaseWeight(e);
     const stars = type === 'rating' ? starsOf(this.policy, weight) : undefined;
@@ -68,6 +91,15 @@ export class PathWriter {
 
   /** "rated Alien 5★", "bought Alien", … for a subject's interaction edge. */
   action(e: number): string {
+    let written = this.actions.get(e);
+    if (written === undefined) {
+      written = this.writeAction(e);
+      this.actions.set(e, written);
+    }
+    return written;
+  }
+
+  private writeAction(e: number): string {
     const title = this.catalogue.title(this.graph.externalId(this.graph.edgeTarget(e)));
     switch (EDGE_TYPES[this.graph.edgeTypeCode(e)]) {
       case 'rating':

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { isoTimestamp } from '../../src/recommendations/explanation-path.ts';
+import { EdgeTypeCode } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import { ReachedItems } from '../../src/recommendations/graph-walks.ts';
 import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
@@ -59,5 +60,13 @@ describe('query-layer parts', () => {
       }
     }
     assert.ok(checked > 1_000);
+
+    // A remembered count follows the graph: a new like of b by someone who liked a counts at once.
+    const [a, b] = [items[0]!, items[1]!];
+    const before = adjacency.sharedSubjects(a, b, -1);
+    const newcomer = [...adjacency.positiveSubjectsOf(a)].find((u) => !adjacency.positiveSubjectsOf(b).includes(u))!;
+    graph.addEdge(newcomer, b, EdgeTypeCode.like, graph.latestTimestamp + 1, policy.typeWeights.like);
+    assert.equal(adjacency.sharedSubjects(a, b, -1), before + 1);
+    assert.equal(adjacency.sharedSubjects(b, a, newcomer), before);
   });
 });
