@@ -67,8 +67,9 @@ export class InteractionAdjacency {
   private readonly subjectsByItem: Array<CachedList | undefined> = [];
   private readonly itemsBySubject: Array<CachedList | undefined> = [];
   private bySubjectRows: PackedRows | null = null;
-  private readonly sharedCounts = new Map<number, { first: Int32Array; second: Int32Array; count: number }>();
   private byItemRows: PackedRows | null = null;
+  /** Co-liker counts by item pair, with the two lists they were counted from. */
+  private readonly sharedCounts = new Map<number, { first: Int32Array; second: Int32Array; count: number }>();
 
   constructor(
     private readonly graph: () => InterestGraph,
@@ -142,6 +143,7 @@ export class InteractionAdjacency {
     // The packed rows hold the node too; drop them (the lists are rebuilt per node on demand).
     this.bySubjectRows = null;
     this.byItemRows = null;
+    this.sharedCounts.clear();
     // The node's edges are gone from the graph already, so look through the lists themselves (erasure is rare).
     for (const cache of [this.subjectsByItem, this.itemsBySubject]) {
       cache.forEach((list, key) => {

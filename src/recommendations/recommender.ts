@@ -144,6 +144,7 @@ export class Recommender {
       },
       nodeRemoved: (node) => {
         this.adjacency.forget(node);
+        this.latestPositive.clear();
         this.trending.rebuild();
       },
     });
