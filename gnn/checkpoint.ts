@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CheckpointError } from '../src/errors.ts';
+import { CheckpointError, OutdatedCheckpointError } from '../src/errors.ts';
 import type { ModelVocabulary } from './graph-training-input.ts';
 import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
 
@@ -26,7 +26,8 @@ export interface LoadedCheckpoint {
   readonly model: InterestGAT;
 }
 
-const FORMAT = 1;
+/** 2: item features are unit vectors and subjects have length `hyper.scale` (cosine scoring). */
+const FORMAT = 2;
 const KEEP = 2;
 
 const manifestSchema = z.strictObject({
@@ -34,7 +35,7 @@ const manifestSchema = z.strictObject({
   version: z.string().regex(/^[A-Za-z0-9._-]+$/),
   trainedAt: z.string(),
   backend: z.string(),
-  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), history: z.number().int().nonnegative(), seed: z.number().int() }),
+  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), history: z.number().int().nonnegative(), scale: z.number().positive(), seed: z.number().int() }),
   training: z.record(z.string(), z.unknown()),
   vocabulary: z.strictObject({ items: z.array(z.string()), tags: z.array(z.string()) }),
   parameters: z.array(z.strictObject({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
@@ -71,7 +72,7 @@ export function saveCheckpoint(dataDir: string, model: InterestGAT, vocabulary: 
   return base;
 }
 
-/** The current checkpoint, or null when none was saved. */
+/** The current checkpoint, or null when none was saved; `OutdatedCheckpointError` for an older format. */
 export function loadCheckpoint(dataDir: string): LoadedCheckpoint | null {
   const dir = modelDirectory(dataDir);
   const pointer = path.join(dir, 'CURRENT');
@@ -80,11 +81,14 @@ export function loadCheckpoint(dataDir: string): LoadedCheckpoint | null {
   const base = path.join(dir, `gat-${version}`);
   let manifest: z.infer<typeof manifestSchema>;
   try {
-    const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(`${base}.json`, 'utf8')));
+    const json: unknown = JSON.parse(readFileSync(`${base}.json`, 'utf8'));
+    const format = (json as { format?: unknown } | null)?.format;
+    if (typeof format === 'number' && format < FORMAT) throw new OutdatedCheckpointError(`${base}.json`, format, FORMAT);
+    const parsed = manifestSchema.safeParse(json);
     if (!parsed.success) throw new CheckpointError(`${base}.json`, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     manifest = parsed.data;
   } catch (error) {
-    if (error instanceof CheckpointError) throw error;
+    if (error instanceof CheckpointError || error instanceof OutdatedCheckpointError) throw error;
     throw new CheckpointError(`${base}.json`, `cannot be read (${(error as Error).message})`, { cause: error });
   }
   const bytes = readFileSync(`${base}.bin`);

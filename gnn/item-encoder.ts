@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
+import { scaledUnitRows } from './kernels/row-normalize.ts';
 import { sparseMatMul } from './kernels/sparse-matmul.ts';
 import type { ParameterSet } from './parameters.ts';
 
 /**
- * Item features: a trained embedding plus the mean of the item's tag embeddings, and a scalar bias.
+ * Item features: a trained embedding plus the mean of the item's tag embeddings, scaled to unit length
+ * (the GAT scores by cosine), and a scalar bias.
  *
- *   x_i = e_i + (1 / |T_i|) Σ_{t ∈ T_i} g_t          b_i (popularity prior used in scoring)
+ *   x_i = unit( e_i + (1 / |T_i|) Σ_{t ∈ T_i} g_t )          b_i (popularity prior used in scoring)
  *
  * An item the model was not trained on has no e_i and b_i: its features come from its tags alone, so a
  * new item with tags is usable at once (cold start).
@@ -31,8 +33,8 @@ export class ItemEncoder {
   /** x for every trained item: [I, D]. */
   encode(pairs: ItemTagPairs): tf.Tensor2D {
     return tf.tidy(() => {
-      if (pairs.item.length === 0) return this.embedding.clone() as tf.Tensor2D;
-      return tf.add(this.embedding, this.tagMean(pairs, this.items)) as tf.Tensor2D;
+      const sum = pairs.item.length === 0 ? (this.embedding as tf.Tensor2D) : (tf.add(this.embedding, this.tagMean(pairs, this.items)) as tf.Tensor2D);
+      return scaledUnitRows(sum, 1);
     });
   }
 
@@ -47,7 +49,7 @@ export class ItemEncoder {
       const known = Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0));
       const safe = Int32Array.from(rows, (r) => (r >= 0 ? r : 0));
       const trained = tf.mul(tf.gather(this.embedding, tf.tensor1d(safe, 'int32')), tf.tensor2d(known, [n, 1]));
-      return (pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, n))) as tf.Tensor2D;
+      return scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, n))) as tf.Tensor2D, 1);
     });
   }
 

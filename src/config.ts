@@ -101,6 +101,8 @@ const ConfigSchema = z.strictObject({
     fanout: z.number().int().min(1).max(200),
     /** … plus this many older ones, spread evenly over the rest of their history. */
     history: z.number().int().min(0).max(200),
+    /** Length of a subject embedding: scores are scale · cosine + item bias (the softmax's inverse temperature). */
+    scale: z.number().positive().max(1000),
     seed: z.number().int(),
     epochs: z.number().int().min(1).max(1000),
     /** Train at start-up when the data directory holds no saved model. */
@@ -180,6 +182,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     heads: 4,
     fanout: 20,
     history: 0,
+    scale: 8,
     seed: 1,
     epochs: 30,
     trainOnStart: true,
@@ -231,6 +234,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   GNN_HEADS: { path: ['gnn', 'heads'], type: 'number' },
   GNN_FANOUT: { path: ['gnn', 'fanout'], type: 'number' },
   GNN_HISTORY: { path: ['gnn', 'history'], type: 'number' },
+  GNN_SCALE: { path: ['gnn', 'scale'], type: 'number' },
   GNN_EPOCHS: { path: ['gnn', 'epochs'], type: 'number' },
   GNN_TRAIN_ON_START: { path: ['gnn', 'trainOnStart'], type: 'boolean' },
   GNN_REFRESH_MINUTES: { path: ['gnn', 'refreshMinutes'], type: 'number' },

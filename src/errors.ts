@@ -62,6 +62,17 @@ export class InputFileError extends EngineError {
   readonly code = 'input_file';
 }
 
+/**
+ * A saved model written by an older version of the engine, whose model computes differently (format 1:
+ * dot-product scoring, before cosine scoring). It cannot be used; the engine trains a new one instead.
+ */
+export class OutdatedCheckpointError extends EngineError {
+  readonly code = 'checkpoint_outdated';
+  constructor(readonly path: string, readonly format: number, readonly current: number) {
+    super(`${path}: model format ${format} was written by an older version of the engine (this one reads format ${current}); train a new model`);
+  }
+}
+
 /** A saved model that cannot be read back: missing parts, wrong sizes, or a shape the code no longer has. */
 export class CheckpointError extends EngineError {
   readonly code = 'checkpoint_unreadable';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
+import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
 import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
 import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
 
@@ -81,8 +82,32 @@ const sparseMatMulCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return cpu.makeTensorInfo(shape, 'float32', out);
 };
 
+const rowNormalizeCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = asCpuBackend(backend);
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { scale } = attrs as unknown as RowNormalizeAttrs;
+  const { rows, width } = checkRowNormalize(x, scale);
+  const y = new Float32Array(rows * width);
+  const r = new Float32Array(rows);
+  normalizeRows(asNumeric(valuesOf(cpu, x), 'float32') as Float32Array, width, scale, y, r);
+  return [cpu.makeTensorInfo([rows, width], 'float32', y), cpu.makeTensorInfo([rows], 'float32', r)];
+};
+
+const rowNormalizeGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = asCpuBackend(backend);
+  const { dy, y, r } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo; r: tf.TensorInfo };
+  const { scale } = attrs as unknown as RowNormalizeAttrs;
+  const { rows, width } = checkRowNormalizeGrad(dy, y, r, scale);
+  const dx = new Float32Array(rows * width);
+  const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), 'float32') as Float32Array;
+  normalizeRowsGradient(read(dy), read(y), read(r), width, scale, dx);
+  return cpu.makeTensorInfo([rows, width], 'float32', dx);
+};
+
 export const cpuKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'cpu', kernelFunc: unsortedSegmentSumCpu },
   { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'cpu', kernelFunc: sparseSoftmaxCrossEntropyCpu },
   { kernelName: SPARSE_MAT_MUL, backendName: 'cpu', kernelFunc: sparseMatMulCpu },
+  { kernelName: ROW_NORMALIZE, backendName: 'cpu', kernelFunc: rowNormalizeCpu },
+  { kernelName: ROW_NORMALIZE_GRAD, backendName: 'cpu', kernelFunc: rowNormalizeGradCpu },
 ];

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
+import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
 import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
 import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
 
@@ -89,8 +90,33 @@ const sparseMatMulWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+const rowNormalizeWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = asWasmBackend(backend);
+  const { x } = inputs as { x: tf.TensorInfo };
+  const { scale } = attrs as unknown as RowNormalizeAttrs;
+  const { rows, width } = checkRowNormalize(x, scale);
+  const y = wasm.makeOutput([rows, width], 'float32');
+  const r = wasm.makeOutput([rows], 'float32');
+  const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+  normalizeRows(view(x), width, scale, view(y), view(r));
+  return [y, r];
+};
+
+const rowNormalizeGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = asWasmBackend(backend);
+  const { dy, y, r } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo; r: tf.TensorInfo };
+  const { scale } = attrs as unknown as RowNormalizeAttrs;
+  const { rows, width } = checkRowNormalizeGrad(dy, y, r, scale);
+  const dx = wasm.makeOutput([rows, width], 'float32');
+  const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+  normalizeRowsGradient(view(dy), view(y), view(r), width, scale, view(dx));
+  return dx;
+};
+
 export const wasmKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
   { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: sparseSoftmaxCrossEntropyWasm },
   { kernelName: SPARSE_MAT_MUL, backendName: 'wasm', kernelFunc: sparseMatMulWasm },
+  { kernelName: ROW_NORMALIZE, backendName: 'wasm', kernelFunc: rowNormalizeWasm },
+  { kernelName: ROW_NORMALIZE_GRAD, backendName: 'wasm', kernelFunc: rowNormalizeGradWasm },
 ];

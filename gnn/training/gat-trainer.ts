@@ -39,8 +39,6 @@ export interface TrainingOptions {
   /** Weight of the hard-negative (negative feedback) margin term. */
   readonly hardNegativeWeight: number;
   readonly hardNegativesPerExample: number;
-  /** L2 penalty on the subject embeddings. */
-  readonly l2: number;
   readonly seed: number;
   /** Validation cut-off for recall. */
   readonly validationK: number;
@@ -72,7 +70,6 @@ export const DEFAULT_TRAINING: TrainingOptions = {
   excludeSeen: true,
   hardNegativeWeight: 0.5,
   hardNegativesPerExample: 4,
-  l2: 1e-4,
   seed: 1,
   validationK: 20,
   threads: 2,
@@ -213,7 +210,7 @@ async function startPeers(model: InterestGAT, input: TrainingInput, options: Tra
     items: model.items.items,
     tags: model.items.tags,
     itemTags: input.itemTags,
-    weights: { hardNegativeWeight: options.hardNegativeWeight, l2: options.l2 },
+    weights: { hardNegativeWeight: options.hardNegativeWeight },
     learningRate: options.learningRate,
     params: model.params.list().map((v) => v.dataSync() as Float32Array),
   });

@@ -47,8 +47,6 @@ export interface LossScale {
 
 export interface LossWeights {
   readonly hardNegativeWeight: number;
-  /** L2 penalty on the subject embeddings. */
-  readonly l2: number;
 }
 
 export function lossScaleOf(batch: TrainingBatch): LossScale {
@@ -92,7 +90,6 @@ export function splitBatch(batch: TrainingBatch, parts: number): TrainingBatch[]
  *
  *   L = (1/R) Σ_b CE(softmax over [target, negatives − logQ] + mask)             sampled softmax
  *     + w_h · Σ softplus(s_hard − s_target) · mask / max(1, #hard)                hard negatives
- *     + λ · (1/R) Σ_b ‖z_b‖²                                                      L2 on subjects
  *
  * with s = z·x + b the score, R the batch's rows.
  */
@@ -134,7 +131,6 @@ export function batchLoss(model: InterestGAT, itemTags: ItemTagPairs, items: num
       const term = tf.div(tf.sum(tf.mul(margins, tf.tensor2d(hard.mask, [b, k]))), Math.max(scale.hardNegatives, 1));
       loss = tf.add(loss, tf.mul(term, weights.hardNegativeWeight));
     }
-    if (weights.l2 > 0) loss = tf.add(loss, tf.mul(tf.sum(tf.square(z)), weights.l2 / scale.rows));
     return loss as tf.Scalar;
   });
 }

@@ -8,7 +8,7 @@ import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import type { GatHyperparameters } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport, type TrainingOptions } from '../../gnn/training/gat-trainer.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import { ConflictError } from '../errors.ts';
+import { ConflictError, OutdatedCheckpointError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
@@ -83,7 +83,7 @@ export class EmbeddingService {
   ): Promise<EmbeddingService> {
     const backend = await initialiseBackend(settings.backend, logger);
     const service = new EmbeddingService(host, settings, backend, logger);
-    const saved = loadCheckpoint(host.dataDir);
+    const saved = loadSavedModel(host.dataDir, logger);
     if (saved) {
       service.install(new InterestEmbeddings(saved.model, saved.vocabulary, saved.summary, () => host.graph), saved.summary.training);
       service.interactionsAtTraining = Number(saved.summary.training.interactions ?? 0);
@@ -223,6 +223,17 @@ export class EmbeddingService {
   }
 }
 
+/** The saved model, or null when there is none or it predates this engine's model (then a new one is trained). */
+function loadSavedModel(dataDir: string, logger: Logger): ReturnType<typeof loadCheckpoint> {
+  try {
+    return loadCheckpoint(dataDir);
+  } catch (error) {
+    if (!(error instanceof OutdatedCheckpointError)) throw error;
+    logger.warn({ path: error.path, format: error.format }, 'saved GNN model is of an older format and is not used; a new one will be trained');
+    return null;
+  }
+}
+
 /** The service's settings from the validated configuration. */
 export function embeddingSettingsOf(gnn: {
   backend: BackendPreference;
@@ -230,6 +241,7 @@ export function embeddingSettingsOf(gnn: {
   heads: number;
   fanout: number;
   history: number;
+  scale: number;
   seed: number;
   epochs: number;
   trainOnStart: boolean;
@@ -238,6 +250,6 @@ export function embeddingSettingsOf(gnn: {
   refreshMinNewInteractions: number;
   fineTuneEpochs: number;
 }): EmbeddingSettings {
-  const { dims, heads, fanout, history, seed, ...rest } = gnn;
-  return { ...rest, model: { dims, heads, fanout, history, seed } };
+  const { dims, heads, fanout, history, scale, seed, ...rest } = gnn;
+  return { ...rest, model: { dims, heads, fanout, history, scale, seed } };
 }

@@ -21,7 +21,7 @@ export const GAT_TRAINING: TrainingOptions = { ...DEFAULT_TRAINING };
 
 /** Small and short, for smoke tests: numbers not comparable with a full run. */
 export const GAT_QUICK = {
-  hyper: { dims: 16, heads: 2, fanout: 10, history: 4, seed: 1 } satisfies GatHyperparameters,
+  hyper: { dims: 16, heads: 2, fanout: 10, history: 4, scale: 8, seed: 1 } satisfies GatHyperparameters,
   training: { ...DEFAULT_TRAINING, epochs: 3, patience: 3 } satisfies TrainingOptions,
 };
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -74,6 +74,25 @@ describe('EmbeddingService on the engine', function () {
     assert.equal(await service.retrain({ fineTune: true }), true);
     assert.notEqual(service.status().version, trained.version);
     assert.equal(service.status().training?.fineTuned, true);
+    await service.close();
+    await engine.close();
+  });
+
+  it('trains a new model at start-up when the saved one is of an older format', async () => {
+    const engine = await InterestEngine.open(config, { logger: quiet });
+    await engine.ingestEvents(data.eventsAt(0, 2_500));
+    let service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    const first = service.status().version!;
+    await service.close();
+    const manifest = path.join(modelDirectory(dataDir), `gat-${first}.json`);
+    writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), format: 1 }));
+
+    const warnings: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
+    service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), logger);
+    assert.equal(service.status().loaded, true);
+    assert.notEqual(service.status().version, first, 'a new model, not the outdated one');
+    assert.ok(warnings.some((w) => /older format/.test(w)), warnings.join('\n'));
     await service.close();
     await engine.close();
   });

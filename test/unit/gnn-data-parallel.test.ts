@@ -17,10 +17,10 @@ import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
  * batch, must give the batch's own loss and gradients; worker replicas must stay equal to the model.
  */
 
-const hyper = { dims: 16, heads: 2, fanout: 6, history: 0, seed: 3 };
+const hyper = { dims: 16, heads: 2, fanout: 6, history: 0, scale: 8, seed: 3 };
 const ITEMS = 40;
 const TAGS = 7;
-const weights = { hardNegativeWeight: 0.5, l2: 1e-3 };
+const weights = { hardNegativeWeight: 0.5 };
 
 function randomBatch(random: SeededRandom, rows: number, sampled: boolean): TrainingBatch {
   const int = (hi: number) => Math.floor(random.float() * hi);

@@ -40,7 +40,7 @@ describe('incremental embedding updates', function () {
     // The model knows the catalogue and the first half of the log; the second half arrives as a stream.
     const graph = syntheticGraph(data, 3_000);
     const vocabulary = vocabularyOf(graph);
-    const model = new InterestGAT({ dims: 16, heads: 2, fanout: 8, history: 4, seed: 3 }, vocabulary.items.length, vocabulary.tags.length);
+    const model = new InterestGAT({ dims: 16, heads: 2, fanout: 8, history: 4, scale: 8, seed: 3 }, vocabulary.items.length, vocabulary.tags.length);
     const live = new InterestEmbeddings(model, vocabulary, info, () => graph);
     live.recomputeAll();
     const updater = new IncrementalUpdater(() => live, () => graph);
@@ -83,7 +83,7 @@ describe('incremental embedding updates', function () {
     const data = generateSyntheticDataset({ seed: 8, edges: 2_000, users: 40, items: 100, topics: 4 });
     const graph = syntheticGraph(data, 2_000);
     const vocabulary = vocabularyOf(graph);
-    const model = new InterestGAT({ dims: 8, heads: 2, fanout: 6, history: 2, seed: 1 }, vocabulary.items.length, vocabulary.tags.length);
+    const model = new InterestGAT({ dims: 8, heads: 2, fanout: 6, history: 2, scale: 8, seed: 1 }, vocabulary.items.length, vocabulary.tags.length);
     const live = new InterestEmbeddings(model, vocabulary, info, () => graph);
     live.recomputeAll();
     const updater = new IncrementalUpdater(() => live, () => graph);

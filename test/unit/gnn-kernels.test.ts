@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { selectBackend } from '../../gnn/backend.ts';
 import { restoreStockGradients } from '../../gnn/kernels/gradients.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
+import { ROW_NORMALIZE, scaledUnitRows } from '../../gnn/kernels/row-normalize.ts';
 import { SPARSE_SOFTMAX_CROSS_ENTROPY, sparseSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
 import { SPARSE_MAT_MUL, sparseMatMul } from '../../gnn/kernels/sparse-matmul.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
@@ -398,5 +399,50 @@ describe('fused sparse × dense product (the item encoder’s tag mean)', functi
       () => tf.tidy(() => sparseMatMul(Int32Array.of(0), Int32Array.of(2), Float32Array.of(1), tf.zeros([2, 4]) as tf.Tensor2D, 3)),
       /column 2 of entry 0 is not in \[0, 2\)/,
     );
+  });
+});
+
+describe('fused row normalisation (cosine scoring)', function () {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+    await selectBackend('wasm', pino({ level: 'silent' }));
+  });
+  after(async () => {
+    await state.restore();
+  });
+
+  const r = new SeededRandom(31);
+  const rows = 7;
+  const width = 5;
+  const x = floats(r, rows * width).map((v) => v * 3);
+  const upstream = floats(r, rows * width);
+  const valueAndGradient = (): tf.Tensor => {
+    const input = tf.tensor2d(x, [rows, width]);
+    const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.sum(tf.mul(scaledUnitRows(v as tf.Tensor2D, 7), tf.tensor2d(upstream, [rows, width]))))(input);
+    return tf.concat([value.reshape([1]), scaledUnitRows(input, 7).flatten(), grad.flatten()]);
+  };
+
+  for (const backend of ['cpu', 'wasm']) {
+    it(`${backend}: rows and gradient equal the stock ops'`, async () => {
+      const reference = await evaluate('cpu', 'stock', valueAndGradient);
+      assert.ok(!tf.getKernel(ROW_NORMALIZE, 'cpu'), 'the stock ops ran for the reference');
+      const fused = await evaluate(backend, 'fused', valueAndGradient);
+      assert.ok(tf.getKernel(ROW_NORMALIZE, backend), 'the fused kernel ran');
+      assertClose(fused, reference, backend);
+      const output = fused.values.slice(1, 1 + rows * width);
+      for (let n = 0; n < rows; n++) {
+        const length = Math.hypot(...output.slice(n * width, (n + 1) * width));
+        assert.ok(Math.abs(length - 7) < 1e-5, `row ${n} has length ${length}`);
+      }
+      // An item the model was not trained on, without tags, has a zero row: it stays zero.
+      const zero = await evaluate(backend, 'fused', () => scaledUnitRows(tf.zeros([2, width]) as tf.Tensor2D, 7));
+      assert.deepEqual(zero.values, new Array(2 * width).fill(0));
+    });
+  }
+
+  it('refuses a scale that is not a positive number', async () => {
+    await evaluate('wasm', 'fused', () => tf.zeros([1]));
+    assert.throws(() => tf.tidy(() => scaledUnitRows(tf.ones([2, 3]) as tf.Tensor2D, 0)), /scale must be a positive number, got 0/);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -11,11 +11,11 @@ import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { distinctItems, InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport } from '../../gnn/training/gat-trainer.ts';
-import { CheckpointError } from '../../src/errors.ts';
+import { CheckpointError, OutdatedCheckpointError } from '../../src/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 
-const hyper = { dims: 16, heads: 2, fanout: 10, history: 4, seed: 5 };
+const hyper = { dims: 16, heads: 2, fanout: 10, history: 4, scale: 8, seed: 5 };
 const options = { ...DEFAULT_TRAINING, epochs: 6, batchSize: 128, learningRate: 0.01, patience: 6 };
 
 describe('GAT training', function () {
@@ -32,7 +32,7 @@ describe('GAT training', function () {
   after(() => trained?.model.dispose());
 
   it('encodes a batch whose neighbours repeat as it encodes each subject alone', () => {
-    const model = new InterestGAT({ dims: 8, heads: 2, fanout: 5, history: 0, seed: 2 }, 12, 3);
+    const model = new InterestGAT({ dims: 8, heads: 2, fanout: 5, history: 0, scale: 8, seed: 2 }, 12, 3);
     const pairs = { item: Int32Array.from([0, 1, 5, 7]), tag: Int32Array.from([0, 2, 1, 0]) };
     const batch = emptyNeighbourhoods(4, 5, 12);
     const neighbours = [3, 3, 7, 12, 12, 7, 0, 3, 11, 12, 3, 3, 3, 3, 3, 1, 2, 4, 6, 8];
@@ -138,6 +138,10 @@ describe('GAT training', function () {
       saveCheckpoint(dir, trained.model, trained.vocabulary, { version: 'v2', trainedAt: '', backend: 'test', hyper, training: {} });
       writeFileSync(path.join(modelDirectory(dir), 'gat-v2.bin'), new Uint8Array(16));
       assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof CheckpointError && /gat-v2\.bin/.test(e.message));
+      // A model saved by an older engine (dot-product scoring) is refused as outdated, not misread.
+      const manifest = path.join(modelDirectory(dir), 'gat-v2.json');
+      writeFileSync(manifest, JSON.stringify({ ...JSON.parse(readFileSync(manifest, 'utf8')), format: 1 }));
+      assert.throws(() => loadCheckpoint(dir), (e: unknown) => e instanceof OutdatedCheckpointError && e.format === 1 && /older version/.test(e.message));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
