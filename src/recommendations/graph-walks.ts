@@ -1,4 +1,5 @@
 import { SeededRandom } from '../synthetic/random.ts';
+import { TopKSelector } from '../top-k.ts';
 import type { InteractionAdjacency } from './interaction-adjacency.ts';
 import type { Seed } from './subject-profile.ts';
 
@@ -25,6 +26,8 @@ export interface WalkVisits {
   readonly directVia: Int32Array;
   readonly seeds: number;
   readonly stepsPerSeed: number;
+  /** [rows]: walk(i) of each reached item, summed once for the candidates, the ranking and the paths. */
+  readonly totals: Float64Array;
 }
 
 export function walkFromSeeds(
@@ -67,7 +70,15 @@ export function walkFromSeeds(
       current = random.float() < restart ? seed.item : next;
     }
   });
-  return { rows, visits, directVia, seeds: width, stepsPerSeed };
+  const totals = new Float64Array(rows.size);
+  if (stepsPerSeed > 0) {
+    for (let row = 0; row < rows.size; row++) {
+      let sum = 0;
+      for (let s = 0; s < seeds.length; s++) sum += seeds[s]!.weight * visits[row * width + s]!;
+      totals[row] = sum / stepsPerSeed;
+    }
+  }
+  return { rows, visits, directVia, seeds: width, stepsPerSeed, totals };
 }
 
 /**
@@ -128,12 +139,22 @@ export function directViaFrom(walk: WalkVisits, item: number, s: number): number
 }
 
 /** Σ_s w_s · visits_s(i) / steps for one item (0 when never reached). */
-export function walkScore(walk: WalkVisits, seeds: readonly Seed[], item: number): number {
+export function walkScore(walk: WalkVisits, item: number): number {
   const row = walk.rows.rowOf(item);
-  if (row < 0 || walk.stepsPerSeed === 0) return 0;
-  let sum = 0;
-  for (let s = 0; s < seeds.length; s++) sum += seeds[s]!.weight * walk.visits[row * walk.seeds + s]!;
-  return sum / walk.stepsPerSeed;
+  return row < 0 ? 0 : walk.totals[row]!;
+}
+
+/**
+ * The `limit` reached items with the highest walk score that `skip` lets through, best first (ties: lower
+ * node first). A walk reaches about a thousand items, of which sixty are wanted: a heap, not a sort.
+ */
+export function topByWalk(walk: WalkVisits, limit: number, skip: (node: number) => boolean): number[] {
+  if (limit <= 0) return [];
+  const { nodes } = walk.rows;
+  const selector = new TopKSelector(limit);
+  for (let row = 0; row < walk.rows.size; row++) if (!skip(nodes[row]!)) selector.offer(walk.totals[row]!, nodes[row]!);
+  const out = new Uint32Array(limit);
+  return Array.from(out.subarray(0, selector.drain(out)));
 }
 
 /** A 32-bit string hash (FNV-1a): request seeds from ids. */

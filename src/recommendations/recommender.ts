@@ -9,12 +9,12 @@ import type { GraphChangeListener } from '../engine.ts';
 import { NotFoundError } from '../errors.ts';
 import { diversify } from './diversity.ts';
 import { isoTimestamp, people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
-import { directViaFrom, hashString, visitsFrom, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
+import { directViaFrom, hashString, topByWalk, visitsFrom, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
-import { compileFilters, type ItemSkip } from './item-filter.ts';
+import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
 import type { RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
-import { itemsProfile, subjectProfile, type Seed, type SubjectProfile } from './subject-profile.ts';
+import { itemsProfile, subjectProfile, type SubjectProfile } from './subject-profile.ts';
 import { TagScorer, tagProfile, tagsOf } from './tag-affinity.ts';
 import { TrendingItems } from './trending-items.ts';
 
@@ -173,8 +173,8 @@ export class Recommender {
       bestEmbedding = found[0]?.score ?? bestEmbedding;
     }
     const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
-    for (const node of topByWalk(state.visits, profile.seeds, perSource, skip)) candidates.add(node);
-    for (const { node } of state.tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) candidates.add(node);
+    for (const node of topByWalk(state.visits, perSource, skip)) candidates.add(node);
+    for (const node of state.tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) candidates.add(node);
     let trendingTaken = 0;
     for (const node of this.trending.topItems()) {
       if (trendingTaken >= perSource) break;
@@ -287,7 +287,7 @@ export class Recommender {
         embedding = Math.exp(Math.min(0, raw - state.bestEmbedding) / EMBEDDING_TEMPERATURE);
       }
     }
-    const walk = 1 - Math.exp(-walkScore(state.visits, state.profile.seeds, item) / WALK_SCALE);
+    const walk = 1 - Math.exp(-walkScore(state.visits, item) / WALK_SCALE);
     const tags = 1 - Math.exp(-state.tags.score(item) / TAG_SCALE);
     return {
       embedding: w.embedding * embedding,
@@ -318,7 +318,7 @@ export class Recommender {
     const graph = this.host.graph;
     const { seeds, subject } = state.profile;
     if (score <= 0) return [];
-    const walkRaw = walkScore(state.visits, seeds, item);
+    const walkRaw = walkScore(state.visits, item);
     const tagRaw = state.tags.score(item);
     const itemTags = tagsOf(graph, item);
     const embeddingShares = this.embeddingShares(state, item);
@@ -455,19 +455,6 @@ export class Recommender {
       return union > 0 ? common / union : 0;
     };
   }
-}
-
-function topByWalk(visits: WalkVisits, seeds: readonly Seed[], limit: number, skip: ItemSkip): number[] {
-  const scored: Array<{ node: number; score: number }> = [];
-  for (let row = 0; row < visits.rows.size; row++) {
-    const node = visits.rows.nodes[row]!;
-    if (skip(node)) continue;
-    scored.push({ node, score: walkScore(visits, seeds, node) });
-  }
-  return scored
-    .sort((a, b) => b.score - a.score || a.node - b.node)
-    .slice(0, limit)
-    .map((s) => s.node);
 }
 
 /** The item's most recent positive interaction (among its 16 newest) by someone other than `exclude`, or -1. */

@@ -1,5 +1,6 @@
 import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { HAS_TAG } from '../../graph/model.ts';
+import { TopKSelector } from '../top-k.ts';
 import type { Seed, SubjectProfile } from './subject-profile.ts';
 
 /**
@@ -48,12 +49,16 @@ export function tagsOf(graph: InterestGraph, item: number): Array<{ tag: number;
 
 export class TagScorer {
   private readonly itemCount: number;
+  private readonly idfs = new Map<number, number>();
+  /** affinity⁺(t) · idf(t) for each liked tag: one lookup per item tag. */
+  private readonly weights = new Map<number, number>();
+  /** Scores already worked out in this request (candidates, ranking and paths ask for the same items). */
+  private readonly scores = new Map<number, number>();
 
   constructor(private readonly graph: InterestGraph, readonly profile: TagProfile) {
     this.itemCount = Math.max(1, graph.counts().items);
+    for (const [tag, a] of profile.affinity) if (a > 0) this.weights.set(tag, a * this.idf(tag));
   }
-
-  private readonly idfs = new Map<number, number>();
 
   idf(tag: number): number {
     let value = this.idfs.get(tag);
@@ -66,15 +71,24 @@ export class TagScorer {
 
   /** tags(i) as above; 0 for an item without liked tags. */
   score(item: number): number {
-    if (this.profile.affinity.size === 0 || !this.graph.hasNode(item)) return 0;
+    if (this.weights.size === 0) return 0;
+    let score = this.scores.get(item);
+    if (score === undefined) {
+      score = this.compute(item);
+      this.scores.set(item, score);
+    }
+    return score;
+  }
+
+  private compute(item: number): number {
+    if (!this.graph.hasNode(item)) return 0;
     let sum = 0;
     let count = 0;
     this.graph.forEachOutEdge(
       item,
       (_e, tag) => {
         count++;
-        const a = this.profile.affinity.get(tag) ?? 0;
-        if (a > 0) sum += a * this.idf(tag);
+        sum += this.weights.get(tag) ?? 0;
       },
       1 << HAS_TAG,
     );
@@ -85,14 +99,15 @@ export class TagScorer {
    * Candidate items: those tagged with the subject's strongest tags (`tagLimit` of them, up to
    * `perTag` items each, most recently tagged first), best score first.
    */
-  candidates(tagLimit: number, perTag: number, limit: number, skip: (item: number) => boolean): Array<{ node: number; score: number }> {
-    const strongest = [...this.profile.affinity.entries()]
-      .filter(([, a]) => a > 0)
-      .map(([tag, a]) => ({ tag, weight: a * this.idf(tag) }))
+  candidates(tagLimit: number, perTag: number, limit: number, skip: (item: number) => boolean): number[] {
+    const strongest = [...this.weights]
+      .map(([tag, weight]) => ({ tag, weight }))
       .sort((x, y) => y.weight - x.weight || x.tag - y.tag)
       .slice(0, tagLimit);
+    if (limit <= 0) return [];
     const seen = new Set<number>();
-    const scored: Array<{ node: number; score: number }> = [];
+    // Ties go to the lower node, so the candidates do not depend on the order the tags list their items.
+    const selector = new TopKSelector(limit);
     for (const { tag } of strongest) {
       let taken = 0;
       this.graph.forEachInEdge(
@@ -101,11 +116,12 @@ export class TagScorer {
           if (taken++ >= perTag) return false;
           if (seen.has(item) || skip(item)) return;
           seen.add(item);
-          scored.push({ node: item, score: this.score(item) });
+          selector.offer(this.score(item), item);
         },
         1 << HAS_TAG,
       );
     }
-    return scored.sort((a, b) => b.score - a.score || a.node - b.node).slice(0, limit);
+    const out = new Uint32Array(limit);
+    return Array.from(out.subarray(0, selector.drain(out)));
   }
 }
