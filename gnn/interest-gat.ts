@@ -62,8 +62,8 @@ export class InterestGAT {
   }
 
   /**
-   * Subject embeddings [B, D], each of length s, from their neighbourhoods. `itemFeatures` holds one row per item the
-   * batch refers to, and a zero row at `batch.neighbour`'s padding index.
+   * Subject embeddings [B, D], each of length s, from their neighbourhoods. `itemFeatures` holds one row
+   * per item the batch refers to, and a zero row at `batch.neighbour`'s padding index.
    */
   encodeSubjects(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): tf.Tensor2D {
     return tf.tidy(() => this.forward(itemFeatures, batch).output);

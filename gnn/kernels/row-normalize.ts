@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs';
  *   ∂L/∂x_n  = s · r_n · (g_n − u_n (u_n · g_n)),   u_n = y_n / s,  g_n = ∂L/∂y_n
  *
  * The item encoder normalises every item's features each training step (10K × 64 on MovieLens); as
- * stock ops that is six kernels forward and about a dozen backward, each a full pass over the matrix.
- * Here it is one pass each way.
+ * stock ops that is a chain of kernels each way (square, sum, rsqrt, multiply and their gradients), each
+ * a pass over the matrix. Here it is one pass each way.
  *
  * Kernels (ours; tfjs has none): `RowNormalize`: x float32 [N, D], attribute scale → y [N, D] and
  * r [N]; `RowNormalizeGrad`: dy [N, D], y [N, D], r [N], attribute scale → dx [N, D]. Backends without
