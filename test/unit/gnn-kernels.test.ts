@@ -58,6 +58,21 @@ function ints(random: SeededRandom, n: number, lo: number, hi: number): number[]
   return Array.from({ length: n }, () => lo + Math.floor(random.float() * (hi - lo)));
 }
 
+/**
+ * Hooks for a suite on the wasm backend: tfjs's state is captured first, the wasm backend is loaded (from
+ * node_modules) with our kernels registered, and the state is put back after the suite.
+ */
+function onWasmBackend(): void {
+  let state: TfjsState;
+  before(async () => {
+    state = await captureTfjsState();
+    await selectBackend('wasm', pino({ level: 'silent' }));
+  });
+  after(async () => {
+    await state.restore();
+  });
+}
+
 interface Case {
   readonly name: string;
   readonly compute: () => tf.Tensor;
@@ -120,15 +135,7 @@ const GRADIENT_CASES: Case[] = (() => {
 })();
 
 describe('fused UnsortedSegmentSum kernels', function () {
-  let state: TfjsState;
-  before(async () => {
-    state = await captureTfjsState();
-    // Loads the wasm backend (from node_modules) and registers our kernels for it.
-    await selectBackend('wasm', pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await state.restore();
-  });
+  onWasmBackend();
 
   describe('forward tf.unsortedSegmentSum', () => {
     for (const { name, compute } of FORWARD_CASES) {
@@ -190,14 +197,7 @@ describe('fused UnsortedSegmentSum kernels', function () {
 });
 
 describe('wasm hot-path kernels (row gather, matMul without transposes, shared identity)', function () {
-  let state: TfjsState;
-  before(async () => {
-    state = await captureTfjsState();
-    await selectBackend('wasm', pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await state.restore();
-  });
+  onWasmBackend();
 
   const r = new SeededRandom(7);
   const table = floats(r, 40 * 6);
@@ -309,14 +309,7 @@ describe('lean gradients (the same values as the stock ones)', function () {
 });
 
 describe('fused softmax cross-entropy (the training loss)', function () {
-  let state: TfjsState;
-  before(async () => {
-    state = await captureTfjsState();
-    await selectBackend('wasm', pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await state.restore();
-  });
+  onWasmBackend();
 
   const r = new SeededRandom(11);
   const rows = 6;
@@ -352,14 +345,7 @@ describe('fused softmax cross-entropy (the training loss)', function () {
 });
 
 describe('fused sparse × dense product (the item encoder’s tag mean)', function () {
-  let state: TfjsState;
-  before(async () => {
-    state = await captureTfjsState();
-    await selectBackend('wasm', pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await state.restore();
-  });
+  onWasmBackend();
 
   const r = new SeededRandom(23);
   const entries = 70;
@@ -403,14 +389,7 @@ describe('fused sparse × dense product (the item encoder’s tag mean)', functi
 });
 
 describe('fused row normalisation (cosine scoring)', function () {
-  let state: TfjsState;
-  before(async () => {
-    state = await captureTfjsState();
-    await selectBackend('wasm', pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await state.restore();
-  });
+  onWasmBackend();
 
   const r = new SeededRandom(31);
   const rows = 7;
