@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_STEP, adamStepInto, checkAdamStep, type AdamStepAttrs } from './adam-step.ts';
 import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
 import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
-import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
+import { checkSampledSoftmax, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxRows } from './softmax-cross-entropy.ts';
 import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
 
 /**
@@ -61,14 +62,28 @@ const unsortedSegmentSumCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return cpu.makeTensorInfo(shape, x.dtype, out);
 };
 
-const sparseSoftmaxCrossEntropyCpu: tf.KernelFunc = ({ inputs, backend }) => {
+const sampledSoftmaxCrossEntropyCpu: tf.KernelFunc = ({ inputs, backend }) => {
   const cpu = asCpuBackend(backend);
-  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
-  const { rows, classes } = checkShapes(logits, labels);
-  const loss = new Float32Array(rows);
-  const gradient = new Float32Array(rows * classes);
-  softmaxCrossEntropyRows(asNumeric(valuesOf(cpu, logits), 'float32') as Float32Array, asInt32(valuesOf(cpu, labels)), classes, loss, gradient);
-  return [cpu.makeTensorInfo([rows], 'float32', loss), cpu.makeTensorInfo([rows, classes], 'float32', gradient)];
+  const { scores, target, offset, excludedStart, excludedColumn } = inputs as Record<'scores' | 'target' | 'offset' | 'excludedStart' | 'excludedColumn', tf.TensorInfo>;
+  const [rows, columns] = checkSampledSoftmax(scores!, target!, offset!, excludedStart!, excludedColumn!);
+  const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), t.dtype);
+  const out = { loss: new Float32Array(rows), dScores: new Float32Array(rows * columns), dTarget: new Float32Array(rows), dOffset: new Float32Array(columns) };
+  sampledSoftmaxRows(
+    {
+      scores: read(scores!) as Float32Array,
+      target: read(target!) as Float32Array,
+      offset: read(offset!) as Float32Array,
+      excludedStart: read(excludedStart!) as Int32Array,
+      excludedColumn: read(excludedColumn!) as Int32Array,
+    },
+    out,
+  );
+  return [
+    cpu.makeTensorInfo([rows], 'float32', out.loss),
+    cpu.makeTensorInfo([rows, columns], 'float32', out.dScores),
+    cpu.makeTensorInfo([rows], 'float32', out.dTarget),
+    cpu.makeTensorInfo([columns], 'float32', out.dOffset),
+  ];
 };
 
 const sparseMatMulCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -104,10 +119,22 @@ const rowNormalizeGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return cpu.makeTensorInfo([rows, width], 'float32', dx);
 };
 
+const adamStepCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const cpu = asCpuBackend(backend);
+  const { value, m, v, gradient } = inputs as { value: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; gradient: tf.TensorInfo };
+  const settings = attrs as unknown as AdamStepAttrs;
+  const size = checkAdamStep(value, m, v, gradient, settings);
+  const outputs = [new Float32Array(size), new Float32Array(size), new Float32Array(size)] as const;
+  const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), 'float32') as Float32Array;
+  adamStepInto(read(value), read(m), read(v), read(gradient), settings, ...outputs);
+  return outputs.map((out) => cpu.makeTensorInfo(value.shape, 'float32', out));
+};
+
 export const cpuKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'cpu', kernelFunc: unsortedSegmentSumCpu },
-  { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'cpu', kernelFunc: sparseSoftmaxCrossEntropyCpu },
+  { kernelName: SAMPLED_SOFTMAX_CROSS_ENTROPY, backendName: 'cpu', kernelFunc: sampledSoftmaxCrossEntropyCpu },
   { kernelName: SPARSE_MAT_MUL, backendName: 'cpu', kernelFunc: sparseMatMulCpu },
   { kernelName: ROW_NORMALIZE, backendName: 'cpu', kernelFunc: rowNormalizeCpu },
   { kernelName: ROW_NORMALIZE_GRAD, backendName: 'cpu', kernelFunc: rowNormalizeGradCpu },
+  { kernelName: ADAM_STEP, backendName: 'cpu', kernelFunc: adamStepCpu },
 ];

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { asWasmBackend } from './wasm.ts';
 
 /**
- * Three stock wasm kernels that dominate GAT training time, replaced (measured on the 2-core machine, tfjs 4.22):
+ * The stock wasm kernels that dominate GAT training time, replaced (measured on the 2-core machine, tfjs 4.22):
  *
  * - `GatherV2` along axis 0 copies whole rows here; the stock kernel computes an index per element and
  *   took 64 ms to gather 25K rows of 64 floats, against about 1 ms as row copies.
@@ -11,7 +11,8 @@ import { asWasmBackend } from './wasm.ts';
  *   operand. We transpose explicitly (one cheap pass) and run the stock plain product.
  * - `Identity` copies the tensor; tfjs runs it for every tensor it saves for the backward pass (about
  *   6 ms of a 256-row training step). Tensors are immutable, so ours shares the data and counts the
- *   reference, as the stock wasm `Reshape` and the cpu backend's `Identity` do.
+ *   reference, as the stock wasm `Reshape` and the cpu backend's `Identity` do. `Cast` to the tensor's own
+ *   dtype, which every Multiply gradient runs on its other operand, shares it the same way.
  *
  * Anything outside these fast paths goes to the stock kernel, so results are the stock results.
  */
@@ -89,6 +90,13 @@ const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+function castSharingSameType(stock: tf.KernelFunc): tf.KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    return (args.attrs as unknown as tf.CastAttrs).dtype === x.dtype ? sharedIdentity(args) : stock(args);
+  };
+}
+
 let configs: tf.KernelConfig[] | undefined;
 
 /**
@@ -97,12 +105,13 @@ let configs: tf.KernelConfig[] | undefined;
  */
 export function wasmHotPathKernels(): readonly tf.KernelConfig[] {
   if (configs) return configs;
-  if (!tf.getKernel(tf.GatherV2, 'wasm') || !tf.getKernel(tf.Identity, 'wasm') || !tf.getKernel(tf.BatchMatMul, 'wasm') || !tf.getKernel(tf.Transpose, 'wasm')) return [];
+  if ([tf.GatherV2, tf.Identity, tf.BatchMatMul, tf.Transpose, tf.Cast].some((name) => !tf.getKernel(name, 'wasm'))) return [];
   const transpose = stockKernel(tf.Transpose).kernelFunc as tf.KernelFunc;
   configs = [
     wrap(tf.GatherV2, gatherRows),
     wrap(tf.BatchMatMul, (stock) => matMulWithoutTransposes(stock, transpose)),
     { kernelName: tf.Identity, backendName: 'wasm', kernelFunc: sharedIdentity },
+    wrap(tf.Cast, castSharingSameType),
   ];
   return configs;
 }

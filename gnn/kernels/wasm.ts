@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { ADAM_STEP, adamStepInto, checkAdamStep, type AdamStepAttrs } from './adam-step.ts';
 import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
 import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
-import { checkShapes, softmaxCrossEntropyRows, SPARSE_SOFTMAX_CROSS_ENTROPY } from './softmax-cross-entropy.ts';
+import { checkSampledSoftmax, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxRows } from './softmax-cross-entropy.ts';
 import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
 
 /**
@@ -44,26 +45,22 @@ const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
-const sparseSoftmaxCrossEntropyWasm: tf.KernelFunc = ({ inputs, backend }) => {
+const sampledSoftmaxCrossEntropyWasm: tf.KernelFunc = ({ inputs, backend }) => {
   const wasm = asWasmBackend(backend);
-  const { logits, labels } = inputs as { logits: tf.TensorInfo; labels: tf.TensorInfo };
-  const { rows, classes } = checkShapes(logits, labels);
-  const loss = wasm.makeOutput([rows], 'float32');
-  const gradient = wasm.makeOutput([rows, classes], 'float32');
+  const { scores, target, offset, excludedStart, excludedColumn } = inputs as Record<'scores' | 'target' | 'offset' | 'excludedStart' | 'excludedColumn', tf.TensorInfo>;
+  const [rows, columns] = checkSampledSoftmax(scores!, target!, offset!, excludedStart!, excludedColumn!);
+  const outputs = [wasm.makeOutput([rows], 'float32'), wasm.makeOutput([rows, columns], 'float32'), wasm.makeOutput([rows], 'float32'), wasm.makeOutput([columns], 'float32')];
+  const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array & Int32Array;
   try {
-    softmaxCrossEntropyRows(
-      wasm.typedArrayFromHeap(logits) as Float32Array,
-      wasm.typedArrayFromHeap(labels) as Int32Array,
-      classes,
-      wasm.typedArrayFromHeap(loss) as Float32Array,
-      wasm.typedArrayFromHeap(gradient) as Float32Array,
+    sampledSoftmaxRows(
+      { scores: view(scores!), target: view(target!), offset: view(offset!), excludedStart: view(excludedStart!), excludedColumn: view(excludedColumn!) },
+      { loss: view(outputs[0]!), dScores: view(outputs[1]!), dTarget: view(outputs[2]!), dOffset: view(outputs[3]!) },
     );
   } catch (error) {
-    wasm.disposeData(loss.dataId);
-    wasm.disposeData(gradient.dataId);
+    for (const out of outputs) wasm.disposeData(out.dataId);
     throw error;
   }
-  return [loss, gradient];
+  return outputs;
 };
 
 const sparseMatMulWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
@@ -113,10 +110,22 @@ const rowNormalizeGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return dx;
 };
 
+const adamStepWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+  const wasm = asWasmBackend(backend);
+  const { value, m, v, gradient } = inputs as { value: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; gradient: tf.TensorInfo };
+  const settings = attrs as unknown as AdamStepAttrs;
+  checkAdamStep(value, m, v, gradient, settings);
+  const outputs = [0, 1, 2].map(() => wasm.makeOutput(value.shape, 'float32'));
+  const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
+  adamStepInto(view(value), view(m), view(v), view(gradient), settings, view(outputs[0]!), view(outputs[1]!), view(outputs[2]!));
+  return outputs;
+};
+
 export const wasmKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
-  { kernelName: SPARSE_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: sparseSoftmaxCrossEntropyWasm },
+  { kernelName: SAMPLED_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: sampledSoftmaxCrossEntropyWasm },
   { kernelName: SPARSE_MAT_MUL, backendName: 'wasm', kernelFunc: sparseMatMulWasm },
   { kernelName: ROW_NORMALIZE, backendName: 'wasm', kernelFunc: rowNormalizeWasm },
   { kernelName: ROW_NORMALIZE_GRAD, backendName: 'wasm', kernelFunc: rowNormalizeGradWasm },
+  { kernelName: ADAM_STEP, backendName: 'wasm', kernelFunc: adamStepWasm },
 ];

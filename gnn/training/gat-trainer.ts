@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InterestGAT } from '../interest-gat.ts';
+import { adamOptimizer, type ParameterOptimizer } from '../kernels/adam-step.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';
-import { batchGradients, batchLoss, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
+import type { ExcludedColumns } from '../kernels/softmax-cross-entropy.ts';
+import { batchGradients, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
 import { addShardGradients, parameterChecksums, TrainingPeers } from './training-peers.ts';
 
 /**
@@ -115,8 +117,8 @@ export async function trainGat(
   const { examples, validation } = selectExamples(timelines);
   const random = mulberry32(options.seed);
   const sampler = new NegativeSampler(timelines, items, options.negativeSamplingExponent);
-  const optimizer = tf.train.adam(options.learningRate);
   const variables = model.params.list();
+  const optimizer = adamOptimizer(variables, options.learningRate);
   const order = Int32Array.from({ length: examples.position.length }, (_, e) => e);
   const reports: EpochReport[] = [];
   let best = { epoch: 0, recall: -1, weights: model.params.snapshot() };
@@ -135,7 +137,7 @@ export async function trainGat(
       targets,
       hard: hardNegatives(timelines, subjects, targets, options.hardNegativesPerExample, items),
       negatives,
-      excluded: exclusionMask(timelines, subjects, positions, targets, negatives?.items ?? null, items, options.excludeSeen),
+      excluded: exclusions(timelines, subjects, positions, targets, negatives?.items ?? null, items, options.excludeSeen),
     };
   };
 
@@ -155,9 +157,11 @@ export async function trainGat(
         };
         if (peers) lossSum += await peers.step(batch, optimizer, prepareNext);
         else {
-          const cost = optimizer.minimize(() => batchLoss(model, input.itemTags, items, batch, lossScaleOf(batch), options), true, variables);
-          lossSum += (await cost!.data())[0]!;
-          cost!.dispose();
+          const { loss, gradients } = batchGradients(model, input.itemTags, items, batch, lossScaleOf(batch), options);
+          optimizer.apply(gradients);
+          lossSum += (await loss.data())[0]!;
+          loss.dispose();
+          for (const g of gradients) g?.dispose();
           prepareNext();
         }
         batches++;
@@ -241,7 +245,7 @@ class DataParallelStep {
   }
 
   /** Returns the batch's loss. `whileWaiting` runs once this thread's shard is done (to prepare the next batch). */
-  async step(batch: TrainingBatch, optimizer: tf.Optimizer, whileWaiting: () => void): Promise<number> {
+  async step(batch: TrainingBatch, optimizer: ParameterOptimizer, whileWaiting: () => void): Promise<number> {
     const scale = lossScaleOf(batch);
     const [own, ...others] = splitBatch(batch, this.peers.size + 1);
     const remote = this.peers.gradients(others, scale);
@@ -258,7 +262,7 @@ class DataParallelStep {
       local.loss.dispose();
       for (const g of local.gradients) g?.dispose();
     }
-    optimizer.applyGradients(this.variables.flatMap((v, i) => (total[i] ? [{ name: v.name, tensor: total[i]! }] : [])));
+    optimizer.apply(total);
     for (const g of total) g?.dispose();
     return loss;
   }
@@ -319,14 +323,12 @@ export function selectExamples(timelines: InteractionTimelines): { examples: Tra
   };
 }
 
-const EXCLUDED = -1e9;
-
 /**
- * An additive mask over the softmax's columns (every item, or the sampled negatives): −1e9 for a sampled
- * negative that is the target itself (it is no negative) and, with `excludeSeen`, for items the subject
- * interacted with before the target (other than the target).
+ * The softmax columns (the sampled negatives, or every item) each example leaves out: those holding its
+ * target (the target is the softmax's first logit, so as a column it would be no negative) and, with
+ * `excludeSeen`, those holding items the subject interacted with before the target.
  */
-function exclusionMask(
+function exclusions(
   timelines: InteractionTimelines,
   subjects: Int32Array,
   positions: Int32Array,
@@ -334,9 +336,8 @@ function exclusionMask(
   columns: Int32Array | null,
   items: number,
   excludeSeen: boolean,
-): Float32Array {
+): ExcludedColumns {
   const width = columns ? columns.length : items;
-  const mask = new Float32Array(subjects.length * width);
   // Where each item sits among the columns (sampled negatives repeat), so that each row costs its
   // subject's history, not a pass over every column: item i's columns are at[first[i] .. first[i + 1]).
   const first = new Int32Array(items + 1);
@@ -350,20 +351,23 @@ function exclusionMask(
     for (let i = 0; i <= items; i++) first[i] = i;
     at.forEach((_, n) => (at[n] = n));
   }
+  const start = new Int32Array(subjects.length + 1);
+  const excluded: number[] = [];
+  const exclude = (item: number): void => {
+    for (let c = first[item]!; c < first[item + 1]!; c++) excluded.push(at[c]!);
+  };
   for (let b = 0; b < subjects.length; b++) {
     const target = targets[b]!;
-    const row = b * width;
-    const exclude = (item: number): void => {
-      for (let c = first[item]!; c < first[item + 1]!; c++) mask[row + at[c]!] = EXCLUDED;
-    };
-    if (columns) exclude(target);
-    if (!excludeSeen) continue;
-    for (let p = timelines.start[subjects[b]!]!; p < positions[b]!; p++) {
-      const item = timelines.item[p]!;
-      if (item !== target) exclude(item);
+    exclude(target);
+    if (excludeSeen) {
+      for (let p = timelines.start[subjects[b]!]!; p < positions[b]!; p++) {
+        const item = timelines.item[p]!;
+        if (item !== target) exclude(item);
+      }
     }
+    start[b + 1] = excluded.length;
   }
-  return mask;
+  return { start, column: Int32Array.from(excluded) };
 }
 
 /** Up to `k` items each subject gave negative feedback on (other than the target), padded with `padRow`. */

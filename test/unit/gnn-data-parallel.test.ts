@@ -6,7 +6,7 @@ import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
-import { batchGradients, lossScaleOf, splitBatch, type TrainingBatch } from '../../gnn/training/training-batch.ts';
+import { batchGradients, batchLoss, lossScaleOf, splitBatch, type TrainingBatch } from '../../gnn/training/training-batch.ts';
 import { parameterChecksums, TrainingPeers } from '../../gnn/training/training-peers.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
@@ -42,7 +42,14 @@ function randomBatch(random: SeededRandom, rows: number, sampled: boolean): Trai
     hardMask[i] = 1;
   }
   const columns = sampled ? 15 : ITEMS;
-  const excluded = Float32Array.from({ length: rows * columns }, () => (random.float() < 0.1 ? -1e9 : 0));
+  // About a tenth of each row's columns, and with the full softmax the target's own, as the trainer does.
+  const start = new Int32Array(rows + 1);
+  const column: number[] = [];
+  for (let b = 0; b < rows; b++) {
+    for (let c = 0; c < columns; c++) if (random.float() < 0.1 || (!sampled && c === targets[b])) column.push(c);
+    start[b + 1] = column.length;
+  }
+  const excluded = { start, column: Int32Array.from(column) };
   const negatives = sampled
     ? {
         items: Int32Array.from({ length: columns }, () => int(ITEMS)),
@@ -51,6 +58,43 @@ function randomBatch(random: SeededRandom, rows: number, sampled: boolean): Trai
       }
     : null;
   return { neighbourhoods, targets, hard: { items: hardItems, mask: hardMask, perExample: k }, negatives, excluded };
+}
+
+/**
+ * The training loss of `batchLoss`'s header, in double precision from every item's features: the
+ * sampled (or full) softmax cross-entropy plus the weighted hard-negative margins.
+ */
+function referenceLoss(model: InterestGAT, itemTags: { item: Int32Array; tag: Int32Array }, batch: TrainingBatch): number {
+  const { x, z, bias } = tf.tidy(() => {
+    const features = model.encodeItems(itemTags);
+    const padded = tf.concat([features, tf.zeros([1, hyper.dims])]) as tf.Tensor2D;
+    return { x: features.arraySync(), z: model.encodeSubjects(padded, batch.neighbourhoods).arraySync(), bias: Array.from(model.items.bias.dataSync()) };
+  });
+  const score = (b: number, item: number): number => z[b]!.reduce((sum, v, d) => sum + v * x[item]![d]!, 0) + bias[item]!;
+  const rows = batch.targets.length;
+  let crossEntropy = 0;
+  for (let b = 0; b < rows; b++) {
+    const target = batch.targets[b]!;
+    const negatives = batch.negatives;
+    const columns = negatives ? Array.from(negatives.items) : Array.from({ length: ITEMS }, (_, item) => item);
+    const left = new Set(batch.excluded.column.subarray(batch.excluded.start[b], batch.excluded.start[b + 1]));
+    const logits = [score(b, target) - (negatives ? negatives.targetLogExpected[b]! : 0)];
+    columns.forEach((item, c) => {
+      if (!left.has(c)) logits.push(score(b, item) - (negatives ? negatives.logExpected[c]! : 0));
+    });
+    const max = Math.max(...logits);
+    crossEntropy += max + Math.log(logits.reduce((sum, l) => sum + Math.exp(l - max), 0)) - logits[0]!;
+  }
+  let margins = 0;
+  let hardCount = 0;
+  const k = batch.hard.perExample;
+  for (let slot = 0; slot < rows * k; slot++) {
+    if (!batch.hard.mask[slot]) continue;
+    const b = Math.floor(slot / k);
+    margins += Math.log1p(Math.exp(score(b, batch.hard.items[slot]!) - score(b, batch.targets[b]!)));
+    hardCount++;
+  }
+  return crossEntropy / rows + (weights.hardNegativeWeight * margins) / Math.max(1, hardCount);
 }
 
 describe('data-parallel GAT training', function () {
@@ -83,6 +127,21 @@ describe('data-parallel GAT training', function () {
           assert.ok(worst < 1e-5, `parameter ${model.params.list()[i]!.name}: largest difference ${worst}`);
         });
         for (const r of [whole, ...parts]) tf.dispose([r.loss, ...r.gradients.filter((g): g is tf.Tensor => g !== null)]);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  for (const sampled of [true, false]) {
+    it(`computes the loss from the batch's own items as written out over the whole catalogue (${sampled ? 'sampled' : 'full'} softmax)`, () => {
+      const model = new InterestGAT(hyper, ITEMS, TAGS);
+      const itemTags = { item: Int32Array.from({ length: 60 }, (_, p) => (p * 7) % ITEMS), tag: Int32Array.from({ length: 60 }, (_, p) => (p * 3) % TAGS) };
+      const batch = randomBatch(new SeededRandom(sampled ? 5 : 6), 8, sampled);
+      try {
+        const loss = tf.tidy(() => batchLoss(model, itemTags, ITEMS, batch, lossScaleOf(batch), weights).dataSync()[0]!);
+        const expected = referenceLoss(model, itemTags, batch);
+        assert.ok(Math.abs(loss - expected) < 1e-4 * Math.abs(expected), `batchLoss ${loss} against ${expected}`);
       } finally {
         model.dispose();
       }

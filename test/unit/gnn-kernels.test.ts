@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { selectBackend } from '../../gnn/backend.ts';
+import { ADAM_STEP, adamOptimizer } from '../../gnn/kernels/adam-step.ts';
 import { restoreStockGradients } from '../../gnn/kernels/gradients.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
 import { ROW_NORMALIZE, scaledUnitRows } from '../../gnn/kernels/row-normalize.ts';
-import { SPARSE_SOFTMAX_CROSS_ENTROPY, sparseSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
+import { expNonPositive, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
 import { SPARSE_MAT_MUL, sparseMatMul } from '../../gnn/kernels/sparse-matmul.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
 import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
@@ -196,7 +197,7 @@ describe('fused UnsortedSegmentSum kernels', function () {
   });
 });
 
-describe('wasm hot-path kernels (row gather, matMul without transposes, shared identity)', function () {
+describe('wasm hot-path kernels (row gather, matMul without transposes, shared identity and cast)', function () {
   onWasmBackend();
 
   const r = new SeededRandom(7);
@@ -219,6 +220,7 @@ describe('wasm hot-path kernels (row gather, matMul without transposes, shared i
     { name: 'matMul aᵀ·b', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [7, 5]), tf.tensor2d(b.slice(0, 28), [7, 4]), true, false) },
     { name: 'matMul aᵀ·bᵀ', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [7, 5]), tf.tensor2d(b.slice(0, 28), [4, 7]), true, true) },
     { name: 'batched matMul a·bᵀ', compute: () => tf.matMul(tf.tensor3d(a, [3, 5, 7]), tf.tensor3d(b.slice(0, 60), [3, 4, 5]), true, true) },
+    { name: 'cast to float32 (shared) and to int32 (stock path)', compute: () => tf.concat([tf.cast(tf.tensor1d(a), 'float32'), tf.cast(tf.cast(tf.tensor1d(a).mul(3), 'int32'), 'float32')]) },
     { name: 'plain matMul (stock path)', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [5, 7]), tf.tensor2d(b.slice(0, 28), [7, 4])) },
     {
       name: 'gradients of matMul and gather together',
@@ -266,6 +268,12 @@ describe('wasm hot-path kernels (row gather, matMul without transposes, shared i
     next.dispose();
     assert.deepEqual(Array.from(await v.data()), [4, 5, 6]);
     v.dispose();
+    const cast = tf.tensor1d([7, 8]);
+    const same = tf.cast(cast, 'float32');
+    assert.equal(buffers() - before, 1, 'a cast to its own dtype holds no second copy');
+    cast.dispose();
+    assert.deepEqual(Array.from(await same.data()), [7, 8]);
+    same.dispose();
     assert.equal(buffers(), before, 'every buffer freed');
   });
 });
@@ -308,39 +316,54 @@ describe('lean gradients (the same values as the stock ones)', function () {
   }
 });
 
-describe('fused softmax cross-entropy (the training loss)', function () {
+describe('fused sampled softmax cross-entropy (the training loss)', function () {
   onWasmBackend();
 
   const r = new SeededRandom(11);
   const rows = 6;
-  const classes = 9;
-  // Scaled up so some rows are peaked; two entries masked the way the trainer masks seen items.
-  const logits = floats(r, rows * classes).map((v, i) => (i === 4 || i === 30 ? -1e9 : v * 8));
-  const labels = ints(r, rows, 0, classes).map((label, row) => (row * classes + label === 4 || row * classes + label === 30 ? (label + 1) % classes : label));
-  const lossAndGradient = (): tf.Tensor => {
-    const x = tf.tensor2d(logits, [rows, classes]);
-    const y = tf.tensor1d(labels, 'int32');
-    const { value, grad } = tf.valueAndGrad((v: tf.Tensor) => tf.mul(sparseSoftmaxCrossEntropy(v as tf.Tensor2D, y), 3))(x);
-    return tf.concat([value.reshape([1]), grad.flatten()]);
+  const columns = 9;
+  // Scaled up so some rows are peaked; each row leaves out a few columns (row 3 none, row 4 one twice).
+  const scores = floats(r, rows * columns).map((v) => v * 8);
+  const target = floats(r, rows).map((v) => v * 4);
+  const offset = floats(r, columns);
+  const excluded = { start: Int32Array.of(0, 2, 3, 6, 6, 8, 9), column: Int32Array.of(4, 0, 8, 1, 2, 3, 5, 5, 7) };
+  const lossAndGradients = (): tf.Tensor => {
+    const inputs = [tf.tensor2d(scores, [rows, columns]), tf.tensor1d(target), tf.tensor1d(offset)];
+    const { value, grads } = tf.valueAndGrads((s: tf.Tensor, t: tf.Tensor, o: tf.Tensor) =>
+      tf.mul(sampledSoftmaxCrossEntropy(s as tf.Tensor2D, t as tf.Tensor1D, o as tf.Tensor1D, excluded), 3),
+    )(inputs);
+    return tf.concat([value.reshape([1]), ...grads.map((g) => g.flatten())]);
   };
 
   for (const backend of ['cpu', 'wasm']) {
-    it(`${backend}: loss and gradient equal the stock ops'`, async () => {
-      const reference = await evaluate('cpu', 'stock', lossAndGradient);
-      assert.ok(!tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, 'cpu'), 'the stock path ran for the reference');
-      const fused = await evaluate(backend, 'fused', lossAndGradient);
-      assert.ok(tf.getKernel(SPARSE_SOFTMAX_CROSS_ENTROPY, backend), 'the fused kernel ran');
+    it(`${backend}: loss and gradients equal the stock ops'`, async () => {
+      const reference = await evaluate('cpu', 'stock', lossAndGradients);
+      assert.ok(!tf.getKernel(SAMPLED_SOFTMAX_CROSS_ENTROPY, 'cpu'), 'the stock path ran for the reference');
+      const fused = await evaluate(backend, 'fused', lossAndGradients);
+      assert.ok(tf.getKernel(SAMPLED_SOFTMAX_CROSS_ENTROPY, backend), 'the fused kernel ran');
       assertClose(fused, reference, backend);
-      assert.equal(fused.values[1 + 4], 0, 'a masked logit gets no gradient');
+      assert.equal(fused.values[1 + 4], 0, 'an excluded column gets no gradient');
+      assert.ok(fused.values[1 + 3 * columns + 3] !== 0, 'a column another row excludes still does');
     });
   }
 
-  it('refuses a label outside the classes', async () => {
+  it('computes e^x to float32 precision over the whole range, 0 where float32 underflows', () => {
+    let worst = 0;
+    for (let x = -87; x <= 0; x += 0.000931) worst = Math.max(worst, Math.abs(expNonPositive(x) / Math.exp(x) - 1));
+    assert.ok(worst < 2e-8, `largest relative error ${worst}`);
+    assert.equal(expNonPositive(0), 1);
+    assert.equal(expNonPositive(-88), 0);
+    assert.equal(expNonPositive(-Infinity), 0);
+    assert.ok(Number.isNaN(expNonPositive(NaN)));
+  });
+
+  it('refuses exclusions that do not fit the scores', async () => {
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
-    assert.throws(
-      () => tf.tidy(() => sparseSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.tensor1d([0, 3], 'int32'))),
-      /label 3 of row 1 is not in \[0, 3\)/,
-    );
+    const loss = (start: number[], column: number[]) => () =>
+      tf.tidy(() => sampledSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D, { start: Int32Array.from(start), column: Int32Array.from(column) }));
+    assert.throws(loss([0, 1, 2], [0, 3]), /excluded column 3 of row 1 is not in \[0, 3\)/);
+    assert.throws(loss([0, 1, 1], [0, 2]), /excludedStart must run from 0 to 2, got 0 to 1/);
+    assert.throws(loss([0, 1], [0]), /excludedStart must be int32 \[3\], got int32 \[2\]/);
   });
 });
 
@@ -423,5 +446,52 @@ describe('fused row normalisation (cosine scoring)', function () {
   it('refuses a scale that is not a positive number', async () => {
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
     assert.throws(() => tf.tidy(() => scaledUnitRows(tf.ones([2, 3]) as tf.Tensor2D, 0)), /scale must be a positive number, got 0/);
+  });
+});
+
+describe('fused Adam step (the optimiser)', function () {
+  onWasmBackend();
+
+  const r = new SeededRandom(41);
+  const shapes = [[6, 4], [5]];
+  const size = (shape: number[]): number => shape.reduce((a, b) => a * b);
+  const initial = shapes.map((shape) => floats(r, size(shape)));
+  // Five steps; the second parameter gets no gradient in step 3 (the tag table without tags does that).
+  const steps = [0, 1, 2, 3, 4].map((step) => shapes.map((shape, i) => (step === 2 && i === 1 ? null : floats(r, size(shape)).map((g) => g * (step + 1)))));
+
+  /** The parameters after the steps, taken inside tf.tidy as the training worker takes them. */
+  async function train(backend: string, kernels: Kernels): Promise<Evaluated> {
+    await evaluate(backend, kernels, () => tf.zeros([1]));
+    const variables = shapes.map((shape, i) => tf.tidy(() => tf.variable(tf.tensor(initial[i]!, shape))));
+    const optimizer = adamOptimizer(variables, 0.05);
+    const before = tf.memory().numTensors;
+    for (const gradients of steps) tf.tidy(() => optimizer.apply(gradients.map((g, i) => (g ? tf.tensor(g, shapes[i]) : null))));
+    const result = tf.tidy(() => tf.concat(variables.map((v) => v.flatten())));
+    const values = { shape: result.shape, dtype: result.dtype, values: Array.from(await result.data()) };
+    result.dispose();
+    optimizer.dispose();
+    variables.forEach((v) => v.dispose());
+    if (kernels === 'fused') assert.equal(tf.memory().numTensors, before - shapes.length, 'moments freed, nothing else left behind');
+    return values;
+  }
+
+  for (const backend of ['cpu', 'wasm']) {
+    it(`${backend}: takes the steps tfjs's Adam takes`, async () => {
+      const reference = await train('cpu', 'stock');
+      assert.ok(!tf.getKernel(ADAM_STEP, 'cpu'), "tfjs's optimiser ran for the reference");
+      const fused = await train(backend, 'fused');
+      assert.ok(tf.getKernel(ADAM_STEP, backend), 'the fused kernel ran');
+      assertClose(fused, reference, backend);
+      assert.notDeepEqual(fused.values, initial.flat(), 'the parameters moved');
+    });
+  }
+
+  it('refuses a gradient of another shape', async () => {
+    await evaluate('wasm', 'fused', () => tf.zeros([1]));
+    const variable = tf.variable(tf.zeros([2, 3]));
+    const optimizer = adamOptimizer([variable], 0.1);
+    assert.throws(() => tf.tidy(() => optimizer.apply([tf.ones([3, 2])])), /AdamStep: gradient must be float32 \[2, 3\], got float32 \[3, 2\]/);
+    optimizer.dispose();
+    variable.dispose();
   });
 });
