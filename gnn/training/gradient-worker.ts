@@ -9,6 +9,15 @@ import { addShardGradients, parameterChecksums, type PeerReply, type PeerRequest
 
 /** A data-parallel training worker (see training-peers.ts): a model replica and its optimiser. */
 
+/**
+ * A tensor's values in an array no tensor uses. The wasm backend's dataSync copies out of the wasm heap;
+ * the cpu backend's returns the tensor's own storage, which handing over would take from the tensor.
+ */
+function ownedCopy(t: tf.Tensor): Float32Array {
+  const values = t.dataSync() as Float32Array;
+  return tf.getBackend() === 'wasm' ? values : values.slice();
+}
+
 const port = parentPort!;
 const setup = workerData as PeerSetup;
 const reply = (message: PeerReply): void => port.postMessage(message);
@@ -39,13 +48,13 @@ try {
     try {
       if (request.kind === 'shard') {
         const { loss, gradients } = batchGradients(model, setup.itemTags, setup.items, request.shard, request.scale, setup.weights);
-        const arrays = gradients.map((g) => (g ? (g.dataSync() as Float32Array) : null));
+        const arrays = gradients.map((g) => (g ? ownedCopy(g) : null));
         const result = { loss: loss.dataSync()[0]!, gradients: arrays };
         loss.dispose();
         if (shards.length === 0) shards = new Array(request.shards);
         shards[request.index] = gradients;
         received++;
-        // dataSync's arrays are copies: hand them over rather than copy them again.
+        // The arrays are this thread's own: hand them over rather than copy them again.
         port.postMessage({ kind: 'gradients', result } satisfies PeerReply, arrays.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])));
         stepWhenComplete();
       } else if (request.kind === 'shard-gradients') {

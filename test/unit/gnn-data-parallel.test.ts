@@ -11,6 +11,7 @@ import { parameterChecksums, TrainingPeers } from '../../gnn/training/training-p
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
+import { captureTfjsState } from '../tfjs-state.ts';
 
 /**
  * Data-parallel training (gnn/training/training-peers.ts): a batch's shards, each scaled by the whole
@@ -166,6 +167,26 @@ describe('data-parallel GAT training', function () {
       }
     });
   }
+
+  it('trains on 2 threads on the cpu backend as on one (the cpu backend hands out its own arrays)', async () => {
+    const state = await captureTfjsState();
+    try {
+      await initialiseBackend('cpu', pino({ level: 'silent' }));
+      const data = generateSyntheticDataset({ seed: 12, edges: 1_500, users: 30, items: 60, topics: 3, sessions: 0 });
+      const graph = syntheticGraph(data, data.interactions.length);
+      const options = { ...DEFAULT_TRAINING, epochs: 2, patience: 2, batchSize: 32 };
+      const [one, two] = [await trainOnGraph(graph, policy, hyper, { ...options, threads: 1 }), await trainOnGraph(graph, policy, hyper, { ...options, threads: 2 })];
+      try {
+        assert.equal(two.report.threads, 2);
+        one.report.epochs.forEach((e, i) => assert.ok(Math.abs(e.loss - two.report.epochs[i]!.loss) < 1e-5, `epoch ${i + 1}: ${e.loss} against ${two.report.epochs[i]!.loss}`));
+      } finally {
+        one.model.dispose();
+        two.model.dispose();
+      }
+    } finally {
+      await state.restore();
+    }
+  });
 
   it('reports a worker replica that differs from the model', async () => {
     const model = new InterestGAT(hyper, ITEMS, TAGS);
