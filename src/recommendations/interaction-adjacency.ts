@@ -100,6 +100,26 @@ export class InteractionAdjacency {
     return this.randomNeighbour(subject, u, true);
   }
 
+  /**
+   * For each n, a uniformly random positive neighbour of `nodes[n]` (its items when `outgoing`, else its
+   * subjects) drawn with `u[n]`, or -1 for none or where `nodes[n]` is negative. One tight loop over
+   * independent lookups: the CPU overlaps their cache misses, where one walk's chain of lookups waits on
+   * each in turn.
+   */
+  randomNeighbours(nodes: Int32Array, u: Float64Array, outgoing: boolean, out: Int32Array): void {
+    const graph = this.graph();
+    const rows = outgoing ? this.bySubjectRows : this.byItemRows;
+    for (let n = 0; n < nodes.length; n++) {
+      const node = nodes[n]!;
+      if (node < 0) out[n] = -1;
+      else if (rows && node < rows.revision.length && rows.revision[node] === graph.revisionOf(node)) {
+        const from = rows.offsets[node]!;
+        const count = rows.offsets[node + 1]! - from;
+        out[n] = count > 0 ? rows.nodes[from + Math.floor(u[n]! * count)]! : -1;
+      } else out[n] = this.randomNeighbour(node, u[n]!, outgoing);
+    }
+  }
+
   /** Subjects with a positive interaction with `item`, ascending, each once. */
   positiveSubjectsOf(item: number): Int32Array {
     return this.list(item, false, this.subjectsByItem).nodes;

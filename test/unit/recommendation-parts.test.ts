@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { isoTimestamp } from '../../src/recommendations/explanation-path.ts';
 import { EdgeTypeCode } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
-import { ReachedItems } from '../../src/recommendations/graph-walks.ts';
+import { ReachedItems, walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
 import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
@@ -41,6 +41,51 @@ describe('query-layer parts', () => {
     }
     assert.equal(reached.rowOf(2_000_001), -1);
     assert.equal(new ReachedItems(0).rowOf(3), -1);
+  });
+
+  it('walks every seed a step at a time to the visits of one walk after another', () => {
+    const data = generateSyntheticDataset({ seed: 6, edges: 8_000, users: 300, items: 60, topics: 3, sessions: 0 });
+    const graph = syntheticGraph(data, data.interactions.length);
+    const adjacency = new InteractionAdjacency(() => graph, new PositiveEdges(policy));
+    adjacency.warm();
+    const subject = Array.from({ length: 300 }, (_, u) => graph.nodeIndex('user', data.userId(u))).find((u) => u >= 0 && adjacency.positiveItemsOf(u).length >= 7)!;
+    const seeds = [...adjacency.positiveItemsOf(subject)].slice(0, 7).map((item, s) => ({ item, edge: -1, weight: 1 + s }));
+    // A liked item whose list changed since the lists were packed takes the slower path for its hops.
+    graph.addEdge(graph.nodeIndex('user', data.userId(1)), seeds[2]!.item, EdgeTypeCode.like, graph.latestTimestamp + 1, policy.typeWeights.like);
+    const steps = 40;
+    const restart = 0.3;
+    const walk = walkFromSeeds(adjacency, seeds, subject, steps, restart, 99);
+    // The plain walk: one seed at a time, hop by hop.
+    const visits = new Map<string, number>();
+    const via = new Map<string, number>();
+    seeds.forEach((seed, s) => {
+      const random = new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ 99) >>> 0);
+      let current = seed.item;
+      for (let step = 0; step < steps; step++) {
+        const middle = adjacency.randomSubjectOf(current, random.float());
+        const next = middle >= 0 && middle !== subject ? adjacency.randomItemOf(middle, random.float()) : -1;
+        if (next < 0) {
+          current = seed.item;
+          continue;
+        }
+        visits.set(`${next}/${s}`, (visits.get(`${next}/${s}`) ?? 0) + 1);
+        if (current === seed.item && !via.has(`${next}/${s}`)) via.set(`${next}/${s}`, middle);
+        current = random.float() < restart ? seed.item : next;
+      }
+    });
+    let reached = 0;
+    for (let row = 0; row < walk.rows.size; row++) {
+      const item = walk.rows.nodes[row]!;
+      let expected = 0;
+      seeds.forEach((seed, s) => {
+        assert.equal(walk.visits[row * walk.seeds + s], visits.get(`${item}/${s}`) ?? 0, `visits of ${item} from seed ${s}`);
+        assert.equal(walk.directVia[row * walk.seeds + s], via.get(`${item}/${s}`) ?? -1, `first hop to ${item} from seed ${s}`);
+        expected += (seed.weight * (visits.get(`${item}/${s}`) ?? 0)) / steps;
+      });
+      assert.ok(Math.abs(walkScore(walk, item) - expected) < 1e-12);
+      reached++;
+    }
+    assert.equal(reached, new Set([...visits.keys()].map((key) => key.split('/')[0])).size, 'the same items reached');
   });
 
   it('counts the subjects who liked both items, leaving out the one asking', () => {
