@@ -15,9 +15,11 @@ interface CachedList {
   readonly nodes: Int32Array;
   /** For each neighbour, the strongest positive edge between the two. */
   readonly edges: Int32Array;
+  /** The node's newest positive edge (latest timestamp, then latest added), or -1. */
+  readonly latest: number;
 }
 
-const EMPTY: CachedList = { revision: -1, nodes: new Int32Array(0), edges: new Int32Array(0) };
+const EMPTY: CachedList = { revision: -1, nodes: new Int32Array(0), edges: new Int32Array(0), latest: -1 };
 
 /** Every node's list in one array: node n's neighbours are nodes[offsets[n] … offsets[n + 1]). */
 interface PackedRows {
@@ -26,6 +28,8 @@ interface PackedRows {
   readonly edges: Int32Array;
   /** Each node's graph revision when packed: a different one now means its row is stale. */
   readonly revision: Uint32Array;
+  /** Each node's newest positive edge, or -1. */
+  readonly latest: Int32Array;
 }
 
 /** Packs the positive interaction lists of one direction (counting sort), deduplicated per row. */
@@ -46,10 +50,12 @@ function packedRows(graph: InterestGraph, positives: PositiveEdges, outgoing: bo
   const nodes = new Int32Array(edges.length);
   const strongest = new Int32Array(edges.length);
   const revision = new Uint32Array(bound);
+  const latest = new Int32Array(bound);
   let out = 0;
   for (let n = 0; n < bound; n++) {
     offsets[n] = out;
     revision[n] = graph.revisionOf(n);
+    latest[n] = newest(graph, edges.subarray(counts[n]!, counts[n + 1]!));
     const row = Array.from(edges.subarray(counts[n]!, counts[n + 1]!));
     row.sort((a, b) => neighbour(a) - neighbour(b) || graph.edgeBaseWeight(b) - graph.edgeBaseWeight(a));
     for (const e of row) {
@@ -59,7 +65,17 @@ function packedRows(graph: InterestGraph, positives: PositiveEdges, outgoing: bo
     }
   }
   offsets[bound] = out;
-  return { offsets, nodes: nodes.slice(0, out), edges: strongest.slice(0, out), revision };
+  return { offsets, nodes: nodes.slice(0, out), edges: strongest.slice(0, out), revision, latest };
+}
+
+/** The newest of some edges (latest timestamp, then latest added: the graph's own recency order), or -1. */
+function newest(graph: InterestGraph, edges: ArrayLike<number>): number {
+  let best = -1;
+  for (let i = 0; i < edges.length; i++) {
+    const e = edges[i]!;
+    if (best < 0 || graph.edgeTimestamp(e) > graph.edgeTimestamp(best) || (graph.edgeTimestamp(e) === graph.edgeTimestamp(best) && e > best)) best = e;
+  }
+  return best;
 }
 
 export class InteractionAdjacency {
@@ -138,6 +154,26 @@ export class InteractionAdjacency {
   }
 
   /**
+   * The item's newest positive interaction by someone other than `exclude` (-1 for anyone), or -1. Found
+   * when the lists are packed, so that explaining an item costs a lookup, not a pass over its edges.
+   */
+  latestPositiveEdge(item: number, exclude: number): number {
+    const latest = this.list(item, false, this.subjectsByItem).latest;
+    const graph = this.graph();
+    if (latest < 0 || exclude < 0 || graph.edgeSource(latest) !== exclude) return latest;
+    // The newest is the excluded subject's own (rare: recommendations leave out what a subject has).
+    const others: number[] = [];
+    graph.forEachInEdge(
+      item,
+      (e, subject) => {
+        if (subject !== exclude && this.positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) others.push(e);
+      },
+      INTERACTION_MASK,
+    );
+    return newest(graph, others);
+  }
+
+  /**
    * How many subjects liked both items, other than `exclude`. Counts are remembered by item pair while both
    * items' lists are the ones counted (a list is replaced when one of its item's edges changes): the same
    * popular pairs come back request after request.
@@ -194,7 +230,7 @@ export class InteractionAdjacency {
     if (rows && node < rows.revision.length && rows.revision[node] === revision) {
       const from = rows.offsets[node]!;
       const to = rows.offsets[node + 1]!;
-      const packed = { revision, nodes: rows.nodes.subarray(from, to), edges: rows.edges.subarray(from, to) };
+      const packed = { revision, nodes: rows.nodes.subarray(from, to), edges: rows.edges.subarray(from, to), latest: rows.latest[node]! };
       cache[node] = packed;
       return packed;
     }
@@ -221,7 +257,7 @@ export class InteractionAdjacency {
       nodes.push(n);
       strongest.push(e);
     }
-    return { revision: graph.revisionOf(node), nodes: Int32Array.from(nodes), edges: Int32Array.from(strongest) };
+    return { revision: graph.revisionOf(node), nodes: Int32Array.from(nodes), edges: Int32Array.from(strongest), latest: newest(graph, edges) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { baseWeight, type WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { EdgeTypeCode, INTERACTION_MASK, type SubjectKind } from '../../graph/model.ts';
+import { EdgeTypeCode, type SubjectKind } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import type { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
@@ -120,7 +120,6 @@ export class Recommender {
   private readonly adjacency: InteractionAdjacency;
   private readonly trending: TrendingItems;
   private readonly index: ItemVectorIndex;
-  private readonly latestPositive = new Map<number, { revision: number; edge: number }>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -144,7 +143,6 @@ export class Recommender {
       },
       nodeRemoved: (node) => {
         this.adjacency.forget(node);
-        this.latestPositive.clear();
         this.trending.rebuild();
       },
     });
@@ -358,7 +356,7 @@ export class Recommender {
     const graph = this.host.graph;
     const subject = state.profile.subject;
     if (candidate.kind === 'trending') {
-      const recent = this.latestPositiveEdge(item, subject);
+      const recent = this.adjacency.latestPositiveEdge(item, subject);
       if (recent < 0) return null;
       const fans = this.adjacency.positiveSubjectsOf(item).length;
       return {
@@ -421,21 +419,6 @@ export class Recommender {
     return shares;
   }
 
-  /**
-   * `latestPositiveEdge`, remembered per item until one of the item's edges changes (its revision). The
-   * remembered edge is the newest positive one by anyone; it answers for every other subject.
-   */
-  private latestPositiveEdge(item: number, exclude: number): number {
-    const graph = this.host.graph;
-    const revision = graph.revisionOf(item);
-    let known = this.latestPositive.get(item);
-    if (known?.revision !== revision) {
-      known = { revision, edge: latestPositiveEdge(graph, this.positives, item, -1) };
-      this.latestPositive.set(item, known);
-    }
-    return known.edge >= 0 && graph.edgeSource(known.edge) === exclude ? latestPositiveEdge(graph, this.positives, item, exclude) : known.edge;
-  }
-
   /** Similarity of pool positions: cosine of the item vectors, or tag overlap (Jaccard) without a model. */
   private similarity(embeddings: InterestEmbeddings | null, pool: readonly number[]): (a: number, b: number) => number {
     const graph = this.host.graph;
@@ -455,14 +438,6 @@ export class Recommender {
       return union > 0 ? common / union : 0;
     };
   }
-}
-
-/** The item's most recent positive interaction (among its 16 newest) by someone other than `exclude`, or -1. */
-function latestPositiveEdge(graph: InterestGraph, positives: PositiveEdges, item: number, exclude: number): number {
-  for (const e of graph.recentInEdges(item, 16, INTERACTION_MASK)) {
-    if (graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) return e;
-  }
-  return -1;
 }
 
 /** x·y, four lanes at a time where the length allows (MMR takes about 1,200 of these a request). */

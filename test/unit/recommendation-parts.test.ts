@@ -88,6 +88,37 @@ describe('query-layer parts', () => {
     assert.equal(reached, new Set([...visits.keys()].map((key) => key.split('/')[0])).size, 'the same items reached');
   });
 
+  it("finds each item's newest positive interaction, packed at start and after changes", () => {
+    const data = generateSyntheticDataset({ seed: 9, edges: 5_000, users: 200, items: 40, topics: 3, sessions: 0 });
+    const graph = syntheticGraph(data, data.interactions.length);
+    const positives = new PositiveEdges(policy);
+    const adjacency = new InteractionAdjacency(() => graph, positives);
+    adjacency.warm();
+    const items = Array.from({ length: 40 }, (_, i) => graph.nodeIndex('item', data.itemId(i))).filter((n) => n >= 0);
+    // Plainly: the in-edges in the graph's recency order (newest first), the first positive one.
+    const expected = (item: number, exclude: number): number => {
+      const edges: number[] = [];
+      graph.forEachInEdge(item, (e) => void edges.push(e));
+      edges.sort((a, b) => graph.edgeTimestamp(b) - graph.edgeTimestamp(a) || b - a);
+      return edges.find((e) => graph.edgeSource(e) !== exclude && positives.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) ?? -1;
+    };
+    const check = (): void => {
+      for (const item of items) {
+        const latest = expected(item, -1);
+        assert.equal(adjacency.latestPositiveEdge(item, -1), latest, `item ${item}`);
+        if (latest >= 0) assert.equal(adjacency.latestPositiveEdge(item, graph.edgeSource(latest)), expected(item, graph.edgeSource(latest)), `item ${item} without its latest fan`);
+      }
+    };
+    check();
+    // A newer like takes over; a newer dislike does not.
+    const [a, b] = [items[0]!, items[1]!];
+    const user = graph.nodeIndex('user', data.userId(3));
+    const like = graph.addEdge(user, a, EdgeTypeCode.like, graph.latestTimestamp + 10, policy.typeWeights.like);
+    graph.addEdge(user, b, EdgeTypeCode.dislike, graph.latestTimestamp + 10, policy.typeWeights.dislike);
+    assert.equal(adjacency.latestPositiveEdge(a, -1), like);
+    check();
+  });
+
   it('counts the subjects who liked both items, leaving out the one asking', () => {
     const data = generateSyntheticDataset({ seed: 4, edges: 6_000, users: 300, items: 40, topics: 3, sessions: 0 });
     const graph = syntheticGraph(data, data.interactions.length);
