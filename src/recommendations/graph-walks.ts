@@ -40,8 +40,9 @@ export function walkFromSeeds(
 ): WalkVisits {
   const width = Math.max(1, seeds.length);
   const rows = new ReachedItems(stepsPerSeed * seeds.length);
-  let visits = new Float32Array(64 * width);
-  let directVia = new Int32Array(64 * width).fill(-1);
+  // Room for every step to reach a new item: growing as the walk went cost more than the zeroing.
+  const visits = new Float32Array(Math.max(1, stepsPerSeed * seeds.length) * width);
+  const directVia = new Int32Array(visits.length).fill(-1);
   const randoms = seeds.map((seed) => new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ requestSeed) >>> 0));
   const n = seeds.length;
   const current = Int32Array.from(seeds, (seed) => seed.item);
@@ -68,17 +69,7 @@ export function walkFromSeeds(
         continue;
       }
       let row = rows.rowOf(item);
-      if (row < 0) {
-        row = rows.add(item);
-        if ((row + 1) * width > visits.length) {
-          const grownVisits = new Float32Array(visits.length * 2);
-          grownVisits.set(visits);
-          visits = grownVisits;
-          const grownVia = new Int32Array(directVia.length * 2).fill(-1);
-          grownVia.set(directVia);
-          directVia = grownVia;
-        }
-      }
+      if (row < 0) row = rows.add(item);
       const cell = row * width + s;
       visits[cell]!++;
       if (current[s] === start && directVia[cell]! < 0) directVia[cell] = via[s]!;
