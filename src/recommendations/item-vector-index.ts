@@ -70,6 +70,35 @@ export class ItemVectorIndex {
     return this.units.subarray(slot * dims, (slot + 1) * dims);
   }
 
+  /** The item's slot for `cosine`, or -1 when not indexed. */
+  unitSlot(node: number): number {
+    return this.slotOfNode.get(node) ?? -1;
+  }
+
+  /**
+   * The cosine of two indexed items' vectors, by slot (`unitSlot`): read in place, where `unit` makes a view
+   * per call (MMR and the explanations take about 1,600 of these a request).
+   */
+  cosine(a: number, b: number): number {
+    const u = this.units;
+    const dims = this.width - 1;
+    let x = a * dims;
+    let y = b * dims;
+    const end = x + dims;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (; x + 3 < end; x += 4, y += 4) {
+      s0 += u[x]! * u[y]!;
+      s1 += u[x + 1]! * u[y + 1]!;
+      s2 += u[x + 2]! * u[y + 2]!;
+      s3 += u[x + 3]! * u[y + 3]!;
+    }
+    for (; x < end; x++, y++) s0 += u[x]! * u[y]!;
+    return s0 + s1 + s2 + s3;
+  }
+
   /** The score of one item, or NaN when it is not indexed. */
   score(z: Float32Array, node: number): number {
     const slot = this.slotOfNode.get(node);

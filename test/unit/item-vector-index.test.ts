@@ -100,5 +100,12 @@ describe('ItemVectorIndex', () => {
     t.items.delete(5);
     index.sync(t);
     assert.equal(index.unit(5), null);
+    assert.equal(index.unitSlot(5), -1);
+    // Cosines by slot, read in place, are the dot products of the unit vectors.
+    for (const [a, b] of [[3, 60], [3, 3], [7, 11], [4, 9]] as const) {
+      const expected = index.unit(a)!.reduce((sum, v, d) => sum + v * index.unit(b)![d]!, 0);
+      assert.ok(Math.abs(index.cosine(index.unitSlot(a), index.unitSlot(b)) - expected) < 1e-9, `cosine of ${a} and ${b}`);
+    }
+    assert.ok(Math.abs(index.cosine(index.unitSlot(3), index.unitSlot(3)) - 1) < 1e-6);
   });
 });
