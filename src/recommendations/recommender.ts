@@ -15,7 +15,7 @@ import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
 import type { RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
 import { itemsProfile, subjectProfile, type SubjectProfile } from './subject-profile.ts';
-import { TagScorer, tagProfile, tagsOf } from './tag-affinity.ts';
+import { TagLists, TagScorer, tagProfile, tagsOf } from './tag-affinity.ts';
 import { TrendingItems } from './trending-items.ts';
 
 /**
@@ -122,6 +122,7 @@ export class Recommender {
   private readonly adjacency: InteractionAdjacency;
   private readonly trending: TrendingItems;
   private readonly index: ItemVectorIndex;
+  private readonly tagLists: TagLists;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -134,6 +135,7 @@ export class Recommender {
     this.adjacency.warm();
     this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
     this.index = new ItemVectorIndex(settings.annThreshold);
+    this.tagLists = new TagLists(() => host.graph);
     this.unsubscribe = host.subscribe({
       interactionsApplied: (_subjects, interactions) => {
         const graph = host.graph;
@@ -145,6 +147,7 @@ export class Recommender {
       },
       nodeRemoved: (node) => {
         this.adjacency.forget(node);
+        this.tagLists.clear();
         this.trending.rebuild();
       },
     });
@@ -231,7 +234,7 @@ export class Recommender {
       z,
       bestEmbedding,
       visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
-      tags: new TagScorer(graph, tagProfile(graph, profile)),
+      tags: new TagScorer(graph, this.tagLists, tagProfile(graph, profile)),
       attention: profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
       seedTags: profile.seeds.map((seed) => tagsOf(graph, seed.item)),
       seedSlots: Int32Array.from(profile.seeds, (seed) => (embeddings ? this.index.unitSlot(seed.item) : -1)),

@@ -47,6 +47,61 @@ export function tagsOf(graph: InterestGraph, item: number): Array<{ tag: number;
   return out;
 }
 
+/** One node's tag edges as arrays: for an item its tags, for a tag its items (newest tagged first). */
+export interface TagList {
+  readonly revision: number;
+  readonly nodes: Int32Array;
+  readonly edges: Int32Array;
+}
+
+const NO_TAGS: TagList = { revision: -1, nodes: new Int32Array(0), edges: new Int32Array(0) };
+
+/**
+ * Items' tags and tags' items, read from the graph once and kept until the node's revision changes. A
+ * request scores hundreds of items by their tags and walks the items of its strongest tags; following
+ * the graph's linked edge lists each time cost a closure per item and a pointer chase per edge.
+ */
+export class TagLists {
+  /** By node index; a sparse array is faster than a Map here. */
+  private readonly lists: Array<TagList | undefined> = [];
+
+  constructor(private readonly graph: () => InterestGraph) {}
+
+  /** The item's tags (`nodes`) and item → tag edges. */
+  tagsOf(item: number): TagList {
+    return this.list(item, true);
+  }
+
+  /** The items tagged with `tag`, most recently tagged first, and their item → tag edges. */
+  itemsOf(tag: number): TagList {
+    return this.list(tag, false);
+  }
+
+  /** Drops everything (a node was removed: its index may be reused). */
+  clear(): void {
+    this.lists.length = 0;
+  }
+
+  private list(node: number, outgoing: boolean): TagList {
+    const graph = this.graph();
+    if (!graph.hasNode(node)) return NO_TAGS;
+    const revision = graph.revisionOf(node);
+    const known = this.lists[node];
+    if (known && known.revision === revision) return known;
+    const nodes: number[] = [];
+    const edges: number[] = [];
+    const visit = (edge: number, other: number): void => {
+      nodes.push(other);
+      edges.push(edge);
+    };
+    if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
+    else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
+    const list = { revision, nodes: Int32Array.from(nodes), edges: Int32Array.from(edges) };
+    this.lists[node] = list;
+    return list;
+  }
+}
+
 export class TagScorer {
   private readonly itemCount: number;
   private readonly idfs = new Map<number, number>();
@@ -55,7 +110,11 @@ export class TagScorer {
   /** Scores already worked out in this request (candidates, ranking and paths ask for the same items). */
   private readonly scores = new Map<number, number>();
 
-  constructor(private readonly graph: InterestGraph, readonly profile: TagProfile) {
+  constructor(
+    private readonly graph: InterestGraph,
+    private readonly lists: TagLists,
+    readonly profile: TagProfile,
+  ) {
     this.itemCount = Math.max(1, graph.counts().items);
     for (const [tag, a] of profile.affinity) if (a > 0) this.weights.set(tag, a * this.idf(tag));
   }
@@ -81,18 +140,10 @@ export class TagScorer {
   }
 
   private compute(item: number): number {
-    if (!this.graph.hasNode(item)) return 0;
+    const tags = this.lists.tagsOf(item).nodes;
     let sum = 0;
-    let count = 0;
-    this.graph.forEachOutEdge(
-      item,
-      (_e, tag) => {
-        count++;
-        sum += this.weights.get(tag) ?? 0;
-      },
-      1 << HAS_TAG,
-    );
-    return count > 0 ? sum / Math.sqrt(count) : 0;
+    for (let t = 0; t < tags.length; t++) sum += this.weights.get(tags[t]!) ?? 0;
+    return tags.length > 0 ? sum / Math.sqrt(tags.length) : 0;
   }
 
   /**
@@ -109,17 +160,13 @@ export class TagScorer {
     // Ties go to the lower node, so the candidates do not depend on the order the tags list their items.
     const selector = new TopKSelector(limit);
     for (const { tag } of strongest) {
-      let taken = 0;
-      this.graph.forEachInEdge(
-        tag,
-        (_e, item) => {
-          if (taken++ >= perTag) return false;
-          if (seen.has(item) || skip(item)) return;
-          seen.add(item);
-          selector.offer(this.score(item), item);
-        },
-        1 << HAS_TAG,
-      );
+      const items = this.lists.itemsOf(tag).nodes;
+      for (let n = 0; n < Math.min(perTag, items.length); n++) {
+        const item = items[n]!;
+        if (seen.has(item) || skip(item)) continue;
+        seen.add(item);
+        selector.offer(this.score(item), item);
+      }
     }
     const out = new Uint32Array(limit);
     return Array.from(out.subarray(0, selector.drain(out)));
