@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { isoTimestamp } from '../../src/recommendations/explanation-path.ts';
-import { EdgeTypeCode } from '../../graph/model.ts';
+import { EdgeTypeCode, HAS_TAG } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import { ReachedItems, walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
 import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
+import { TagLists } from '../../src/recommendations/tag-affinity.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
@@ -117,6 +118,34 @@ describe('query-layer parts', () => {
     graph.addEdge(user, b, EdgeTypeCode.dislike, graph.latestTimestamp + 10, policy.typeWeights.dislike);
     assert.equal(adjacency.latestPositiveEdge(a, -1), like);
     check();
+  });
+
+  it("keeps items' tags and tags' items as the graph has them, through retagging", () => {
+    const data = generateSyntheticDataset({ seed: 3, edges: 2_000, users: 100, items: 30, topics: 3, sessions: 0 });
+    const graph = syntheticGraph(data, data.interactions.length);
+    const lists = new TagLists(() => graph);
+    const plain = (node: number, outgoing: boolean): number[][] => {
+      const pairs: number[][] = [];
+      const visit = (edge: number, other: number) => void pairs.push([other, edge]);
+      if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
+      else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
+      return pairs;
+    };
+    const pairs = (list: { nodes: Int32Array; edges: Int32Array }) => Array.from(list.nodes, (n, i) => [n, list.edges[i]!]);
+    const items = Array.from({ length: 30 }, (_, i) => graph.nodeIndex('item', data.itemId(i))).filter((n) => n >= 0);
+    const check = () => {
+      for (const item of items) {
+        assert.deepEqual(pairs(lists.tagsOf(item)), plain(item, true), `tags of ${item}`);
+        for (const [tag] of plain(item, true)) assert.deepEqual(pairs(lists.itemsOf(tag!)), plain(tag!, false), `items of ${tag}`);
+      }
+    };
+    check();
+    const item = items[0]!;
+    graph.setItemTags(item, ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)], graph.latestTimestamp + 1);
+    check();
+    assert.deepEqual(Array.from(lists.tagsOf(item).nodes, (t) => graph.externalId(t)).sort(), ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)].sort());
+    assert.equal(lists.itemsOf(graph.nodeIndex('tag', 'tag:new')).nodes[0], item);
+    assert.equal(lists.tagsOf(-1).nodes.length, 0);
   });
 
   it('counts the subjects who liked both items, leaving out the one asking', () => {
