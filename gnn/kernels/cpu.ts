@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { ADAM_STEP, adamStepInto, checkAdamStep, type AdamStepAttrs } from './adam-step.ts';
 import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
 import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
 import { checkSampledSoftmax, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxRows } from './softmax-cross-entropy.ts';
@@ -119,22 +118,10 @@ const rowNormalizeGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return cpu.makeTensorInfo([rows, width], 'float32', dx);
 };
 
-const adamStepCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const cpu = asCpuBackend(backend);
-  const { value, m, v, gradient } = inputs as { value: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; gradient: tf.TensorInfo };
-  const settings = attrs as unknown as AdamStepAttrs;
-  const size = checkAdamStep(value, m, v, gradient, settings);
-  const outputs = [new Float32Array(size), new Float32Array(size), new Float32Array(size)] as const;
-  const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), 'float32') as Float32Array;
-  adamStepInto(read(value), read(m), read(v), read(gradient), settings, ...outputs);
-  return outputs.map((out) => cpu.makeTensorInfo(value.shape, 'float32', out));
-};
-
 export const cpuKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'cpu', kernelFunc: unsortedSegmentSumCpu },
   { kernelName: SAMPLED_SOFTMAX_CROSS_ENTROPY, backendName: 'cpu', kernelFunc: sampledSoftmaxCrossEntropyCpu },
   { kernelName: SPARSE_MAT_MUL, backendName: 'cpu', kernelFunc: sparseMatMulCpu },
   { kernelName: ROW_NORMALIZE, backendName: 'cpu', kernelFunc: rowNormalizeCpu },
   { kernelName: ROW_NORMALIZE_GRAD, backendName: 'cpu', kernelFunc: rowNormalizeGradCpu },
-  { kernelName: ADAM_STEP, backendName: 'cpu', kernelFunc: adamStepCpu },
 ];

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ADAM_STEP, adamStepInto, checkAdamStep, type AdamStepAttrs } from './adam-step.ts';
 import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
 import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
 import { checkSampledSoftmax, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxRows } from './softmax-cross-entropy.ts';
@@ -110,22 +109,10 @@ const rowNormalizeGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return dx;
 };
 
-const adamStepWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const wasm = asWasmBackend(backend);
-  const { value, m, v, gradient } = inputs as { value: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; gradient: tf.TensorInfo };
-  const settings = attrs as unknown as AdamStepAttrs;
-  checkAdamStep(value, m, v, gradient, settings);
-  const outputs = [0, 1, 2].map(() => wasm.makeOutput(value.shape, 'float32'));
-  const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array;
-  adamStepInto(view(value), view(m), view(v), view(gradient), settings, view(outputs[0]!), view(outputs[1]!), view(outputs[2]!));
-  return outputs;
-};
-
 export const wasmKernels: readonly tf.KernelConfig[] = [
   { kernelName: tf.UnsortedSegmentSum, backendName: 'wasm', kernelFunc: unsortedSegmentSumWasm },
   { kernelName: SAMPLED_SOFTMAX_CROSS_ENTROPY, backendName: 'wasm', kernelFunc: sampledSoftmaxCrossEntropyWasm },
   { kernelName: SPARSE_MAT_MUL, backendName: 'wasm', kernelFunc: sparseMatMulWasm },
   { kernelName: ROW_NORMALIZE, backendName: 'wasm', kernelFunc: rowNormalizeWasm },
   { kernelName: ROW_NORMALIZE_GRAD, backendName: 'wasm', kernelFunc: rowNormalizeGradWasm },
-  { kernelName: ADAM_STEP, backendName: 'wasm', kernelFunc: adamStepWasm },
 ];

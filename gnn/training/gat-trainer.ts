@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InterestGAT } from '../interest-gat.ts';
-import { adamOptimizer, type ParameterOptimizer } from '../kernels/adam-step.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';
 import type { ExcludedColumns } from '../kernels/softmax-cross-entropy.ts';
-import { batchGradients, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
+import { batchGradients, batchLoss, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
 import { addShardGradients, parameterChecksums, TrainingPeers } from './training-peers.ts';
 
 /**
@@ -117,8 +116,8 @@ export async function trainGat(
   const { examples, validation } = selectExamples(timelines);
   const random = mulberry32(options.seed);
   const sampler = new NegativeSampler(timelines, items, options.negativeSamplingExponent);
+  const optimizer = tf.train.adam(options.learningRate);
   const variables = model.params.list();
-  const optimizer = adamOptimizer(variables, options.learningRate);
   const order = Int32Array.from({ length: examples.position.length }, (_, e) => e);
   const reports: EpochReport[] = [];
   let best = { epoch: 0, recall: -1, weights: model.params.snapshot() };
@@ -157,11 +156,9 @@ export async function trainGat(
         };
         if (peers) lossSum += await peers.step(batch, optimizer, prepareNext);
         else {
-          const { loss, gradients } = batchGradients(model, input.itemTags, items, batch, lossScaleOf(batch), options);
-          optimizer.apply(gradients);
-          lossSum += (await loss.data())[0]!;
-          loss.dispose();
-          for (const g of gradients) g?.dispose();
+          const cost = optimizer.minimize(() => batchLoss(model, input.itemTags, items, batch, lossScaleOf(batch), options), true, variables);
+          lossSum += (await cost!.data())[0]!;
+          cost!.dispose();
           prepareNext();
         }
         batches++;
@@ -245,7 +242,7 @@ class DataParallelStep {
   }
 
   /** Returns the batch's loss. `whileWaiting` runs once this thread's shard is done (to prepare the next batch). */
-  async step(batch: TrainingBatch, optimizer: ParameterOptimizer, whileWaiting: () => void): Promise<number> {
+  async step(batch: TrainingBatch, optimizer: tf.Optimizer, whileWaiting: () => void): Promise<number> {
     const scale = lossScaleOf(batch);
     const [own, ...others] = splitBatch(batch, this.peers.size + 1);
     const remote = this.peers.gradients(others, scale);
@@ -262,7 +259,7 @@ class DataParallelStep {
       local.loss.dispose();
       for (const g of local.gradients) g?.dispose();
     }
-    optimizer.apply(total);
+    optimizer.applyGradients(this.variables.flatMap((v, i) => (total[i] ? [{ name: v.name, tensor: total[i]! }] : [])));
     for (const g of total) g?.dispose();
     return loss;
   }

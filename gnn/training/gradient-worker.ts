@@ -3,7 +3,6 @@ import * as tf from '@tensorflow/tfjs';
 import { createLogger } from '../../src/logger.ts';
 import { initialiseBackend } from '../backend.ts';
 import { InterestGAT } from '../interest-gat.ts';
-import { adamOptimizer } from '../kernels/adam-step.ts';
 import { batchGradients } from './training-batch.ts';
 import { addShardGradients, parameterChecksums, type PeerReply, type PeerRequest, type PeerSetup } from './training-peers.ts';
 
@@ -28,7 +27,7 @@ try {
   const model = new InterestGAT(setup.hyper, setup.items, setup.tags);
   const variables = model.params.list();
   variables.forEach((v, i) => v.assign(tf.tensor(setup.params[i]!, v.shape, 'float32')));
-  const optimizer = adamOptimizer(variables, setup.learningRate);
+  const optimizer = tf.train.adam(setup.learningRate);
 
   // The current batch's gradients by shard; this worker's own are tensors, the others' arrive as arrays.
   let shards: Array<Array<tf.Tensor | Float32Array | null> | undefined> = [];
@@ -37,7 +36,7 @@ try {
     if (received < shards.length) return;
     tf.tidy(() => {
       const total = addShardGradients(variables, shards as Array<Array<tf.Tensor | Float32Array | null>>);
-      optimizer.apply(total);
+      optimizer.applyGradients(variables.flatMap((v, i) => (total[i] ? [{ name: v.name, tensor: total[i]! }] : [])));
     });
     for (const shard of shards) for (const g of shard ?? []) if (g instanceof tf.Tensor) g.dispose();
     shards = [];

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { selectBackend } from '../../gnn/backend.ts';
-import { ADAM_STEP, adamOptimizer } from '../../gnn/kernels/adam-step.ts';
 import { restoreStockGradients } from '../../gnn/kernels/gradients.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
 import { ROW_NORMALIZE, scaledUnitRows } from '../../gnn/kernels/row-normalize.ts';
@@ -446,52 +445,5 @@ describe('fused row normalisation (cosine scoring)', function () {
   it('refuses a scale that is not a positive number', async () => {
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
     assert.throws(() => tf.tidy(() => scaledUnitRows(tf.ones([2, 3]) as tf.Tensor2D, 0)), /scale must be a positive number, got 0/);
-  });
-});
-
-describe('fused Adam step (the optimiser)', function () {
-  onWasmBackend();
-
-  const r = new SeededRandom(41);
-  const shapes = [[6, 4], [5]];
-  const size = (shape: number[]): number => shape.reduce((a, b) => a * b);
-  const initial = shapes.map((shape) => floats(r, size(shape)));
-  // Five steps; the second parameter gets no gradient in step 3 (the tag table without tags does that).
-  const steps = [0, 1, 2, 3, 4].map((step) => shapes.map((shape, i) => (step === 2 && i === 1 ? null : floats(r, size(shape)).map((g) => g * (step + 1)))));
-
-  /** The parameters after the steps, taken inside tf.tidy as the training worker takes them. */
-  async function train(backend: string, kernels: Kernels): Promise<Evaluated> {
-    await evaluate(backend, kernels, () => tf.zeros([1]));
-    const variables = shapes.map((shape, i) => tf.tidy(() => tf.variable(tf.tensor(initial[i]!, shape))));
-    const optimizer = adamOptimizer(variables, 0.05);
-    const before = tf.memory().numTensors;
-    for (const gradients of steps) tf.tidy(() => optimizer.apply(gradients.map((g, i) => (g ? tf.tensor(g, shapes[i]) : null))));
-    const result = tf.tidy(() => tf.concat(variables.map((v) => v.flatten())));
-    const values = { shape: result.shape, dtype: result.dtype, values: Array.from(await result.data()) };
-    result.dispose();
-    optimizer.dispose();
-    variables.forEach((v) => v.dispose());
-    if (kernels === 'fused') assert.equal(tf.memory().numTensors, before - shapes.length, 'moments freed, nothing else left behind');
-    return values;
-  }
-
-  for (const backend of ['cpu', 'wasm']) {
-    it(`${backend}: takes the steps tfjs's Adam takes`, async () => {
-      const reference = await train('cpu', 'stock');
-      assert.ok(!tf.getKernel(ADAM_STEP, 'cpu'), "tfjs's optimiser ran for the reference");
-      const fused = await train(backend, 'fused');
-      assert.ok(tf.getKernel(ADAM_STEP, backend), 'the fused kernel ran');
-      assertClose(fused, reference, backend);
-      assert.notDeepEqual(fused.values, initial.flat(), 'the parameters moved');
-    });
-  }
-
-  it('refuses a gradient of another shape', async () => {
-    await evaluate('wasm', 'fused', () => tf.zeros([1]));
-    const variable = tf.variable(tf.zeros([2, 3]));
-    const optimizer = adamOptimizer([variable], 0.1);
-    assert.throws(() => tf.tidy(() => optimizer.apply([tf.ones([3, 2])])), /AdamStep: gradient must be float32 \[2, 3\], got float32 \[3, 2\]/);
-    optimizer.dispose();
-    variable.dispose();
   });
 });
