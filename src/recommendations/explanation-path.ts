@@ -100,7 +100,7 @@ export class PathWriter {
   }
 
   private writeAction(e: number): string {
-    const title = this.catalogue.title(this.graph.externalId(this.graph.edgeTarget(e)));
+    const title = this.title(this.graph.edgeTarget(e));
     switch (EDGE_TYPES[this.graph.edgeTypeCode(e)]) {
       case 'rating':
         return `rated ${title} ${starsOf(this.policy, this.graph.edgeBaseWeight(e))}★`;
@@ -120,7 +120,7 @@ export class PathWriter {
   }
 
   title(item: number): string {
-    return this.catalogue.title(this.graph.externalId(item));
+    return this.node(item).label;
   }
 }
 
@@ -163,7 +163,19 @@ export function tagLabel(tagId: string): string {
 }
 
 export function people(n: number): string {
-  return n === 1 ? '1 person' : `${n.toLocaleString('en-US')} people`;
+  return n === 1 ? '1 person' : `${groupedDigits(n)} people`;
+}
+
+/**
+ * A count with commas between thousands, as `toLocaleString('en-US')` writes it; that call goes through
+ * ICU and took 6 % of the explanations' time.
+ */
+export function groupedDigits(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let at = out.length; at < digits.length; at += 3) out += `,${digits.slice(at, at + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 
 /** The star rating behind a rating edge's base weight (the policy's mapping inverted), to the half star. */

@@ -108,8 +108,8 @@ interface RequestState {
   readonly bestEmbedding: number;
   readonly visits: WalkVisits;
   readonly tags: TagScorer;
-  /** Attention of the subject's embedding over its interaction edges (empty for item-based requests). */
-  readonly attention: ReadonlyMap<number, number>;
+  /** The attention on each seed's edge in the subject's embedding (1 for given items, 0 for none). */
+  readonly seedAttention: Float64Array;
   /** Each seed's tag edges, read once for all the items whose paths they start. */
   readonly seedTags: ReadonlyArray<ReadonlyArray<{ readonly tag: number; readonly edge: number }>>;
   /** Each seed's slot in the embedding index (-1: none), for the embedding term's split over the seeds. */
@@ -235,7 +235,7 @@ export class Recommender {
       bestEmbedding,
       visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
       tags: new TagScorer(graph, this.tagLists, tagProfile(graph, profile)),
-      attention: profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : new Map(),
+      seedAttention: seedAttention(profile, profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : null),
       seedTags: profile.seeds.map((seed) => tagsOf(graph, seed.item)),
       seedSlots: Int32Array.from(profile.seeds, (seed) => (embeddings ? this.index.unitSlot(seed.item) : -1)),
       embeddings,
@@ -329,7 +329,7 @@ export class Recommender {
     const candidates: PathCandidate[] = [];
     seeds.forEach((seed, s) => {
       if (seed.item === item) return;
-      let embedding = sources.embedding * (embeddingShares.get(seed.item) ?? 0);
+      let embedding = sources.embedding * embeddingShares[s]!;
       const via = directViaFrom(state.visits, item, s);
       if (via >= 0) {
         const walk = walkRaw > 0 ? (sources.walk * seed.weight * visitsFrom(state.visits, item, s)) / state.visits.stepsPerSeed / walkRaw : 0;
@@ -406,22 +406,21 @@ export class Recommender {
    * How the embedding term splits over the seeds: the attention on the seed's edge (uniform for given
    * items) times how alike the seed and the item are (cosine of their vectors, negative counted as 0).
    */
-  private embeddingShares(state: RequestState, item: number): Map<number, number> {
-    const shares = new Map<number, number>();
+  private embeddingShares(state: RequestState, item: number): Float64Array {
+    const { seeds } = state.profile;
+    const shares = new Float64Array(seeds.length);
     const slot = state.embeddings ? this.index.unitSlot(item) : -1;
     if (slot < 0) return shares;
     let sum = 0;
-    state.profile.seeds.forEach((seed, s) => {
-      const attention = seed.edge >= 0 ? (state.attention.get(seed.edge) ?? 0) : 1;
+    for (let s = 0; s < seeds.length; s++) {
+      const attention = state.seedAttention[s]!;
       const other = state.seedSlots[s]!;
-      if (other < 0 || attention <= 0) return;
+      if (other < 0 || attention <= 0) continue;
       const share = attention * Math.max(0, this.index.cosine(slot, other));
-      if (share > 0) {
-        shares.set(seed.item, share);
-        sum += share;
-      }
-    });
-    for (const [k, v] of shares) shares.set(k, v / sum);
+      shares[s] = share;
+      sum += share;
+    }
+    if (sum > 0) for (let s = 0; s < seeds.length; s++) shares[s]! /= sum;
     return shares;
   }
 
@@ -440,6 +439,11 @@ export class Recommender {
       return union > 0 ? common / union : 0;
     };
   }
+}
+
+/** Each seed's attention weight: the subject's attention on the seed's edge, 1 for a given item. */
+function seedAttention(profile: SubjectProfile, attention: ReadonlyMap<number, number> | null): Float64Array {
+  return Float64Array.from(profile.seeds, (seed) => (seed.edge < 0 ? 1 : (attention?.get(seed.edge) ?? 0)));
 }
 
 function total(s: SourceScores): number {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isoTimestamp } from '../../src/recommendations/explanation-path.ts';
+import { groupedDigits, isoTimestamp } from '../../src/recommendations/explanation-path.ts';
 import { EdgeTypeCode, HAS_TAG } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import { ReachedItems, walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
@@ -20,6 +20,13 @@ describe('query-layer parts', () => {
     assert.equal(isoTimestamp(253_402_300_800_000), '+010000-01-01T00:00:00.000Z');
     assert.equal(isoTimestamp(-62_167_219_200_001), '-000001-12-31T23:59:59.999Z');
     assert.throws(() => isoTimestamp(Number.NaN), RangeError);
+  });
+
+  it('groups the digits of counts as toLocaleString does', () => {
+    const random = new SeededRandom(12);
+    const cases = [0, 1, 9, 10, 999, 1_000, 1_001, 99_999, 100_000, 999_999, 1_000_000, 1_234_567, -1, -1_000, -987_654_321, Number.MAX_SAFE_INTEGER, 1.5];
+    for (let i = 0; i < 5_000; i++) cases.push(Math.floor(random.float() * 10 ** Math.floor(random.float() * 12)));
+    for (const n of cases) assert.equal(groupedDigits(n), n.toLocaleString('en-US'), String(n));
   });
 
   it('numbers the items a walk reaches by first visit and finds each again', () => {
