@@ -15,7 +15,7 @@ import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
 import type { RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
 import { itemsProfile, subjectProfile, type SubjectProfile } from './subject-profile.ts';
-import { TagLists, TagScorer, tagProfile, tagsOf } from './tag-affinity.ts';
+import { TagLists, TagScorer, tagProfile, type TagList } from './tag-affinity.ts';
 import { TrendingItems } from './trending-items.ts';
 
 /**
@@ -111,7 +111,7 @@ interface RequestState {
   /** The attention on each seed's edge in the subject's embedding (1 for given items, 0 for none). */
   readonly seedAttention: Float64Array;
   /** Each seed's tag edges, read once for all the items whose paths they start. */
-  readonly seedTags: ReadonlyArray<ReadonlyArray<{ readonly tag: number; readonly edge: number }>>;
+  readonly seedTags: readonly TagList[];
   /** Each seed's slot in the embedding index (-1: none), for the embedding term's split over the seeds. */
   readonly seedSlots: Int32Array;
   readonly embeddings: InterestEmbeddings | null;
@@ -234,9 +234,9 @@ export class Recommender {
       z,
       bestEmbedding,
       visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
-      tags: new TagScorer(graph, this.tagLists, tagProfile(graph, profile)),
+      tags: new TagScorer(graph, this.tagLists, tagProfile(this.tagLists, profile)),
       seedAttention: seedAttention(profile, profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : null),
-      seedTags: profile.seeds.map((seed) => tagsOf(graph, seed.item)),
+      seedTags: profile.seeds.map((seed) => this.tagLists.tagsOf(seed.item)),
       seedSlots: Int32Array.from(profile.seeds, (seed) => (embeddings ? this.index.unitSlot(seed.item) : -1)),
       embeddings,
     };
@@ -319,12 +319,11 @@ export class Recommender {
    * Weights are worked out for every candidate path first; only the strongest are written out.
    */
   private paths(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter): ExplanationPath[] {
-    const graph = this.host.graph;
-    const { seeds, subject } = state.profile;
+    const { seeds } = state.profile;
     if (score <= 0) return [];
     const walkRaw = walkScore(state.visits, item);
     const tagRaw = state.tags.score(item);
-    const itemTags = tagsOf(graph, item);
+    const itemTags = this.tagLists.tagsOf(item);
     const embeddingShares = this.embeddingShares(state, item);
     const candidates: PathCandidate[] = [];
     seeds.forEach((seed, s) => {
@@ -336,14 +335,16 @@ export class Recommender {
         candidates.push({ kind: 'co-interaction', seed: s, via, weight: walk + embedding });
         embedding = 0;
       }
-      for (const seedTag of state.seedTags[s]!) {
-        const itemTag = itemTags.find((t) => t.tag === seedTag.tag);
-        if (!itemTag) continue;
-        const contributor = state.tags.profile.contributors.get(seedTag.tag)?.find((c) => c.seed.item === seed.item);
-        const share = contributor && tagRaw > 0 ? (contributor.share * state.tags.idf(seedTag.tag)) / Math.sqrt(itemTags.length) / tagRaw : 0;
+      const seedTags = state.seedTags[s]!;
+      for (let t = 0; t < seedTags.nodes.length; t++) {
+        const tag = seedTags.nodes[t]!;
+        const at = itemTags.nodes.indexOf(tag);
+        if (at < 0) continue;
+        const contributor = state.tags.profile.contributors.get(tag)?.find((c) => c.seed.item === seed.item);
+        const share = contributor && tagRaw > 0 ? (contributor.share * state.tags.idf(tag)) / Math.sqrt(itemTags.nodes.length) / tagRaw : 0;
         const weight = sources.tags * share + embedding;
         embedding = 0;
-        if (weight > 0) candidates.push({ kind: 'shared-tag', seed: s, seedTagEdge: seedTag.edge, itemTagEdge: itemTag.edge, tag: seedTag.tag, weight });
+        if (weight > 0) candidates.push({ kind: 'shared-tag', seed: s, seedTagEdge: seedTags.edges[t]!, itemTagEdge: itemTags.edges[at]!, tag, weight });
       }
     });
     if (sources.trending > 0) candidates.push({ kind: 'trending', weight: sources.trending });
@@ -426,12 +427,11 @@ export class Recommender {
 
   /** Similarity of pool positions: cosine of the item vectors, or tag overlap (Jaccard) without a model. */
   private similarity(embeddings: InterestEmbeddings | null, pool: readonly number[]): (a: number, b: number) => number {
-    const graph = this.host.graph;
     if (embeddings) {
       const slots = pool.map((node) => this.index.unitSlot(node));
       return (a, b) => (slots[a]! >= 0 && slots[b]! >= 0 ? this.index.cosine(slots[a]!, slots[b]!) : 0);
     }
-    const tags = pool.map((node) => new Set(tagsOf(graph, node).map((t) => t.tag)));
+    const tags = pool.map((node) => new Set(this.tagLists.tagsOf(node).nodes));
     return (a, b) => {
       let common = 0;
       for (const t of tags[b]!) if (tags[a]!.has(t)) common++;

@@ -18,14 +18,14 @@ export interface TagProfile {
   readonly contributors: ReadonlyMap<number, ReadonlyArray<{ readonly seed: Seed; readonly share: number }>>;
 }
 
-export function tagProfile(graph: InterestGraph, profile: SubjectProfile): TagProfile {
+export function tagProfile(lists: TagLists, profile: SubjectProfile): TagProfile {
   const affinity = new Map<number, number>();
   const contributors = new Map<number, Array<{ seed: Seed; share: number }>>();
   const visit = (seed: Seed, sign: number) => {
-    const tags = tagsOf(graph, seed.item);
+    const tags = lists.tagsOf(seed.item).nodes;
     if (tags.length === 0) return;
     const share = seed.weight / tags.length;
-    for (const { tag } of tags) {
+    for (const tag of tags) {
       affinity.set(tag, (affinity.get(tag) ?? 0) + sign * share);
       if (sign > 0) {
         let list = contributors.get(tag);
@@ -37,14 +37,6 @@ export function tagProfile(graph: InterestGraph, profile: SubjectProfile): TagPr
   for (const seed of profile.seeds) visit(seed, 1);
   for (const seed of profile.negatives) visit(seed, -1);
   return { affinity, contributors };
-}
-
-/** An item's tag edges: the tag node and the item → tag edge id. */
-export function tagsOf(graph: InterestGraph, item: number): Array<{ tag: number; edge: number }> {
-  const out: Array<{ tag: number; edge: number }> = [];
-  if (!graph.hasNode(item)) return out;
-  graph.forEachOutEdge(item, (edge, tag) => void out.push({ tag, edge }), 1 << HAS_TAG);
-  return out;
 }
 
 /** One node's tag edges as arrays: for an item its tags, for a tag its items (newest tagged first). */
