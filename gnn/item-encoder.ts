@@ -41,14 +41,18 @@ export class ItemEncoder {
   /**
    * x for any items: `rows[n]` is item n's trained row, or -1 for an item the model was not trained on
    * (tags only); `pairs.item` indexes `rows`, `pairs.tag` the tag table. The same sum as `encode`, for a
-   * subset: serving refreshes a few items with it.
+   * subset: serving refreshes a few items with it, and each training step encodes its batch's items.
    */
   encodeRows(rows: Int32Array, pairs: ItemTagPairs): tf.Tensor2D {
     return tf.tidy(() => {
       const n = rows.length;
-      const known = Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0));
-      const safe = Int32Array.from(rows, (r) => (r >= 0 ? r : 0));
-      const trained = tf.mul(tf.gather(this.embedding, tf.tensor1d(safe, 'int32')), tf.tensor2d(known, [n, 1]));
+      // Training asks only for trained items: no mask to multiply by (forward and backward) then.
+      const trained = rows.every((r) => r >= 0)
+        ? tf.gather(this.embedding, tf.tensor1d(rows, 'int32'))
+        : tf.mul(
+            tf.gather(this.embedding, tf.tensor1d(rows.map((r) => Math.max(r, 0)), 'int32')),
+            tf.tensor2d(Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0)), [n, 1]),
+          );
       return scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, n))) as tf.Tensor2D, 1);
     });
   }
