@@ -132,18 +132,6 @@ function hashNode(node: number): number {
   return Math.imul(node, 0x9e3779b1) >>> 16;
 }
 
-/** Visits of `item` from seed `s`; 0 when never reached. */
-export function visitsFrom(walk: WalkVisits, item: number, s: number): number {
-  const row = walk.rows.rowOf(item);
-  return row < 0 ? 0 : walk.visits[row * walk.seeds + s]!;
-}
-
-/** The subject the walk went through from seed `s` straight to `item`, or -1. */
-export function directViaFrom(walk: WalkVisits, item: number, s: number): number {
-  const row = walk.rows.rowOf(item);
-  return row < 0 ? -1 : walk.directVia[row * walk.seeds + s]!;
-}
-
 /** Σ_s w_s · visits_s(i) / steps for one item (0 when never reached). */
 export function walkScore(walk: WalkVisits, item: number): number {
   const row = walk.rows.rowOf(item);

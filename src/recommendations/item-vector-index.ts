@@ -30,7 +30,8 @@ export class ItemVectorIndex {
   /** Each slot's x_i scaled to length 1 (zeros for a zero vector): cosines for diversity and explanations. */
   private units = new Float32Array(0);
   private nodeOfSlot: number[] = [];
-  private readonly slotOfNode = new Map<number, number>();
+  /** By node index, -1 for none: a request looks up a couple of hundred items, and a Map lookup missed cache more. */
+  private slotOfNode = new Int32Array(0);
   private readonly freeSlots: number[] = [];
   private hnsw: hnswlib.HierarchicalNSW | null = null;
   private live = 0;
@@ -64,15 +65,15 @@ export class ItemVectorIndex {
 
   /** The item's vector scaled to length 1 (a view, valid until the next `sync`), or null when not indexed. */
   unit(node: number): Float32Array | null {
-    const slot = this.slotOfNode.get(node);
-    if (slot === undefined) return null;
+    const slot = this.unitSlot(node);
+    if (slot < 0) return null;
     const dims = this.width - 1;
     return this.units.subarray(slot * dims, (slot + 1) * dims);
   }
 
   /** The item's slot for `cosine`, or -1 when not indexed. */
   unitSlot(node: number): number {
-    return this.slotOfNode.get(node) ?? -1;
+    return node < this.slotOfNode.length ? this.slotOfNode[node]! : -1;
   }
 
   /**
@@ -101,8 +102,8 @@ export class ItemVectorIndex {
 
   /** The score of one item, or NaN when it is not indexed. */
   score(z: Float32Array, node: number): number {
-    const slot = this.slotOfNode.get(node);
-    return slot === undefined ? Number.NaN : this.dot(z, slot);
+    const slot = this.unitSlot(node);
+    return slot < 0 ? Number.NaN : this.dot(z, slot);
   }
 
   private rebuild(tables: ItemTables): void {
@@ -111,7 +112,7 @@ export class ItemVectorIndex {
     this.matrix = new Float32Array(Math.max(1024, tables.items.size) * this.width);
     this.units = new Float32Array((this.matrix.length / this.width) * tables.items.dims);
     this.nodeOfSlot = [];
-    this.slotOfNode.clear();
+    this.slotOfNode = new Int32Array(0);
     this.freeSlots.length = 0;
     this.hnsw = null;
     this.live = 0;
@@ -124,10 +125,10 @@ export class ItemVectorIndex {
   private update(node: number): void {
     const tables = this.tables!;
     const vector = tables.items.get(node);
-    let slot = this.slotOfNode.get(node);
+    let slot = this.unitSlot(node);
     if (!vector) {
-      if (slot === undefined) return;
-      this.slotOfNode.delete(node);
+      if (slot < 0) return;
+      this.slotOfNode[node] = -1;
       this.nodeOfSlot[slot] = -1;
       this.freeSlots.push(slot);
       this.live--;
@@ -135,12 +136,17 @@ export class ItemVectorIndex {
       return;
     }
     let reused = false;
-    if (slot === undefined) {
+    if (slot < 0) {
       reused = this.freeSlots.length > 0;
       slot = this.freeSlots.pop() ?? this.nodeOfSlot.length;
       if (slot === this.nodeOfSlot.length) this.nodeOfSlot.push(node);
       else this.nodeOfSlot[slot] = node;
-      this.slotOfNode.set(node, slot);
+      if (node >= this.slotOfNode.length) {
+        const grown = new Int32Array(Math.max(1024, node + 1, this.slotOfNode.length * 2)).fill(-1);
+        grown.set(this.slotOfNode);
+        this.slotOfNode = grown;
+      }
+      this.slotOfNode[node] = slot;
       this.live++;
       this.ensureCapacity(slot + 1);
     }

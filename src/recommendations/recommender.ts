@@ -9,7 +9,7 @@ import type { GraphChangeListener } from '../engine.ts';
 import { NotFoundError } from '../errors.ts';
 import { diversify } from './diversity.ts';
 import { isoTimestamp, people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
-import { directViaFrom, hashString, topByWalk, visitsFrom, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
+import { hashString, topByWalk, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
 import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
@@ -321,38 +321,50 @@ export class Recommender {
   private paths(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter): ExplanationPath[] {
     const { seeds } = state.profile;
     if (score <= 0) return [];
-    const walkRaw = walkScore(state.visits, item);
+    const { visits } = state;
+    const row = visits.rows.rowOf(item);
+    const walkRaw = row < 0 ? 0 : visits.totals[row]!;
     const tagRaw = state.tags.score(item);
     const itemTags = this.tagLists.tagsOf(item);
+    const itemTagCount = itemTags.nodes.length;
     const embeddingShares = this.embeddingShares(state, item);
     const candidates: PathCandidate[] = [];
-    seeds.forEach((seed, s) => {
-      if (seed.item === item) return;
+    for (let s = 0; s < seeds.length; s++) {
+      const seed = seeds[s]!;
+      if (seed.item === item) continue;
       let embedding = sources.embedding * embeddingShares[s]!;
-      const via = directViaFrom(state.visits, item, s);
+      const cell = row * visits.seeds + s;
+      const via = row < 0 ? -1 : visits.directVia[cell]!;
       if (via >= 0) {
-        const walk = walkRaw > 0 ? (sources.walk * seed.weight * visitsFrom(state.visits, item, s)) / state.visits.stepsPerSeed / walkRaw : 0;
+        const walk = walkRaw > 0 ? (sources.walk * seed.weight * visits.visits[cell]!) / visits.stepsPerSeed / walkRaw : 0;
         candidates.push({ kind: 'co-interaction', seed: s, via, weight: walk + embedding });
         embedding = 0;
       }
       const seedTags = state.seedTags[s]!;
+      // The seed's part of the tag's affinity (see tagProfile).
+      const seedShare = seed.weight / seedTags.nodes.length;
       for (let t = 0; t < seedTags.nodes.length; t++) {
         const tag = seedTags.nodes[t]!;
-        const at = itemTags.nodes.indexOf(tag);
-        if (at < 0) continue;
-        const contributor = state.tags.profile.contributors.get(tag)?.find((c) => c.seed.item === seed.item);
-        const share = contributor && tagRaw > 0 ? (contributor.share * state.tags.idf(tag)) / Math.sqrt(itemTags.nodes.length) / tagRaw : 0;
+        let at = 0;
+        while (at < itemTagCount && itemTags.nodes[at] !== tag) at++;
+        if (at === itemTagCount) continue;
+        const share = tagRaw > 0 ? (seedShare * state.tags.idf(tag)) / Math.sqrt(itemTagCount) / tagRaw : 0;
         const weight = sources.tags * share + embedding;
         embedding = 0;
         if (weight > 0) candidates.push({ kind: 'shared-tag', seed: s, seedTagEdge: seedTags.edges[t]!, itemTagEdge: itemTags.edges[at]!, tag, weight });
       }
-    });
+    }
     if (sources.trending > 0) candidates.push({ kind: 'trending', weight: sources.trending });
-    candidates.sort((a, b) => b.weight - a.weight);
 
+    // The strongest first (ties: the earlier candidate), taken one at a time: only a few are written.
     const out: ExplanationPath[] = [];
-    for (const candidate of candidates) {
-      if (out.length >= this.settings.maxPaths) break;
+    const taken = new Uint8Array(candidates.length);
+    while (out.length < this.settings.maxPaths) {
+      let best = -1;
+      for (let c = 0; c < candidates.length; c++) if (!taken[c] && (best < 0 || candidates[c]!.weight > candidates[best]!.weight)) best = c;
+      if (best < 0) break;
+      taken[best] = 1;
+      const candidate = candidates[best]!;
       const path = this.writePath(state, item, candidate, writer);
       if (path) out.push({ ...path, weight: round(Math.min(1, candidate.weight / score)) });
     }

@@ -9,34 +9,24 @@ import type { Seed, SubjectProfile } from './subject-profile.ts';
  *   affinity(t) = Σ_{seeds s tagged t} w_s / |tags(s)|  −  the same over negative seeds
  *   tags(i)     = Σ_{t ∈ tags(i)} affinity⁺(t) · idf(t) / √|tags(i)|,    idf(t) = ln(1 + items / items tagged t)
  *
- * Each (seed, tag) term is kept, so an item's score can be split into the paths seed → tag ← item.
+ * An item's score splits into the paths seed → tag ← item: the seed's share w_s / |tags(s)| of each tag.
  */
 export interface TagProfile {
   /** Tag node → affinity (may be negative). */
   readonly affinity: ReadonlyMap<number, number>;
-  /** Tag node → the positive seeds tagged with it and each one's share w_s / |tags(s)|. */
-  readonly contributors: ReadonlyMap<number, ReadonlyArray<{ readonly seed: Seed; readonly share: number }>>;
 }
 
 export function tagProfile(lists: TagLists, profile: SubjectProfile): TagProfile {
   const affinity = new Map<number, number>();
-  const contributors = new Map<number, Array<{ seed: Seed; share: number }>>();
   const visit = (seed: Seed, sign: number) => {
     const tags = lists.tagsOf(seed.item).nodes;
     if (tags.length === 0) return;
     const share = seed.weight / tags.length;
-    for (const tag of tags) {
-      affinity.set(tag, (affinity.get(tag) ?? 0) + sign * share);
-      if (sign > 0) {
-        let list = contributors.get(tag);
-        if (!list) contributors.set(tag, (list = []));
-        list.push({ seed, share });
-      }
-    }
+    for (const tag of tags) affinity.set(tag, (affinity.get(tag) ?? 0) + sign * share);
   };
   for (const seed of profile.seeds) visit(seed, 1);
   for (const seed of profile.negatives) visit(seed, -1);
-  return { affinity, contributors };
+  return { affinity };
 }
 
 /** One node's tag edges as arrays: for an item its tags, for a tag its items (newest tagged first). */

@@ -19,7 +19,8 @@ export class TrendingItems {
   private top: number[] = [];
   private topBuiltAt = -Infinity;
   private dirty = true;
-  private maxScore = 0;
+  /** log(1 + the best score), the denominator of every normalised score. */
+  private logMaxScore = 0;
 
   constructor(
     private readonly graph: () => InterestGraph,
@@ -68,7 +69,7 @@ export class TrendingItems {
   normalised(item: number): number {
     this.refreshTop();
     const s = item < this.score.length ? this.score[item]! : 0;
-    return this.maxScore > 0 ? Math.log1p(s) / Math.log1p(this.maxScore) : 0;
+    return this.logMaxScore > 0 ? Math.log1p(s) / this.logMaxScore : 0;
   }
 
   /** The most trending items, best first (at most 1,000), possibly up to a second old. */
@@ -78,8 +79,10 @@ export class TrendingItems {
   }
 
   private refreshTop(): void {
+    // Checked before reading the clock: a request asks for a couple of hundred items' scores.
+    if (!this.dirty) return;
     const now = performance.now();
-    if (!this.dirty || now - this.topBuiltAt < this.topMaxAgeMs) return;
+    if (now - this.topBuiltAt < this.topMaxAgeMs) return;
     const graph = this.graph();
     const candidates: number[] = [];
     for (let n = 0; n < Math.min(this.score.length, graph.nodeBound); n++) {
@@ -87,7 +90,7 @@ export class TrendingItems {
     }
     candidates.sort((a, b) => this.score[b]! - this.score[a]! || a - b);
     this.top = candidates.slice(0, TOP_SIZE);
-    this.maxScore = this.top.length > 0 ? this.score[this.top[0]!]! : 0;
+    this.logMaxScore = this.top.length > 0 ? Math.log1p(this.score[this.top[0]!]!) : 0;
     this.topBuiltAt = now;
     this.dirty = false;
   }
