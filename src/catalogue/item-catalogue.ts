@@ -16,6 +16,7 @@ const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
 
 export class ItemCatalogue {
   private readonly records = new Map<string, ItemRecord>();
+  private changes = 0;
 
   /** Reads every record from the store, a page at a time. */
   static async load(store: GraphStore): Promise<ItemCatalogue> {
@@ -31,10 +32,16 @@ export class ItemCatalogue {
 
   put(item: CatalogueItem): void {
     this.records.set(item.id, { title: item.title, attributes: item.attributes ?? NO_ATTRIBUTES });
+    this.changes++;
   }
 
   delete(itemId: string): void {
-    this.records.delete(itemId);
+    if (this.records.delete(itemId)) this.changes++;
+  }
+
+  /** Counts every change: whatever was derived from the records at one revision still holds while it stays. */
+  get revision(): number {
+    return this.changes;
   }
 
   get(itemId: string): ItemRecord | undefined {

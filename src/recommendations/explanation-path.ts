@@ -39,30 +39,55 @@ export interface ExplanationPath {
 }
 
 /**
+ * Path nodes kept from one response to the next: the same items and tags come back request after
+ * request, and naming an item looks up its catalogue record. Cleared when the catalogue changes, when
+ * the graph is another one, and (`clear`) when a node is removed, since its index may be reused.
+ */
+export class PathNodes {
+  private nodes: Array<PathNode | undefined> = [];
+  private graph: InterestGraph | null = null;
+  private catalogueRevision = -1;
+
+  constructor(private readonly catalogue: ItemCatalogue) {}
+
+  node(graph: InterestGraph, node: number): PathNode {
+    if (graph !== this.graph || this.catalogue.revision !== this.catalogueRevision) {
+      this.clear();
+      this.graph = graph;
+      this.catalogueRevision = this.catalogue.revision;
+    }
+    let written = this.nodes[node];
+    if (!written) {
+      const kind = graph.nodeKind(node);
+      const id = graph.externalId(node);
+      written = { kind, id, label: kind === 'item' ? this.catalogue.title(id) : kind === 'tag' ? tagLabel(id) : id };
+      this.nodes[node] = written;
+    }
+    return written;
+  }
+
+  clear(): void {
+    this.nodes = [];
+  }
+}
+
+/**
  * Builds path nodes, edges and sentences from graph ids; one per response. The subject, its seeds and
- * their edges start many of a response's paths, so each node, edge and action is written once and shared.
+ * their edges start many of a response's paths, so each edge and action is written once and shared.
  */
 export class PathWriter {
-  private readonly nodes = new Map<number, PathNode>();
   /** By edge and its two positions in the path (each below 8: a path has at most four nodes). */
   private readonly edges = new Map<number, PathEdge>();
   private readonly actions = new Map<number, string>();
 
   constructor(
     private readonly graph: InterestGraph,
-    private readonly catalogue: ItemCatalogue,
+    private readonly nodes: PathNodes,
     private readonly policy: WeightPolicy,
   ) {}
 
   node(node: number): PathNode {
-    let written = this.nodes.get(node);
-    if (!written) {
-      const kind = this.graph.nodeKind(node);
-      const id = this.graph.externalId(node);
-      written = { kind, id, label: kind === 'item' ? this.catalogue.title(id) : kind === 'tag' ? tagLabel(id) : id };
-      this.nodes.set(node, written);
-    }
-    return written;
+    return this.nodes.node(this.graph, node);
   }
 
   edge(e: number, from: number, to: number): PathEdge {
