@@ -1,6 +1,7 @@
 import { SeededRandom } from '../synthetic/random.ts';
 import { TopKSelector } from '../top-k.ts';
 import type { InteractionAdjacency } from './interaction-adjacency.ts';
+import { NodeTable } from './node-table.ts';
 import type { Seed } from './subject-profile.ts';
 
 /**
@@ -16,7 +17,7 @@ import type { Seed } from './subject-profile.ts';
  */
 export interface WalkVisits {
   /** Items reached, each with its row in `visits` and `directVia`. */
-  readonly rows: ReachedItems;
+  readonly rows: NodeTable;
   /** [rows × seeds]: visits of each item from each seed. */
   readonly visits: Float32Array;
   /**
@@ -39,7 +40,8 @@ export function walkFromSeeds(
   requestSeed: number,
 ): WalkVisits {
   const width = Math.max(1, seeds.length);
-  const rows = new ReachedItems(stepsPerSeed * seeds.length);
+  // Sized for every step to reach a new item: the table never grows during a walk.
+  const rows = new NodeTable(stepsPerSeed * seeds.length);
   // Room for every step to reach a new item: growing as the walk went cost more than the zeroing.
   const visits = new Float32Array(Math.max(1, stepsPerSeed * seeds.length) * width);
   const directVia = new Int32Array(visits.length).fill(-1);
@@ -85,51 +87,6 @@ export function walkFromSeeds(
     }
   }
   return { rows, visits, directVia, seeds: width, stepsPerSeed, totals };
-}
-
-/**
- * The items a walk reached, each numbered by first visit: an open-addressing hash table of node → row,
- * sized for the walk's steps (a Map cost 3 % of a recommendation here, read once per step and candidate).
- */
-export class ReachedItems {
-  private readonly keys: Int32Array;
-  private readonly values: Int32Array;
-  private readonly mask: number;
-  /** Reached nodes by row. */
-  readonly nodes: Int32Array;
-  size = 0;
-
-  constructor(maxItems: number) {
-    let capacity = 16;
-    while (capacity < 2 * maxItems) capacity *= 2;
-    this.keys = new Int32Array(capacity).fill(-1);
-    this.values = new Int32Array(capacity);
-    this.mask = capacity - 1;
-    this.nodes = new Int32Array(Math.max(1, maxItems));
-  }
-
-  /** The node's row, or -1. */
-  rowOf(node: number): number {
-    for (let h = hashNode(node) & this.mask; ; h = (h + 1) & this.mask) {
-      const key = this.keys[h]!;
-      if (key === node) return this.values[h]!;
-      if (key < 0) return -1;
-    }
-  }
-
-  /** Numbers a node not added before (at most `maxItems` of them); returns its row. */
-  add(node: number): number {
-    let h = hashNode(node) & this.mask;
-    while (this.keys[h]! >= 0) h = (h + 1) & this.mask;
-    this.keys[h] = node;
-    this.values[h] = this.size;
-    this.nodes[this.size] = node;
-    return this.size++;
-  }
-}
-
-function hashNode(node: number): number {
-  return Math.imul(node, 0x9e3779b1) >>> 16;
 }
 
 /** Σ_s w_s · visits_s(i) / steps for one item (0 when never reached). */

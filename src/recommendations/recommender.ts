@@ -13,6 +13,7 @@ import { hashString, topByWalk, walkFromSeeds, walkScore, type WalkVisits } from
 import { InteractionAdjacency } from './interaction-adjacency.ts';
 import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
+import { NodeTable } from './node-table.ts';
 import type { RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
 import { itemsProfile, subjectProfile, type SubjectProfile } from './subject-profile.ts';
 import { TagLists, TagScorer, tagProfile, type TagList } from './tag-affinity.ts';
@@ -171,25 +172,27 @@ export class Recommender {
     const skip = compileFilters(graph, this.host.catalogue, profile, options.filters);
     const perSource = Math.max(this.settings.candidatesPerSource, count * POOL_FACTOR);
 
-    const candidates = new Set<number>();
+    // Merged in the order found, each once.
+    const candidates = new NodeTable(4 * perSource);
+    const add = (node: number) => candidates.rowOf(node) >= 0 || candidates.add(node);
     let bestEmbedding = Number.NEGATIVE_INFINITY;
     if (z && embeddings) {
       const found = this.index.search(z, perSource, skip);
-      for (const { node } of found) candidates.add(node);
+      for (const { node } of found) add(node);
       bestEmbedding = found[0]?.score ?? bestEmbedding;
     }
     const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
-    for (const node of topByWalk(state.visits, perSource, skip)) candidates.add(node);
-    for (const node of state.tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) candidates.add(node);
+    for (const node of topByWalk(state.visits, perSource, skip)) add(node);
+    for (const node of state.tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) add(node);
     let trendingTaken = 0;
     for (const node of this.trending.topItems()) {
       if (trendingTaken >= perSource) break;
       if (skip(node)) continue;
-      candidates.add(node);
+      add(node);
       trendingTaken++;
     }
 
-    const byScore = [...candidates].map((node) => {
+    const byScore = Array.from(candidates.nodes.subarray(0, candidates.size), (node) => {
       const sources = this.sourceScores(state, node);
       return { node, sources, total: total(sources) };
     });

@@ -1,6 +1,7 @@
 import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { HAS_TAG } from '../../graph/model.ts';
 import { TopKSelector } from '../top-k.ts';
+import { NodeTable } from './node-table.ts';
 import type { Seed, SubjectProfile } from './subject-profile.ts';
 
 /**
@@ -87,10 +88,12 @@ export class TagLists {
 export class TagScorer {
   private readonly itemCount: number;
   private readonly idfs = new Map<number, number>();
-  /** affinity⁺(t) · idf(t) for each liked tag: one lookup per item tag. */
-  private readonly weights = new Map<number, number>();
-  /** Scores already worked out in this request (candidates, ranking and paths ask for the same items). */
-  private readonly scores = new Map<number, number>();
+  /** The liked tags (affinity > 0) by row, and affinity⁺(t) · idf(t) for each: one lookup per item tag. */
+  private readonly liked = new NodeTable();
+  private likedWeights = new Float64Array(8);
+  /** Items already scored in this request (candidates, ranking and paths ask for the same items), by row. */
+  private readonly scored = new NodeTable(256);
+  private scores = new Float64Array(256);
 
   constructor(
     private readonly graph: InterestGraph,
@@ -98,7 +101,12 @@ export class TagScorer {
     readonly profile: TagProfile,
   ) {
     this.itemCount = Math.max(1, graph.counts().items);
-    for (const [tag, a] of profile.affinity) if (a > 0) this.weights.set(tag, a * this.idf(tag));
+    for (const [tag, a] of profile.affinity) {
+      if (a <= 0) continue;
+      const row = this.liked.add(tag);
+      this.likedWeights = ensureLength(this.likedWeights, row + 1);
+      this.likedWeights[row] = a * this.idf(tag);
+    }
   }
 
   idf(tag: number): number {
@@ -112,19 +120,23 @@ export class TagScorer {
 
   /** tags(i) as above; 0 for an item without liked tags. */
   score(item: number): number {
-    if (this.weights.size === 0) return 0;
-    let score = this.scores.get(item);
-    if (score === undefined) {
-      score = this.compute(item);
-      this.scores.set(item, score);
+    if (this.liked.size === 0) return 0;
+    let row = this.scored.rowOf(item);
+    if (row < 0) {
+      row = this.scored.add(item);
+      this.scores = ensureLength(this.scores, row + 1);
+      this.scores[row] = this.compute(item);
     }
-    return score;
+    return this.scores[row]!;
   }
 
   private compute(item: number): number {
     const tags = this.lists.tagsOf(item).nodes;
     let sum = 0;
-    for (let t = 0; t < tags.length; t++) sum += this.weights.get(tags[t]!) ?? 0;
+    for (let t = 0; t < tags.length; t++) {
+      const row = this.liked.rowOf(tags[t]!);
+      if (row >= 0) sum += this.likedWeights[row]!;
+    }
     return tags.length > 0 ? sum / Math.sqrt(tags.length) : 0;
   }
 
@@ -133,24 +145,31 @@ export class TagScorer {
    * `perTag` items each, most recently tagged first), best score first.
    */
   candidates(tagLimit: number, perTag: number, limit: number, skip: (item: number) => boolean): number[] {
-    const strongest = [...this.weights]
-      .map(([tag, weight]) => ({ tag, weight }))
+    const strongest = Array.from(this.liked.nodes.subarray(0, this.liked.size), (tag, row) => ({ tag, weight: this.likedWeights[row]! }))
       .sort((x, y) => y.weight - x.weight || x.tag - y.tag)
       .slice(0, tagLimit);
     if (limit <= 0) return [];
-    const seen = new Set<number>();
+    const seen = new NodeTable(tagLimit * perTag);
     // Ties go to the lower node, so the candidates do not depend on the order the tags list their items.
     const selector = new TopKSelector(limit);
     for (const { tag } of strongest) {
       const items = this.lists.itemsOf(tag).nodes;
       for (let n = 0; n < Math.min(perTag, items.length); n++) {
         const item = items[n]!;
-        if (seen.has(item) || skip(item)) continue;
+        if (seen.rowOf(item) >= 0) continue;
         seen.add(item);
-        selector.offer(this.score(item), item);
+        if (!skip(item)) selector.offer(this.score(item), item);
       }
     }
     const out = new Uint32Array(limit);
     return Array.from(out.subarray(0, selector.drain(out)));
   }
+}
+
+/** `values`, or a copy twice as long when it has fewer than `length` entries. */
+function ensureLength(values: Float64Array<ArrayBuffer>, length: number): Float64Array<ArrayBuffer> {
+  if (length <= values.length) return values;
+  const grown = new Float64Array(Math.max(length, values.length * 2));
+  grown.set(values);
+  return grown;
 }

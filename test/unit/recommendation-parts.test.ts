@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { groupedDigits, isoTimestamp } from '../../src/recommendations/explanation-path.ts';
 import { EdgeTypeCode, HAS_TAG } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
-import { ReachedItems, walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
+import { walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
+import { NodeTable } from '../../src/recommendations/node-table.ts';
 import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
 import { TagLists } from '../../src/recommendations/tag-affinity.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
@@ -29,26 +30,34 @@ describe('query-layer parts', () => {
     for (const n of cases) assert.equal(groupedDigits(n), n.toLocaleString('en-US'), String(n));
   });
 
-  it('numbers the items a walk reaches by first visit and finds each again', () => {
-    const reached = new ReachedItems(500);
-    const random = new SeededRandom(8);
-    const expected = new Map<number, number>();
-    for (let step = 0; step < 500; step++) {
-      const node = Math.floor(random.float() * 2_000_000);
-      const row = reached.rowOf(node);
-      if (expected.has(node)) assert.equal(row, expected.get(node));
-      else {
-        assert.equal(row, -1);
-        expected.set(node, reached.add(node));
+  for (const expectedSize of [500, 3]) {
+    it(`numbers nodes by first addition and finds each again (room for ${expectedSize} at first)`, () => {
+      const reached = new NodeTable(expectedSize);
+      const random = new SeededRandom(8);
+      const expected = new Map<number, number>();
+      for (let step = 0; step < 500; step++) {
+        // Few distinct values, so nodes come back, and some of them collide in the table.
+        const node = Math.floor(random.float() * (step % 2 ? 2_000_000 : 300));
+        const row = reached.rowOf(node);
+        if (expected.has(node)) assert.equal(row, expected.get(node));
+        else {
+          assert.equal(row, -1);
+          expected.set(node, reached.add(node));
+        }
       }
-    }
-    assert.equal(reached.size, expected.size);
-    for (const [node, row] of expected) {
-      assert.equal(reached.rowOf(node), row);
-      assert.equal(reached.nodes[row], node);
-    }
-    assert.equal(reached.rowOf(2_000_001), -1);
-    assert.equal(new ReachedItems(0).rowOf(3), -1);
+      assert.equal(reached.size, expected.size);
+      assert.deepEqual([...expected.values()], [...expected.keys()].map((_, i) => i));
+      for (const [node, row] of expected) {
+        assert.equal(reached.rowOf(node), row);
+        assert.equal(reached.nodes[row], node);
+      }
+      assert.equal(reached.rowOf(2_000_001), -1);
+    });
+  }
+
+  it('finds nothing in an empty node table', () => {
+    assert.equal(new NodeTable(0).rowOf(3), -1);
+    assert.equal(new NodeTable(0).rowOf(0), -1);
   });
 
   it('walks every seed a step at a time to the visits of one walk after another', () => {
