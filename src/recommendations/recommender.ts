@@ -138,6 +138,7 @@ export class Recommender {
     this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
     this.index = new ItemVectorIndex(settings.annThreshold);
     this.tagLists = new TagLists(() => host.graph);
+    this.tagLists.warm();
     this.pathNodes = new PathNodes(host.catalogue);
     this.unsubscribe = host.subscribe({
       interactionsApplied: (_subjects, interactions) => {

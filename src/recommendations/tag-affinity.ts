@@ -1,5 +1,5 @@
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { HAS_TAG } from '../../graph/model.ts';
+import { HAS_TAG, NodeKindCode } from '../../graph/model.ts';
 import { TopKSelector } from '../top-k.ts';
 import { NodeTable } from './node-table.ts';
 import type { Seed, SubjectProfile } from './subject-profile.ts';
@@ -37,18 +37,70 @@ export interface TagList {
   readonly edges: Int32Array;
 }
 
+/** Where an item's tags lie, without a copy: `nodes[from … to)`. */
+export interface TagSpan {
+  nodes: Int32Array;
+  from: number;
+  to: number;
+}
+
 const NO_TAGS: TagList = { revision: -1, nodes: new Int32Array(0), edges: new Int32Array(0) };
+
+/** Every node's tag list of one direction in one array: node n's are nodes[offsets[n] … offsets[n + 1]). */
+interface PackedTagRows {
+  readonly offsets: Int32Array;
+  readonly nodes: Int32Array;
+  readonly edges: Int32Array;
+  /** Each node's graph revision when packed: a different one now means its row is stale. */
+  readonly revision: Uint32Array;
+}
+
+/** Items' tags (`outgoing`) or tags' items, each row in the order the graph lists the edges. */
+function packTagRows(graph: InterestGraph, outgoing: boolean): PackedTagRows {
+  const bound = graph.nodeBound;
+  const owners = outgoing ? NodeKindCode.item : NodeKindCode.tag;
+  const offsets = new Int32Array(bound + 1);
+  const revision = new Uint32Array(bound);
+  const nodes: number[] = [];
+  const edges: number[] = [];
+  const visit = (edge: number, other: number): void => {
+    nodes.push(other);
+    edges.push(edge);
+  };
+  for (let n = 0; n < bound; n++) {
+    offsets[n] = nodes.length;
+    if (!graph.hasNode(n)) continue;
+    revision[n] = graph.revisionOf(n);
+    if (graph.nodeKindCode(n) !== owners) continue;
+    if (outgoing) graph.forEachOutEdge(n, visit, 1 << HAS_TAG);
+    else graph.forEachInEdge(n, visit, 1 << HAS_TAG);
+  }
+  offsets[bound] = nodes.length;
+  return { offsets, nodes: Int32Array.from(nodes), edges: Int32Array.from(edges), revision };
+}
 
 /**
  * Items' tags and tags' items, read from the graph once and kept until the node's revision changes. A
  * request scores hundreds of items by their tags and walks the items of its strongest tags; following
- * the graph's linked edge lists each time cost a closure per item and a pointer chase per edge.
+ * the graph's linked edge lists each time cost a closure per item and a pointer chase per edge. `warm`
+ * packs every list at start into one array per direction (scoring an item then reads two small flat
+ * arrays, where per-node lists scattered over the heap missed cache); a node whose revision moved on
+ * since gets its own list, rebuilt on demand.
  */
 export class TagLists {
   /** By node index; a sparse array is faster than a Map here. */
   private readonly lists: Array<TagList | undefined> = [];
+  private itemTags: PackedTagRows | null = null;
+  private tagItems: PackedTagRows | null = null;
 
   constructor(private readonly graph: () => InterestGraph) {}
+
+  warm(): void {
+    const graph = this.graph();
+    this.lists.length = 0;
+    this.itemTags = packTagRows(graph, true);
+    this.tagItems = packTagRows(graph, false);
+  }
 
   /** The item's tags (`nodes`) and item → tag edges. */
   tagsOf(item: number): TagList {
@@ -60,9 +112,33 @@ export class TagLists {
     return this.list(tag, false);
   }
 
+  /** Points `span` at the item's tags, in place: what scoring hundreds of items a request reads. */
+  locateTags(item: number, span: TagSpan): void {
+    const rows = this.freshRows(item, true);
+    if (rows) {
+      span.nodes = rows.nodes;
+      span.from = rows.offsets[item]!;
+      span.to = rows.offsets[item + 1]!;
+      return;
+    }
+    const list = this.list(item, true);
+    span.nodes = list.nodes;
+    span.from = 0;
+    span.to = list.nodes.length;
+  }
+
   /** Drops everything (a node was removed: its index may be reused). */
   clear(): void {
     this.lists.length = 0;
+    this.itemTags = null;
+    this.tagItems = null;
+  }
+
+  /** The packed rows of that direction when they still hold the node's list as the graph has it. */
+  private freshRows(node: number, outgoing: boolean): PackedTagRows | null {
+    const rows = outgoing ? this.itemTags : this.tagItems;
+    const graph = this.graph();
+    return rows && node < rows.revision.length && graph.hasNode(node) && rows.revision[node] === graph.revisionOf(node) ? rows : null;
   }
 
   private list(node: number, outgoing: boolean): TagList {
@@ -71,15 +147,23 @@ export class TagLists {
     const revision = graph.revisionOf(node);
     const known = this.lists[node];
     if (known && known.revision === revision) return known;
-    const nodes: number[] = [];
-    const edges: number[] = [];
-    const visit = (edge: number, other: number): void => {
-      nodes.push(other);
-      edges.push(edge);
-    };
-    if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
-    else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
-    const list = { revision, nodes: Int32Array.from(nodes), edges: Int32Array.from(edges) };
+    const rows = this.freshRows(node, outgoing);
+    let list: TagList;
+    if (rows) {
+      const from = rows.offsets[node]!;
+      const to = rows.offsets[node + 1]!;
+      list = { revision, nodes: rows.nodes.subarray(from, to), edges: rows.edges.subarray(from, to) };
+    } else {
+      const nodes: number[] = [];
+      const edges: number[] = [];
+      const visit = (edge: number, other: number): void => {
+        nodes.push(other);
+        edges.push(edge);
+      };
+      if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
+      else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
+      list = { revision, nodes: Int32Array.from(nodes), edges: Int32Array.from(edges) };
+    }
     this.lists[node] = list;
     return list;
   }
@@ -94,6 +178,7 @@ export class TagScorer {
   /** Items already scored in this request (candidates, ranking and paths ask for the same items), by row. */
   private readonly scored = new NodeTable(256);
   private scores = new Float64Array(256);
+  private readonly span: TagSpan = { nodes: new Int32Array(0), from: 0, to: 0 };
 
   constructor(
     private readonly graph: InterestGraph,
@@ -131,13 +216,14 @@ export class TagScorer {
   }
 
   private compute(item: number): number {
-    const tags = this.lists.tagsOf(item).nodes;
+    const span = this.span;
+    this.lists.locateTags(item, span);
     let sum = 0;
-    for (let t = 0; t < tags.length; t++) {
-      const row = this.liked.rowOf(tags[t]!);
+    for (let t = span.from; t < span.to; t++) {
+      const row = this.liked.rowOf(span.nodes[t]!);
       if (row >= 0) sum += this.likedWeights[row]!;
     }
-    return tags.length > 0 ? sum / Math.sqrt(tags.length) : 0;
+    return span.to > span.from ? sum / Math.sqrt(span.to - span.from) : 0;
   }
 
   /**
