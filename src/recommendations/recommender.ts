@@ -11,6 +11,7 @@ import { diversify } from './diversity.ts';
 import { isoTimestamp, PathNodes, people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
 import { hashString, topByWalk, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
+import { TopKSelector } from '../top-k.ts';
 import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
 import { NodeTable } from './node-table.ts';
@@ -100,6 +101,8 @@ const TAG_SCALE = 2;
 const TAGS_PER_PROFILE = 6;
 const ITEMS_PER_TAG = 100;
 const POOL_FACTOR = 3;
+/** Embedding, walk, tags, trending. */
+const SOURCES = 4;
 
 /** Everything a request computes once and every candidate's score reads. */
 interface RequestState {
@@ -115,6 +118,8 @@ interface RequestState {
   readonly seedTags: readonly TagList[];
   /** Each seed's slot in the embedding index (-1: none), for the embedding term's split over the seeds. */
   readonly seedSlots: Int32Array;
+  /** Room for one item's `embeddingShares` at a time (written afresh for each item's paths). */
+  readonly shares: Float64Array;
   readonly embeddings: InterestEmbeddings | null;
 }
 
@@ -193,17 +198,24 @@ export class Recommender {
       trendingTaken++;
     }
 
-    const byScore = Array.from(candidates.nodes.subarray(0, candidates.size), (node) => {
-      const sources = this.sourceScores(state, node);
-      return { node, sources, total: total(sources) };
-    });
-    byScore.sort((a, b) => b.total - a.total || a.node - b.node);
-    const pool = byScore.slice(0, count * POOL_FACTOR);
-    const picked = diversify(pool.map((c) => c.total), this.similarity(embeddings, pool.map((c) => c.node)), count, lambda).map((i) => pool[i]!);
+    // The pool MMR picks from: the best totals (ties: lower node first). Only the items picked get their
+    // scores by source written out.
+    const selector = new TopKSelector(Math.max(1, count * POOL_FACTOR));
+    const terms = new Float64Array(SOURCES);
+    for (let c = 0; c < candidates.size; c++) {
+      const node = candidates.nodes[c]!;
+      selector.offer(this.sourceTerms(state, node, terms), node);
+    }
+    const poolNodes = new Uint32Array(selector.k);
+    const poolTotals = new Float64Array(selector.k);
+    const poolSize = selector.drainWithScores(poolNodes, poolTotals);
+    const pool = Array.from(poolNodes.subarray(0, poolSize));
+    const relevance = Array.from(poolTotals.subarray(0, poolSize));
+    const picked = diversify(relevance, this.similarity(embeddings, pool), count, lambda);
     const writer = new PathWriter(graph, this.pathNodes, this.host.weightPolicy);
     return {
       target,
-      items: picked.map((c) => this.describe(state, c.node, c.sources, c.total, explain ? writer : null)),
+      items: picked.map((i) => this.describe(state, pool[i]!, this.scoreOf(state, pool[i]!).sources, relevance[i]!, explain ? writer : null)),
       modelVersion: embeddings?.info.version ?? null,
       approximate: this.index.approximate,
     };
@@ -223,11 +235,11 @@ export class Recommender {
       bestEmbedding = this.index.search(z, 1, skip)[0]?.score ?? bestEmbedding;
     }
     const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
-    const sources = this.sourceScores(state, item);
+    const { sources, total } = this.scoreOf(state, item);
     const writer = new PathWriter(graph, this.pathNodes, this.host.weightPolicy);
     return {
       subject,
-      item: this.describe(state, item, sources, total(sources), writer),
+      item: this.describe(state, item, sources, total, writer),
       consumed: profile.consumed.has(item),
       rejected: profile.rejected.has(item),
     };
@@ -245,6 +257,7 @@ export class Recommender {
       seedAttention: seedAttention(profile, profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : null),
       seedTags: profile.seeds.map((seed) => this.tagLists.tagsOf(seed.item)),
       seedSlots: Int32Array.from(profile.seeds, (seed) => (embeddings ? this.index.unitSlot(seed.item) : -1)),
+      shares: new Float64Array(profile.seeds.length),
       embeddings,
     };
   }
@@ -289,7 +302,18 @@ export class Recommender {
     return embeddings.embedInteractions(items, EdgeTypeCode.like, likeWeight);
   }
 
-  private sourceScores(state: RequestState, item: number): SourceScores {
+  /** The item's score and its parts by source (the same numbers as the ranking's `sourceTerms`). */
+  private scoreOf(state: RequestState, item: number): { sources: SourceScores; total: number } {
+    const terms = new Float64Array(SOURCES);
+    const total = this.sourceTerms(state, item, terms);
+    return { sources: { embedding: terms[0]!, walk: terms[1]!, tags: terms[2]!, trending: terms[3]! }, total };
+  }
+
+  /**
+   * Each source's part of the item's score (weight × normalised score) into `terms` (embedding, walk,
+   * tags, trending), and their sum: the ranking of two hundred candidates needs no object per item.
+   */
+  private sourceTerms(state: RequestState, item: number, terms: Float64Array): number {
     const w = this.settings.weights;
     let embedding = 0;
     if (state.z && state.embeddings) {
@@ -300,12 +324,11 @@ export class Recommender {
     }
     const walk = 1 - Math.exp(-walkScore(state.visits, item) / WALK_SCALE);
     const tags = 1 - Math.exp(-state.tags.score(item) / TAG_SCALE);
-    return {
-      embedding: w.embedding * embedding,
-      walk: w.walk * walk,
-      tags: w.tags * tags,
-      trending: w.trending * this.trending.normalised(item),
-    };
+    terms[0] = w.embedding * embedding;
+    terms[1] = w.walk * walk;
+    terms[2] = w.tags * tags;
+    terms[3] = w.trending * this.trending.normalised(item);
+    return terms[0] + terms[1] + terms[2] + terms[3];
   }
 
   private describe(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter | null): RecommendedItem {
@@ -410,8 +433,8 @@ export class Recommender {
       const toItem = this.adjacency.positiveEdge(candidate.via, item);
       if (toSeed < 0 || toItem < 0) return null;
       const shared = this.adjacency.sharedSubjects(seed.item, item, subject);
+      // Starts with "Because" or with the count: no capital to add.
       sentence = `${lead}${people(shared)} who liked ${writer.title(seed.item)} also liked ${writer.title(item)}`;
-      sentence = sentence.charAt(0).toUpperCase() + sentence.slice(1);
       nodes.push(writer.node(candidate.via), writer.node(item));
       edges.push(writer.edge(toSeed, at, seedAt), writer.edge(toItem, at, at + 1));
     } else {
@@ -426,10 +449,11 @@ export class Recommender {
   /**
    * How the embedding term splits over the seeds: the attention on the seed's edge (uniform for given
    * items) times how alike the seed and the item are (cosine of their vectors, negative counted as 0).
+   * Written into the request's `shares`, valid until the next item's.
    */
   private embeddingShares(state: RequestState, item: number): Float64Array {
     const { seeds } = state.profile;
-    const shares = new Float64Array(seeds.length);
+    const shares = state.shares.fill(0);
     const slot = state.embeddings ? this.index.unitSlot(item) : -1;
     if (slot < 0) return shares;
     let sum = 0;
@@ -464,10 +488,6 @@ export class Recommender {
 /** Each seed's attention weight: the subject's attention on the seed's edge, 1 for a given item. */
 function seedAttention(profile: SubjectProfile, attention: ReadonlyMap<number, number> | null): Float64Array {
   return Float64Array.from(profile.seeds, (seed) => (seed.edge < 0 ? 1 : (attention?.get(seed.edge) ?? 0)));
-}
-
-function total(s: SourceScores): number {
-  return s.embedding + s.walk + s.tags + s.trending;
 }
 
 function round(x: number): number {
