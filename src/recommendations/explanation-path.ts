@@ -154,11 +154,14 @@ const DAY_MS = 86_400_000;
 const FIRST_FOUR_DIGIT_YEAR_MS = -62_167_219_200_000;
 const FIRST_FIVE_DIGIT_YEAR_MS = 253_402_300_800_000;
 
-const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+/** The character code of digit `d` (0–9). */
+const digit = (d: number): number => 48 + d;
 
 /**
- * `new Date(ms).toISOString()`, four times faster (a request writes about sixty of them): the civil
- * date from the day number (H. Hinnant's days-to-civil), then the time of day. Other years go to Date.
+ * `new Date(ms).toISOString()`, several times faster (a request writes about a hundred and fifty of
+ * them): the civil date from the day number (H. Hinnant's days-to-civil), then the time of day, made
+ * as one string from its character codes (joining padded parts made six strings per timestamp). Other
+ * years go to Date.
  */
 export function isoTimestamp(ms: number): string {
   if (!Number.isInteger(ms) || ms < FIRST_FOUR_DIGIT_YEAR_MS || ms >= FIRST_FIVE_DIGIT_YEAR_MS) return new Date(ms).toISOString();
@@ -178,7 +181,33 @@ export function isoTimestamp(ms: number): string {
   const minutes = Math.floor(rest / 60_000);
   rest -= minutes * 60_000;
   const seconds = Math.floor(rest / 1000);
-  return `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}T${pad(hours, 2)}:${pad(minutes, 2)}:${pad(seconds, 2)}.${pad(rest - seconds * 1000, 3)}Z`;
+  const millis = rest - seconds * 1000;
+  return String.fromCharCode(
+    digit(Math.floor(year / 1000)),
+    digit(Math.floor(year / 100) % 10),
+    digit(Math.floor(year / 10) % 10),
+    digit(year % 10),
+    45, // -
+    digit(Math.floor(month / 10)),
+    digit(month % 10),
+    45,
+    digit(Math.floor(day / 10)),
+    digit(day % 10),
+    84, // T
+    digit(Math.floor(hours / 10)),
+    digit(hours % 10),
+    58, // :
+    digit(Math.floor(minutes / 10)),
+    digit(minutes % 10),
+    58,
+    digit(Math.floor(seconds / 10)),
+    digit(seconds % 10),
+    46, // .
+    digit(Math.floor(millis / 100)),
+    digit(Math.floor(millis / 10) % 10),
+    digit(millis % 10),
+    90, // Z
+  );
 }
 
 /** `genre:Sci-Fi` → `Sci-Fi`; tags without a prefix stay as they are. */

@@ -189,7 +189,8 @@ export class InteractionAdjacency {
       known = { first, second, count: intersectionSize(x, y) };
       if (key >= 0) this.sharedCounts.set(key, known);
     }
-    return exclude >= 0 && indexOfSorted(x, exclude) >= 0 && indexOfSorted(y, exclude) >= 0 ? known.count - 1 : known.count;
+    // `b` first: explanations ask about an item the subject has not taken, so that search usually settles it.
+    return exclude >= 0 && indexOfSorted(y, exclude) >= 0 && indexOfSorted(x, exclude) >= 0 ? known.count - 1 : known.count;
   }
 
   /** Drops a removed node's lists and every list it appeared in: an erased user leaves nothing behind. */
