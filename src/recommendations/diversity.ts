@@ -34,6 +34,7 @@ export function diversify(relevance: readonly number[], similarity: (a: number, 
     }
     taken[best] = 1;
     picked.push(best);
+    if (picked.length === count) break;
     for (let i = 0; i < n; i++) if (!taken[i]) nearest[i] = Math.max(nearest[i]!, similarity(i, best));
   }
   return picked;

@@ -84,6 +84,8 @@ export class InteractionAdjacency {
   private readonly itemsBySubject: Array<CachedList | undefined> = [];
   private bySubjectRows: PackedRows | null = null;
   private byItemRows: PackedRows | null = null;
+  /** `randomNeighbours`' positions in the packed rows, kept for the next call. */
+  private picks = new Int32Array(0);
   /** Co-liker counts by item pair, with the two lists they were counted from. */
   private readonly sharedCounts = new Map<number, { first: Int32Array; second: Int32Array; count: number }>();
 
@@ -118,21 +120,31 @@ export class InteractionAdjacency {
 
   /**
    * For each n, a uniformly random positive neighbour of `nodes[n]` (its items when `outgoing`, else its
-   * subjects) drawn with `u[n]`, or -1 for none or where `nodes[n]` is negative. One tight loop over
-   * independent lookups: the CPU overlaps their cache misses, where one walk's chain of lookups waits on
-   * each in turn.
+   * subjects) drawn with `u[n]`, or -1 for none or where `nodes[n]` is negative. Independent lookups in
+   * two short loops, the rows' offsets first and then the neighbours: the CPU overlaps the cache misses
+   * of many iterations of a short loop, where one walk's chain of lookups waits on each in turn.
    */
   randomNeighbours(nodes: Int32Array, u: Float64Array, outgoing: boolean, out: Int32Array): void {
     const graph = this.graph();
     const rows = outgoing ? this.bySubjectRows : this.byItemRows;
+    if (this.picks.length < nodes.length) this.picks = new Int32Array(nodes.length);
+    const picks = this.picks;
     for (let n = 0; n < nodes.length; n++) {
       const node = nodes[n]!;
-      if (node < 0) out[n] = -1;
+      if (node < 0) picks[n] = NO_NEIGHBOUR;
       else if (rows && node < rows.revision.length && rows.revision[node] === graph.revisionOf(node)) {
         const from = rows.offsets[node]!;
         const count = rows.offsets[node + 1]! - from;
-        out[n] = count > 0 ? rows.nodes[from + Math.floor(u[n]! * count)]! : -1;
-      } else out[n] = this.randomNeighbour(node, u[n]!, outgoing);
+        picks[n] = count > 0 ? from + Math.floor(u[n]! * count) : NO_NEIGHBOUR;
+      } else {
+        picks[n] = DRAWN;
+        out[n] = this.randomNeighbour(node, u[n]!, outgoing);
+      }
+    }
+    for (let n = 0; n < nodes.length; n++) {
+      const pick = picks[n]!;
+      if (pick >= 0) out[n] = rows!.nodes[pick]!;
+      else if (pick === NO_NEIGHBOUR) out[n] = -1;
     }
   }
 
@@ -261,6 +273,10 @@ export class InteractionAdjacency {
     return { revision: graph.revisionOf(node), nodes: Int32Array.from(nodes), edges: Int32Array.from(strongest), latest: newest(graph, edges) };
   }
 }
+
+/** `randomNeighbours`' marks: the node has no neighbour; the neighbour was drawn from a rebuilt list. */
+const NO_NEIGHBOUR = -1;
+const DRAWN = -2;
 
 /** Keys item pairs as one number; pairs with a node index beyond it are counted afresh each time. */
 const PAIR_KEY_SCALE = 2 ** 26;

@@ -175,9 +175,12 @@ export class TagScorer {
   /** The liked tags (affinity > 0) by row, and affinity⁺(t) · idf(t) for each: one lookup per item tag. */
   private readonly liked = new NodeTable();
   private likedWeights = new Float64Array(8);
-  /** Items already scored in this request (candidates, ranking and paths ask for the same items), by row. */
-  private readonly scored = new NodeTable(256);
-  private scores = new Float64Array(256);
+  /**
+   * Items already scored in this request (candidates, ranking and paths ask for the same items), by row;
+   * sized for the usual request (six tags of a hundred items, then the other candidates).
+   */
+  private readonly scored = new NodeTable(1024);
+  private scores = new Float64Array(1024);
   private readonly span: TagSpan = { nodes: new Int32Array(0), from: 0, to: 0 };
 
   constructor(
