@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { groupedDigits, isoTimestamp } from '../../src/recommendations/explanation-path.ts';
+import { groupedDigits, isoTimestamp, PathNodes, tagLabel } from '../../src/recommendations/explanation-path.ts';
+import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
 import { EdgeTypeCode, HAS_TAG } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
 import { walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
 import { NodeTable } from '../../src/recommendations/node-table.ts';
 import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
-import { TagLists } from '../../src/recommendations/tag-affinity.ts';
+import { TagLists, type TagSpan } from '../../src/recommendations/tag-affinity.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 import { SeededRandom } from '../../src/synthetic/random.ts';
@@ -136,32 +137,62 @@ describe('query-layer parts', () => {
     check();
   });
 
-  it("keeps items' tags and tags' items as the graph has them, through retagging", () => {
-    const data = generateSyntheticDataset({ seed: 3, edges: 2_000, users: 100, items: 30, topics: 3, sessions: 0 });
+  for (const packed of [false, true]) {
+    it(`keeps items' tags and tags' items as the graph has them, through retagging (${packed ? 'packed at start' : 'read per node'})`, () => {
+      const data = generateSyntheticDataset({ seed: 3, edges: 2_000, users: 100, items: 30, topics: 3, sessions: 0 });
+      const graph = syntheticGraph(data, data.interactions.length);
+      const lists = new TagLists(() => graph);
+      if (packed) lists.warm();
+      const span: TagSpan = { nodes: new Int32Array(0), from: 0, to: 0 };
+      const plain = (node: number, outgoing: boolean): number[][] => {
+        const pairs: number[][] = [];
+        const visit = (edge: number, other: number) => void pairs.push([other, edge]);
+        if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
+        else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
+        return pairs;
+      };
+      const pairs = (list: { nodes: Int32Array; edges: Int32Array }) => Array.from(list.nodes, (n, i) => [n, list.edges[i]!]);
+      const items = Array.from({ length: 30 }, (_, i) => graph.nodeIndex('item', data.itemId(i))).filter((n) => n >= 0);
+      const check = () => {
+        for (const item of items) {
+          assert.deepEqual(pairs(lists.tagsOf(item)), plain(item, true), `tags of ${item}`);
+          lists.locateTags(item, span);
+          assert.deepEqual(Array.from(span.nodes.subarray(span.from, span.to)), plain(item, true).map(([tag]) => tag), `tags of ${item} in place`);
+          for (const [tag] of plain(item, true)) assert.deepEqual(pairs(lists.itemsOf(tag!)), plain(tag!, false), `items of ${tag}`);
+        }
+      };
+      check();
+      const item = items[0]!;
+      graph.setItemTags(item, ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)], graph.latestTimestamp + 1);
+      check();
+      assert.deepEqual(Array.from(lists.tagsOf(item).nodes, (t) => graph.externalId(t)).sort(), ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)].sort());
+      assert.equal(lists.itemsOf(graph.nodeIndex('tag', 'tag:new')).nodes[0], item);
+      assert.equal(lists.tagsOf(-1).nodes.length, 0);
+      lists.locateTags(-1, span);
+      assert.equal(span.to - span.from, 0);
+    });
+  }
+
+  it('names path nodes by the catalogue as it is now, kept from one response to the next', () => {
+    const data = generateSyntheticDataset({ seed: 3, edges: 500, users: 30, items: 10, topics: 2, sessions: 0 });
     const graph = syntheticGraph(data, data.interactions.length);
-    const lists = new TagLists(() => graph);
-    const plain = (node: number, outgoing: boolean): number[][] => {
-      const pairs: number[][] = [];
-      const visit = (edge: number, other: number) => void pairs.push([other, edge]);
-      if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
-      else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
-      return pairs;
-    };
-    const pairs = (list: { nodes: Int32Array; edges: Int32Array }) => Array.from(list.nodes, (n, i) => [n, list.edges[i]!]);
-    const items = Array.from({ length: 30 }, (_, i) => graph.nodeIndex('item', data.itemId(i))).filter((n) => n >= 0);
-    const check = () => {
-      for (const item of items) {
-        assert.deepEqual(pairs(lists.tagsOf(item)), plain(item, true), `tags of ${item}`);
-        for (const [tag] of plain(item, true)) assert.deepEqual(pairs(lists.itemsOf(tag!)), plain(tag!, false), `items of ${tag}`);
-      }
-    };
-    check();
-    const item = items[0]!;
-    graph.setItemTags(item, ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)], graph.latestTimestamp + 1);
-    check();
-    assert.deepEqual(Array.from(lists.tagsOf(item).nodes, (t) => graph.externalId(t)).sort(), ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)].sort());
-    assert.equal(lists.itemsOf(graph.nodeIndex('tag', 'tag:new')).nodes[0], item);
-    assert.equal(lists.tagsOf(-1).nodes.length, 0);
+    const catalogue = new ItemCatalogue();
+    for (const item of data.catalogue()) catalogue.put(item);
+    const nodes = new PathNodes(catalogue);
+    const item = graph.nodeIndex('item', data.itemId(0));
+    const first = nodes.node(graph, item);
+    assert.deepEqual(first, { kind: 'item', id: data.itemId(0), label: catalogue.title(data.itemId(0)) });
+    assert.equal(nodes.node(graph, item), first, 'the same node object, not written again');
+    const tag = new TagLists(() => graph).tagsOf(item).nodes[0]!;
+    assert.deepEqual(nodes.node(graph, tag), { kind: 'tag', id: graph.externalId(tag), label: tagLabel(graph.externalId(tag)) });
+    // A new title shows at once; so does an item taken out of the catalogue (named by its id).
+    catalogue.put({ id: data.itemId(0), title: 'Renamed', tags: [] });
+    assert.equal(nodes.node(graph, item).label, 'Renamed');
+    catalogue.delete(data.itemId(0));
+    assert.equal(nodes.node(graph, item).label, data.itemId(0));
+    // Another graph: nothing carried over, even for the same index.
+    const other = syntheticGraph(generateSyntheticDataset({ seed: 4, edges: 500, users: 30, items: 10, topics: 2, sessions: 0 }), 500);
+    assert.equal(nodes.node(other, item).id, other.externalId(item));
   });
 
   it('counts the subjects who liked both items, leaving out the one asking', () => {
