@@ -7,11 +7,11 @@ import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 import type { EngineConfig } from '../config.ts';
 import type { GraphChangeListener } from '../engine.ts';
 import { NotFoundError } from '../errors.ts';
+import { TopKSelector } from '../top-k.ts';
 import { diversify } from './diversity.ts';
 import { isoTimestamp, PathNodes, people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
 import { hashString, topByWalk, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
-import { TopKSelector } from '../top-k.ts';
 import { compileFilters } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
 import { NodeTable } from './node-table.ts';
@@ -180,7 +180,9 @@ export class Recommender {
 
     // Merged in the order found, each once.
     const candidates = new NodeTable(4 * perSource);
-    const add = (node: number) => candidates.rowOf(node) >= 0 || candidates.add(node);
+    const add = (node: number): void => {
+      if (candidates.rowOf(node) < 0) candidates.add(node);
+    };
     let bestEmbedding = Number.NEGATIVE_INFINITY;
     if (z && embeddings) {
       const found = this.index.search(z, perSource, skip);

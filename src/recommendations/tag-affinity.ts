@@ -55,6 +55,16 @@ interface PackedTagRows {
   readonly revision: Uint32Array;
 }
 
+/** Appends the node's tag edges (an item's out-edges, a tag's in-edges) and their other ends, in the graph's order. */
+function appendTagEdges(graph: InterestGraph, node: number, outgoing: boolean, nodes: number[], edges: number[]): void {
+  const visit = (edge: number, other: number): void => {
+    nodes.push(other);
+    edges.push(edge);
+  };
+  if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
+  else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
+}
+
 /** Items' tags (`outgoing`) or tags' items, each row in the order the graph lists the edges. */
 function packTagRows(graph: InterestGraph, outgoing: boolean): PackedTagRows {
   const bound = graph.nodeBound;
@@ -63,17 +73,11 @@ function packTagRows(graph: InterestGraph, outgoing: boolean): PackedTagRows {
   const revision = new Uint32Array(bound);
   const nodes: number[] = [];
   const edges: number[] = [];
-  const visit = (edge: number, other: number): void => {
-    nodes.push(other);
-    edges.push(edge);
-  };
   for (let n = 0; n < bound; n++) {
     offsets[n] = nodes.length;
     if (!graph.hasNode(n)) continue;
     revision[n] = graph.revisionOf(n);
-    if (graph.nodeKindCode(n) !== owners) continue;
-    if (outgoing) graph.forEachOutEdge(n, visit, 1 << HAS_TAG);
-    else graph.forEachInEdge(n, visit, 1 << HAS_TAG);
+    if (graph.nodeKindCode(n) === owners) appendTagEdges(graph, n, outgoing, nodes, edges);
   }
   offsets[bound] = nodes.length;
   return { offsets, nodes: Int32Array.from(nodes), edges: Int32Array.from(edges), revision };
@@ -156,12 +160,7 @@ export class TagLists {
     } else {
       const nodes: number[] = [];
       const edges: number[] = [];
-      const visit = (edge: number, other: number): void => {
-        nodes.push(other);
-        edges.push(edge);
-      };
-      if (outgoing) graph.forEachOutEdge(node, visit, 1 << HAS_TAG);
-      else graph.forEachInEdge(node, visit, 1 << HAS_TAG);
+      appendTagEdges(graph, node, outgoing, nodes, edges);
       list = { revision, nodes: Int32Array.from(nodes), edges: Int32Array.from(edges) };
     }
     this.lists[node] = list;
@@ -186,7 +185,7 @@ export class TagScorer {
   constructor(
     private readonly graph: InterestGraph,
     private readonly lists: TagLists,
-    readonly profile: TagProfile,
+    profile: TagProfile,
   ) {
     this.itemCount = Math.max(1, graph.counts().items);
     for (const [tag, a] of profile.affinity) {
