@@ -56,6 +56,17 @@ describe('query-layer parts', () => {
     });
   }
 
+  it('keeps numbering nodes through many growths, past 65,536 slots', () => {
+    const table = new NodeTable(1);
+    const nodes = Array.from({ length: 100_000 }, (_, i) => (i * 7_919) % 1_000_003);
+    for (const node of nodes) assert.equal(table.add(node), table.size - 1);
+    assert.equal(table.size, nodes.length);
+    nodes.forEach((node, row) => {
+      if (table.rowOf(node) !== row) assert.fail(`node ${node}: row ${table.rowOf(node)}, expected ${row}`);
+    });
+    assert.equal(table.rowOf(1_000_004), -1);
+  });
+
   it('finds nothing in an empty node table', () => {
     assert.equal(new NodeTable(0).rowOf(3), -1);
     assert.equal(new NodeTable(0).rowOf(0), -1);
