@@ -5,6 +5,10 @@
  *
  *   npm run generate -- --edges 1000000 --seed 7 --out data/synthetic-1m
  *
+ * The timeline is a year that ends now (the newest event is stamped with the time of the run), so loaded
+ * data looks live: the first real event does not move the decay clock past all of it. `--end-at` fixes that
+ * moment (then the same options give byte-identical files); `--start`/`--end` give the window explicitly.
+ *
  * Exit codes: 0 done, 1 the files could not be written, 2 bad options.
  */
 import { mkdir, stat } from 'node:fs/promises';
@@ -55,6 +59,11 @@ function instant(value: string): number {
   return n;
 }
 
+/** `instant`, or `now`. */
+function instantOrNow(value: string): number {
+  return value === 'now' ? Date.now() : instant(value);
+}
+
 interface CliOptions {
   readonly out: string;
   readonly edges?: number;
@@ -70,6 +79,7 @@ interface CliOptions {
   readonly outOfOrder?: number;
   readonly start?: number;
   readonly end?: number;
+  readonly endAt?: number;
 }
 
 const program = new Command()
@@ -88,13 +98,15 @@ const program = new Command()
   .option('--drift <f>', 'how far interests move from start to end, 0..1 (default 0.3)', fraction)
   .option('--out-of-order <f>', 'share of events that arrive late, 0..1 (default 0.01)', fraction)
   .option('--start <time>', 'first timestamp, epoch ms or ISO date (default 2024-01-01)', instant)
-  .option('--end <time>', 'timestamps stay before this, epoch ms or ISO date (default 2025-01-01)', instant)
+  .option('--end <time>', 'timestamps stay before this, epoch ms or ISO date (default: see --end-at)', instant)
+  .option('--end-at <time>', 'the newest timestamp, epoch ms, ISO date or now (default now, unless --start or --end is given)', instantOrNow)
   .exitOverride();
 
 /** Maps a generator option back to the flag the user typed, for error messages. */
 const FLAG_OF: Record<string, string> = {
   startTime: '--start',
   endTime: '--end',
+  endAt: '--end-at',
 };
 function flagOf(option: string): string {
   return FLAG_OF[option] ?? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -123,6 +135,8 @@ async function main(): Promise<number> {
     outOfOrder: cli.outOfOrder,
     startTime: cli.start,
     endTime: cli.end,
+    // Ends now unless a window was asked for: the old fixed default (2024) decays to nothing once live events arrive.
+    endAt: cli.endAt ?? (cli.start === undefined && cli.end === undefined ? Date.now() : undefined),
   };
 
   const started = performance.now();

@@ -52,7 +52,8 @@ async function main(): Promise<void> {
 
   if (engine.stats().interactions === 0 && config.demoData === 'synthetic') {
     const started = performance.now();
-    const demo = generateSyntheticDataset(DEMO);
+    // Ends now: data ending in the past would decay to nothing as soon as the first live event moves the clock.
+    const demo = generateSyntheticDataset({ ...DEMO, endAt: Date.now() });
     await engine.upsertItems(demo.catalogue());
     for (const batch of demo.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
     logger.info({ ...DEMO, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'demo data loaded');

@@ -45,6 +45,14 @@ export interface SyntheticDatasetOptions {
   readonly startTime?: number;
   /** Epoch ms; every timestamp is before it. Default 2025-01-01T00:00:00Z, or a year after `startTime`. */
   readonly endTime?: number;
+  /**
+   * Epoch ms of the latest timestamp, instead of `endTime`: the window (from `startTime`, default a year
+   * long) ends here and every timestamp moves by the same few seconds so that the latest is exactly `endAt`.
+   * Data generated with `endAt = Date.now()` looks live: its newest events are "now", so the first real
+   * event does not move the decay clock past all of it. Everything but the timestamps is the same for any
+   * `endAt`.
+   */
+  readonly endAt?: number;
   /** Topics a user mostly likes. Default 3 (at most `topics`). */
   readonly interestsPerUser?: number;
   /** 0..1: how far a user's interest mixture moves between `startTime` and `endTime`. Default 0.3. */
@@ -61,7 +69,8 @@ export interface SyntheticDatasetOptions {
   readonly backgroundInterest?: number;
 }
 
-export type ResolvedSyntheticOptions = { readonly [K in keyof SyntheticDatasetOptions]-?: number };
+/** The options with their defaults; `endAt` is folded into the window (`endTime` is then `endAt` + 1). */
+export type ResolvedSyntheticOptions = { readonly [K in Exclude<keyof SyntheticDatasetOptions, 'endAt'>]-?: number };
 
 export interface SyntheticTopic {
   readonly index: number;
@@ -126,6 +135,8 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
   integer('interestsPerUser', 1);
   integer('startTime', 0);
   integer('endTime', 0);
+  integer('endAt', 0);
+  if (options.endAt !== undefined && options.endTime !== undefined) issues.push({ path: 'endAt', message: 'cannot be combined with endTime' });
   for (const name of ['sessionShare', 'drift', 'outOfOrder', 'negativeShare', 'backgroundInterest'] as const) fraction(name);
   for (const name of ['itemPopularityExponent', 'userActivityExponent'] as const) positive(name);
   if (issues.length > 0) throw new ValidationError(issues);
@@ -142,9 +153,7 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
     tagsPerTopic: options.tagsPerTopic ?? 6,
     sessions,
     sessionShare: sessions === 0 ? 0 : (options.sessionShare ?? 0.03),
-    startTime: options.startTime ?? DEFAULT_START,
-    // A start without an end keeps the default window's length.
-    endTime: options.endTime ?? (options.startTime ?? DEFAULT_START) + (DEFAULT_END - DEFAULT_START),
+    ...windowOf(options),
     interestsPerUser: options.interestsPerUser ?? Math.min(3, topics),
     drift: options.drift ?? 0.3,
     outOfOrder: options.outOfOrder ?? 0.01,
@@ -159,9 +168,22 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
   if (resolved.interestsPerUser > resolved.topics) {
     issues.push({ path: 'interestsPerUser', message: `must be at most topics (${resolved.topics})` });
   }
-  if (resolved.endTime <= resolved.startTime) issues.push({ path: 'endTime', message: 'must be later than the start time' });
+  if (resolved.endTime <= resolved.startTime) {
+    issues.push(options.endAt === undefined ? { path: 'endTime', message: 'must be later than the start time' } : { path: 'endAt', message: 'must not be before the start time' });
+  }
   if (issues.length > 0) throw new ValidationError(issues);
   return resolved;
+}
+
+/** The time window: `endAt` closes it just after that moment; a start without an end keeps the default length. */
+function windowOf(options: SyntheticDatasetOptions): { startTime: number; endTime: number } {
+  const length = DEFAULT_END - DEFAULT_START;
+  if (options.endAt !== undefined) {
+    const endTime = options.endAt + 1;
+    return { startTime: options.startTime ?? Math.max(0, endTime - length), endTime };
+  }
+  const startTime = options.startTime ?? DEFAULT_START;
+  return { startTime, endTime: options.endTime ?? startTime + length };
 }
 
 // Type codes, by their index in INTERACTION_TYPES.
@@ -373,6 +395,15 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
   }
 
   if (Number.isNaN(touched)) throw new Error('unreachable; uses the sum so the touching pass is not optimised away');
+  if (options.endAt !== undefined && n > 0) {
+    // Stratified times fall somewhere in the last slot: move them all so the latest is exactly `endAt`. The
+    // shift is the same whatever `endAt` is (times relative to the start do not depend on it), and stays in
+    // the window: every time was at most `endAt` and moves later.
+    let latest = ts[0]!;
+    for (let i = 1; i < n; i++) if (ts[i]! > latest) latest = ts[i]!;
+    const shift = options.endAt - latest;
+    for (let i = 0; i < n; i++) ts[i]! += shift;
+  }
 
   return new SyntheticDataset({
     options: o,

@@ -211,6 +211,28 @@ describe('synthetic dataset', () => {
       const share = lateShare(0.05);
       assert.ok(share > 0.04 && share < 0.06, `late share ${share}`);
     });
+
+    it('ends exactly at endAt, a year long, and only the timestamps depend on it', () => {
+      const latestOf = (d: SyntheticDataset) => d.interactions.ts.reduce((a, b) => Math.max(a, b), -Infinity);
+      const endAt = Date.UTC(2026, 10, 23, 9, 30, 15, 123);
+      const a = generateSyntheticDataset({ ...small, endAt });
+      const b = generateSyntheticDataset({ ...small, endAt: endAt + 86_400_000 + 7 });
+      assert.equal(latestOf(a), endAt);
+      assert.equal(latestOf(b), endAt + 86_400_000 + 7);
+      assert.equal(a.options.endTime, endAt + 1);
+      assert.equal(a.options.endTime - a.options.startTime, Date.UTC(2025, 0, 1) - Date.UTC(2024, 0, 1));
+      for (const ts of a.interactions.ts) assert.ok(ts >= a.options.startTime && ts <= endAt && Number.isInteger(ts));
+      // Same seed and options, another end: the same interactions, every one moved by the difference.
+      const [, ...rest] = columnsOf(a);
+      assert.deepEqual(rest.slice(0, 4), columnsOf(b).slice(1, 5));
+      assert.deepEqual(bytesOf(a.interactions.subjectKind), bytesOf(b.interactions.subjectKind));
+      a.interactions.ts.forEach((ts, i) => assert.equal(b.interactions.ts[i]! - ts, 86_400_000 + 7));
+      // And a fixed endAt is as reproducible as the default window.
+      assert.deepEqual(columnsOf(generateSyntheticDataset({ ...small, endAt })), columnsOf(a));
+      const fromStart = generateSyntheticDataset({ ...small, startTime: endAt - 1_000_000, endAt });
+      assert.equal(latestOf(fromStart), endAt);
+      assert.ok(fromStart.interactions.ts.every((ts) => ts >= endAt - 1_000_000));
+    });
   });
 
   describe('events', () => {
@@ -243,6 +265,18 @@ describe('synthetic dataset', () => {
       assert.throws(() => generateSyntheticDataset({ topics: 10, items: 5 }), ValidationError);
       assert.throws(() => generateSyntheticDataset({ topics: 2, interestsPerUser: 3 }), ValidationError);
       assert.throws(() => generateSyntheticDataset({ startTime: 10, endTime: 10 }), ValidationError);
+      const issuesOf = (options: SyntheticDatasetOptions) => {
+        try {
+          generateSyntheticDataset(options);
+        } catch (error) {
+          if (error instanceof ValidationError) return error.issues.map((i) => i.path);
+          throw error;
+        }
+        return [];
+      };
+      assert.deepEqual(issuesOf({ endAt: Date.UTC(2026, 0, 1), endTime: Date.UTC(2026, 0, 1) }), ['endAt']);
+      assert.deepEqual(issuesOf({ startTime: 1_000, endAt: 999 }), ['endAt']);
+      assert.deepEqual(issuesOf({ endAt: 1.5 }), ['endAt']);
     });
 
     it('works at the edges: no interactions, one topic, no sessions', () => {
