@@ -82,6 +82,8 @@ export class InterestGAT {
 
   private forward(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
     const { size: b, fanout: k } = batch;
+    // No subjects, no work: the wasm Transpose kernel divides by zero on zero-size tensors.
+    if (b === 0) return { output: tf.zeros([0, this.hyper.dims]), alpha: tf.zeros([0, k, this.hyper.heads]) };
     const { items, slot } = distinctItems(batch.neighbour);
     const x: NeighbourFeatures = { rows: tf.gather(itemFeatures, tf.tensor1d(items, 'int32')), slot: tf.tensor1d(slot, 'int32'), batch: b, fanout: k };
     const edges: EdgeInputs = {

@@ -80,3 +80,12 @@ export class CheckpointError extends EngineError {
     super(`${path}: ${message}`, options);
   }
 }
+
+/**
+ * The graph holds nothing the GNN can learn from: no positive interaction follows an earlier one of the
+ * same subject (views alone, or each subject's only positive being its first interaction). Training is
+ * skipped; recommendations come from the other sources until such interactions arrive.
+ */
+export class InsufficientTrainingDataError extends EngineError {
+  readonly code = 'training_data_insufficient';
+}

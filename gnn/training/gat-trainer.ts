@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InsufficientTrainingDataError } from '../../src/errors.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';
@@ -114,6 +115,10 @@ export async function trainGat(
   const started = performance.now();
   const { timelines, items } = input;
   const { examples, validation } = selectExamples(timelines);
+  // An empty epoch would run the model on a batch of zero rows (the wasm kernels divide by zero on those).
+  if (examples.position.length === 0) {
+    throw new InsufficientTrainingDataError('no positive interaction follows an earlier one of the same user or session: nothing to train the GNN on yet');
+  }
   const random = mulberry32(options.seed);
   const sampler = new NegativeSampler(timelines, items, options.negativeSamplingExponent);
   const optimizer = tf.train.adam(options.learningRate);
@@ -166,7 +171,8 @@ export async function trainGat(
       }
       await peers?.verifyReplicas();
       const recall = validationRecall(model, input, validation, options.validationK);
-      const improved = recall > best.recall;
+      // With nothing held out (every subject has one positive) there is nothing to stop early on: keep the latest weights.
+      const improved = validation.subject.length === 0 || recall > best.recall;
       if (improved) best = { epoch, recall, weights: model.params.snapshot() };
       const report = {
         epoch,

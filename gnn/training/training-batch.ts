@@ -199,6 +199,8 @@ export function batchGradients(
   weights: LossWeights,
 ): { loss: tf.Scalar; gradients: Array<tf.Tensor | null> } {
   const variables = model.params.list();
+  // A data-parallel shard of a batch smaller than the thread count has no rows: it adds nothing.
+  if (batch.targets.length === 0) return { loss: tf.scalar(0), gradients: variables.map(() => null) };
   const { value, grads } = tf.variableGrads(() => batchLoss(model, itemTags, items, batch, scale, weights), variables);
   return { loss: value, gradients: variables.map((v) => grads[v.name] ?? null) };
 }

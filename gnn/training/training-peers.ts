@@ -55,11 +55,11 @@ export function addShardGradients(variables: readonly tf.Variable[], shards: Rea
   return variables.map((v, i) => {
     const parts = shards.flatMap((shard) => (shard[i] ? [shard[i]!] : []));
     if (parts.length === 0) return null;
-    return tf.tidy(() =>
-      parts
-        .map((part) => (part instanceof Float32Array ? tf.tensor(part, v.shape, 'float32') : part))
-        .reduce((sum, part, n) => (n === 0 ? part.clone() : tf.add(sum, part))),
-    );
+    return tf.tidy(() => {
+      const [first, ...rest] = parts.map((part) => (part instanceof Float32Array ? tf.tensor(part, v.shape, 'float32') : part));
+      // Always a new tensor, even from one part (a shard with no rows sends none): callers dispose their shards'.
+      return rest.reduce((sum, part) => tf.add(sum, part), first!.clone());
+    });
   });
 }
 
