@@ -223,15 +223,23 @@ export class EmbeddingService {
   }
 }
 
-/** The saved model, or null when there is none or it predates this engine's model (then a new one is trained). */
+/**
+ * The newest saved model that passes its checksums and reads back, or null when none does (then a new one is
+ * trained). Each checkpoint refused is logged with the file that failed, and which model is used instead.
+ */
 function loadSavedModel(dataDir: string, logger: Logger): ReturnType<typeof loadCheckpoint> {
-  try {
-    return loadCheckpoint(dataDir);
-  } catch (error) {
-    if (!(error instanceof OutdatedCheckpointError)) throw error;
-    logger.warn({ path: error.path, format: error.format }, 'saved GNN model is of an older format and is not used; a new one will be trained');
-    return null;
-  }
+  let refused = 0;
+  const saved = loadCheckpoint(dataDir, {
+    onRefused: (error) => {
+      refused++;
+      if (error instanceof OutdatedCheckpointError) {
+        logger.warn({ path: error.path, format: error.format }, 'saved GNN model is of an older format and is not used');
+      } else logger.error({ path: error.path, err: error }, `saved GNN model is damaged and is not used: ${error.message}`);
+    },
+  });
+  if (refused > 0 && saved) logger.warn({ version: saved.summary.version }, 'using the previous saved GNN model instead');
+  else if (refused > 0) logger.warn('no usable saved GNN model is left: a new one will be trained (see README, "Recovering from a damaged model")');
+  return saved;
 }
 
 /** The service's settings from the validated configuration. */

@@ -41,7 +41,7 @@ describe('EmbeddingService on the engine', function () {
     let service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
     const trained = service.status();
     assert.equal(trained.loaded, true);
-    assert.ok(existsSync(path.join(modelDirectory(dataDir), 'CURRENT')));
+    assert.ok(existsSync(path.join(modelDirectory(dataDir), 'manifest.json')));
 
     // New events: the acting users' embeddings follow without retraining.
     const embeddings = service.embeddings()!;
