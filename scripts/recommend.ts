@@ -111,6 +111,9 @@ async function main(): Promise<void> {
       else {
         if (answer.consumed || answer.rejected) process.stdout.write(`(${target.id} ${answer.rejected ? 'turned this item down' : 'already interacted with this item'})\n`);
         printItem(answer.item, null);
+        const { rank, listCount, lastListedScore, keptOutBy } = answer.standing;
+        const last = lastListedScore === null ? 'the list is empty' : `the last of the top ${listCount} scores ${lastListedScore.toFixed(3)}`;
+        process.stdout.write(`  rank ${rank ?? 'none (not a candidate)'}; ${last}; ${keptOutBy === null ? 'in the list' : `kept out: ${keptOutBy}`}\n`);
       }
       return;
     }

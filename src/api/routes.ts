@@ -99,8 +99,13 @@ async function ingest(services: ApiServices, events: readonly unknown[]): Promis
   return { accepted: receipt.accepted, duplicates: receipt.duplicates };
 }
 
-function recommend(services: ApiServices, target: RecommendationTarget, options: RecommendationOptions): RouteResult {
-  return { body: services.recommender.recommend(target, options) };
+/** Other people (users and sessions other than the subject) are named on paths only to analysts and admins. */
+function anonymiseOthers(caller: Caller): boolean {
+  return !caller.roles.has('analyst');
+}
+
+function recommend(services: ApiServices, target: RecommendationTarget, options: RecommendationOptions, caller: Caller): RouteResult {
+  return { body: services.recommender.recommend(target, { ...options, anonymiseOthers: anonymiseOthers(caller) }) };
 }
 
 function itemMustExist(services: ApiServices, itemId: string): void {
@@ -235,7 +240,7 @@ export const ROUTES: readonly Route[] = [
     query: S.RecommendationQuerySchema,
     responses: recommendationResponses,
     errors: READ_ERRORS,
-    handle: (services, { params: p, query }) => recommend(services, { kind: 'user', id: p.userId! }, optionsFromQuery(services, query)),
+    handle: (services, { params: p, query, caller }) => recommend(services, { kind: 'user', id: p.userId! }, optionsFromQuery(services, query), caller),
   },
   {
     method: 'post',
@@ -247,8 +252,8 @@ export const ROUTES: readonly Route[] = [
     body: S.SessionBodySchema,
     responses: recommendationResponses,
     errors: READ_ERRORS,
-    handle: (services, { params: p, body }) =>
-      recommend(services, { kind: 'user', id: p.userId! }, parseRecommendationOptions(body, services.engine.config.recommend.maxCount)),
+    handle: (services, { params: p, body, caller }) =>
+      recommend(services, { kind: 'user', id: p.userId! }, parseRecommendationOptions(body, services.engine.config.recommend.maxCount), caller),
   },
   {
     method: 'get',
@@ -260,7 +265,7 @@ export const ROUTES: readonly Route[] = [
     query: S.RecommendationQuerySchema,
     responses: recommendationResponses,
     errors: READ_ERRORS,
-    handle: (services, { params: p, query }) => recommend(services, { kind: 'session', id: p.sessionId! }, optionsFromQuery(services, query)),
+    handle: (services, { params: p, query, caller }) => recommend(services, { kind: 'session', id: p.sessionId! }, optionsFromQuery(services, query), caller),
   },
   {
     method: 'get',
@@ -272,9 +277,9 @@ export const ROUTES: readonly Route[] = [
     query: S.RecommendationQuerySchema,
     responses: recommendationResponses,
     errors: READ_ERRORS,
-    handle(services, { params: p, query }) {
+    handle(services, { params: p, query, caller }) {
       itemMustExist(services, p.itemId!);
-      return recommend(services, { kind: 'similar', itemId: p.itemId! }, optionsFromQuery(services, query));
+      return recommend(services, { kind: 'similar', itemId: p.itemId! }, optionsFromQuery(services, query), caller);
     },
   },
   {
@@ -286,10 +291,10 @@ export const ROUTES: readonly Route[] = [
     body: S.MoreLikeTheseBodySchema,
     responses: recommendationResponses,
     errors: READ_ERRORS,
-    handle(services, { body }) {
+    handle(services, { body, caller }) {
       const { items, ...options } = parseWith(S.MoreLikeTheseBodySchema, body, '');
       for (const id of items) itemMustExist(services, id);
-      return recommend(services, { kind: 'items', itemIds: items }, parseRecommendationOptions(options, services.engine.config.recommend.maxCount));
+      return recommend(services, { kind: 'items', itemIds: items }, parseRecommendationOptions(options, services.engine.config.recommend.maxCount), caller);
     },
   },
   {
@@ -301,7 +306,7 @@ export const ROUTES: readonly Route[] = [
     params: params('userId', 'itemId'),
     responses: { 200: { description: 'The explanation', schema: S.ItemExplanationSchema } },
     errors: READ_ERRORS,
-    handle: (services, { params: p }) => ({ body: services.recommender.explain({ kind: 'user', id: p.userId! }, p.itemId!) }),
+    handle: (services, { params: p, caller }) => ({ body: services.recommender.explain({ kind: 'user', id: p.userId! }, p.itemId!, { anonymiseOthers: anonymiseOthers(caller) }) }),
   },
   {
     method: 'get',

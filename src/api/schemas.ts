@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EDGE_TYPES, INTERACTION_TYPES, NODE_KINDS } from '../../graph/model.ts';
 import { CatalogueItemSchema } from '../catalogue/catalogue-item.ts';
 import { InteractionEventSchema } from '../events/interaction-event.ts';
-import { ItemListSchema, RecommendationFiltersSchema, RecommendationOptionsSchema } from '../recommendations/recommendation-query.ts';
+import { ItemListSchema, KEPT_OUT_REASONS, RecommendationFiltersSchema, RecommendationOptionsSchema } from '../recommendations/recommendation-query.ts';
 
 /**
  * The API's request and response shapes. Requests are validated with them and the OpenAPI document is
@@ -85,11 +85,23 @@ export const RecommendationListSchema = z.object({
   modelVersion: z.string().nullable(),
   approximate: z.boolean(),
 });
+export const ItemStandingSchema = z.object({
+  rank: z.number().int().min(1).nullable().describe("The item's place among the subject's ranked candidates (1: the best), or null when no source reached it or a filter left it out."),
+  listCount: z.number().int().describe('How many items a default list shows (the default count).'),
+  lastListedScore: z.number().nullable().describe('The lowest score in the default list (its last item without diversity), or null when the list is empty.'),
+  keptOutBy: z
+    .enum(KEPT_OUT_REASONS)
+    .nullable()
+    .describe(
+      'What keeps the item out of the default list, or null when the list shows it: rejected (disliked, dismissed), consumed, not-reached (no source reached it), ranked-below (scored below the list), diversity (scored high enough; MMR picked less similar items).',
+    ),
+});
 export const ItemExplanationSchema = z.object({
   subject: z.object({ kind: z.enum(['user', 'session']), id: z.string() }),
   item: RecommendedItemSchema,
   consumed: z.boolean(),
   rejected: z.boolean(),
+  standing: ItemStandingSchema.describe("Where the item stands against the subject's default list (no filters, the default count)."),
 });
 
 /** Feedback on a shown recommendation: it becomes an event like any other. */

@@ -1,6 +1,6 @@
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { EDGE_TYPES, type EdgeType, type NodeKind } from '../../graph/model.ts';
+import { EDGE_TYPES, NodeKindCode, type EdgeType, type NodeKind } from '../../graph/model.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 
 /**
@@ -71,6 +71,15 @@ export class PathNodes {
   }
 }
 
+/** Who a response may name: everyone, or only its subject (others then appear as `someone-1`, …). */
+export interface PathPrivacy {
+  readonly anonymiseOthers: boolean;
+  /** The request's subject node (-1 for item-based requests: everyone is another then). */
+  readonly subject: number;
+}
+
+const NAME_EVERYONE: PathPrivacy = { anonymiseOthers: false, subject: -1 };
+
 /**
  * Builds path nodes, edges and sentences from graph ids; one per response. The subject, its seeds and
  * their edges start many of a response's paths, so each edge and action is written once and shared.
@@ -79,15 +88,37 @@ export class PathWriter {
   /** By edge and its two positions in the path (each below 8: a path has at most four nodes). */
   private readonly edges = new Map<number, PathEdge>();
   private readonly actions = new Map<number, string>();
+  /** The other people on the current item's paths, in order of appearance: `someone-<position + 1>`. */
+  private readonly others: number[] = [];
 
   constructor(
     private readonly graph: InterestGraph,
     private readonly nodes: PathNodes,
     private readonly policy: WeightPolicy,
+    private readonly privacy: PathPrivacy = NAME_EVERYONE,
   ) {}
 
+  /**
+   * Starts an item's paths. Anonymous people are numbered per item, so one person on two of its paths is
+   * one node (the page draws an item's paths as one graph), and nothing links people across items.
+   */
+  startItem(): void {
+    this.others.length = 0;
+  }
+
   node(node: number): PathNode {
+    if (this.privacy.anonymiseOthers && node !== this.privacy.subject) {
+      const kind = this.graph.nodeKindCode(node);
+      if (kind === NodeKindCode.user || kind === NodeKindCode.session) return this.someone(node, kind);
+    }
     return this.nodes.node(this.graph, node);
+  }
+
+  /** Another user or session without its id: the kind stays (a person), the id is `someone-<n>`. */
+  private someone(node: number, kind: number): PathNode {
+    let n = this.others.indexOf(node);
+    if (n < 0) n = this.others.push(node) - 1;
+    return anonymousNode(kind === NodeKindCode.user ? 'user' : 'session', n + 1);
   }
 
   edge(e: number, from: number, to: number): PathEdge {
@@ -147,6 +178,15 @@ export class PathWriter {
   title(item: number): string {
     return this.node(item).label;
   }
+}
+
+/** Anonymous path nodes by kind and number, written once: responses share them. */
+const ANONYMOUS: Record<'user' | 'session', PathNode[]> = { user: [], session: [] };
+
+function anonymousNode(kind: 'user' | 'session', n: number): PathNode {
+  const written = ANONYMOUS[kind];
+  while (written.length < n) written.push(Object.freeze({ kind, id: `someone-${written.length + 1}`, label: 'someone' }));
+  return written[n - 1]!;
 }
 
 const DAY_MS = 86_400_000;

@@ -54,6 +54,22 @@ export function compileFilters(
   };
 }
 
+/**
+ * Whether the filters leave out no more than the default does (rejected and consumed items), so that a
+ * search with them is a search with none. False may also be answered for filters that name nothing in
+ * the graph; it only costs a second search.
+ */
+export function leavesOutOnlyDefaults(filters: RecommendationFilters | undefined): boolean {
+  if (filters === undefined) return true;
+  return (
+    filters.includeTags === undefined &&
+    (filters.excludeTags?.length ?? 0) === 0 &&
+    (filters.excludeItems?.length ?? 0) === 0 &&
+    filters.includeConsumed !== true &&
+    Object.keys(filters.attributes ?? {}).length === 0
+  );
+}
+
 function tagNodes(graph: InterestGraph, ids: readonly string[] | undefined): Set<number> {
   const nodes = new Set<number>();
   for (const id of ids ?? []) {

@@ -45,7 +45,22 @@ export const RecommendationOptionsSchema = z.strictObject({
   /** Explanation paths with each item (default true). */
   explain: z.boolean().optional(),
 });
-export type RecommendationOptions = z.infer<typeof RecommendationOptionsSchema>;
+export type RecommendationOptions = z.infer<typeof RecommendationOptionsSchema> & {
+  /**
+   * Other people on paths (users and sessions other than the subject) as `someone-1`, `someone-2`, …
+   * instead of their ids. Set by the server from the caller's roles, never by a request: the schema
+   * above does not accept it.
+   */
+  readonly anonymiseOthers?: boolean;
+};
+
+/**
+ * What keeps an item out of a subject's default list (an explanation's standing): the subject turned it
+ * down (disliked, dismissed, a low rating), already interacted with it, no source reached it, it ranked
+ * below the list, or it ranked high enough but diversity picked items less like those already listed.
+ */
+export const KEPT_OUT_REASONS = ['rejected', 'consumed', 'not-reached', 'ranked-below', 'diversity'] as const;
+export type KeptOutReason = (typeof KEPT_OUT_REASONS)[number];
 
 /** Who or what to recommend for. */
 export type RecommendationTarget =

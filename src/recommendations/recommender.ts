@@ -12,10 +12,10 @@ import { diversify } from './diversity.ts';
 import { isoTimestamp, PathNodes, people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
 import { hashString, topByWalk, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
-import { compileFilters } from './item-filter.ts';
+import { compileFilters, leavesOutOnlyDefaults } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
 import { NodeTable } from './node-table.ts';
-import type { RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
+import type { KeptOutReason, RecommendationFilters, RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
 import { itemsProfile, subjectProfile, type SubjectProfile } from './subject-profile.ts';
 import { TagLists, TagScorer, tagProfile, type TagList } from './tag-affinity.ts';
 import { TrendingItems } from './trending-items.ts';
@@ -27,7 +27,8 @@ import { TrendingItems } from './trending-items.ts';
  *
  *   score(i) = Σ_source weight_source · normalised_source(i)
  *
- *   embedding  exp((z·x_i + b_i − best) / T)     relative to the subject's best unconsumed item, T = 3
+ *   embedding  exp((z·x_i + b_i − best) / T)     relative to the subject's best item that is neither
+ *                                                 consumed nor rejected, whatever the request's filters; T = 3
  *   walk       1 − exp(−walk(i) / 0.1)            walk(i) = Σ_s w_s · visits_s(i) / steps
  *   tags       1 − exp(−tags(i) / 2)              see tag-affinity.ts
  *   trending   log(1 + t_i) / log(1 + t_max)
@@ -87,6 +88,24 @@ export interface ItemExplanation {
   /** Whether the subject already interacted with the item, or turned it down. */
   readonly consumed: boolean;
   readonly rejected: boolean;
+  /** Where the item stands against the subject's default list (no filters, the default count). */
+  readonly standing: ItemStanding;
+}
+
+export interface ItemStanding {
+  /** The item's place among the subject's ranked candidates by score (1: the best), or null when it is not one. */
+  readonly rank: number | null;
+  /** How many items a default list asks for. */
+  readonly listCount: number;
+  /** The lowest score in the default list (its last item when diversity is 0), or null when the list is empty. */
+  readonly lastListedScore: number | null;
+  /** Null when the default list shows the item. */
+  readonly keptOutBy: KeptOutReason | null;
+}
+
+export interface ExplainOptions {
+  /** As in RecommendationOptions: other people on the paths without their ids. */
+  readonly anonymiseOthers?: boolean;
 }
 
 /** A path worked out by weight only; the strongest are written out in full. */
@@ -104,11 +123,21 @@ const POOL_FACTOR = 3;
 /** Embedding, walk, tags, trending. */
 const SOURCES = 4;
 
+/** A request's candidates ranked: the pool MMR picked from (best totals first), their totals, the positions picked. */
+interface Ranking {
+  readonly state: RequestState;
+  /** Every candidate the sources found that the filters let through. */
+  readonly candidates: NodeTable;
+  readonly pool: readonly number[];
+  readonly relevance: readonly number[];
+  readonly picked: readonly number[];
+}
+
 /** Everything a request computes once and every candidate's score reads. */
 interface RequestState {
   readonly profile: SubjectProfile;
   readonly z: Float32Array | null;
-  /** The best embedding score among unconsumed items, the reference of the embedding term. */
+  /** The best embedding score among items neither consumed nor rejected: the reference of the embedding term. */
   readonly bestEmbedding: number;
   readonly visits: WalkVisits;
   readonly tags: TagScorer;
@@ -169,13 +198,60 @@ export class Recommender {
 
   /** Top items for a user, a session, an item (similar items) or a list of items (more like these). */
   recommend(target: RecommendationTarget, options: RecommendationOptions = {}): RecommendationList {
-    const graph = this.host.graph;
     const embeddings = this.prepareEmbeddings();
     const count = options.count ?? this.settings.defaultCount;
     const explain = options.explain ?? true;
     const lambda = options.diversity ?? this.settings.diversity;
     const { profile, z, requestSeed } = this.resolveTarget(target, embeddings);
-    const skip = compileFilters(graph, this.host.catalogue, profile, options.filters);
+    const { state, pool, relevance, picked } = this.rank(profile, z, requestSeed, embeddings, options.filters, count, lambda);
+    const writer = explain ? this.pathWriter(profile, options.anonymiseOthers) : null;
+    return {
+      target,
+      items: picked.map((i) => this.describe(state, pool[i]!, this.scoreOf(state, pool[i]!).sources, relevance[i]!, writer)),
+      modelVersion: embeddings?.info.version ?? null,
+      approximate: this.index.approximate,
+    };
+  }
+
+  /**
+   * Why (or why not) `itemId` for this user or session: its score by source and its paths (the same as in
+   * any list of the subject's), and where it stands against the subject's default list.
+   */
+  explain(subject: { kind: SubjectKind; id: string }, itemId: string, options: ExplainOptions = {}): ItemExplanation {
+    const graph = this.host.graph;
+    const embeddings = this.prepareEmbeddings();
+    const item = graph.nodeIndex('item', itemId);
+    if (item < 0) throw new NotFoundError('item', itemId);
+    if (graph.nodeIndex(subject.kind, subject.id) < 0) throw new NotFoundError(subject.kind, subject.id);
+    const { profile, z, requestSeed } = this.resolveTarget(subject, embeddings);
+    const ranking = this.rank(profile, z, requestSeed, embeddings, undefined, this.settings.defaultCount, this.settings.diversity);
+    const { sources, total } = this.scoreOf(ranking.state, item);
+    return {
+      subject,
+      item: this.describe(ranking.state, item, sources, total, this.pathWriter(profile, options.anonymiseOthers)),
+      consumed: profile.consumed.has(item),
+      rejected: profile.rejected.has(item),
+      standing: this.standing(ranking, item, total),
+    };
+  }
+
+  /**
+   * The candidates from the four sources that the filters let through, ranked by score, and the `count`
+   * MMR picks from the best of them. Every score is normalised from the subject and the item alone (the
+   * embedding term's reference ignores the request's filters), so filters and diversity choose items but
+   * never change one's score.
+   */
+  private rank(
+    profile: SubjectProfile,
+    z: Float32Array | null,
+    requestSeed: number,
+    embeddings: InterestEmbeddings | null,
+    filters: RecommendationFilters | undefined,
+    count: number,
+    lambda: number,
+  ): Ranking {
+    const graph = this.host.graph;
+    const skip = compileFilters(graph, this.host.catalogue, profile, filters);
     const perSource = Math.max(this.settings.candidatesPerSource, count * POOL_FACTOR);
 
     // Merged in the order found, each once.
@@ -187,7 +263,9 @@ export class Recommender {
     if (z && embeddings) {
       const found = this.index.search(z, perSource, skip);
       for (const { node } of found) add(node);
-      bestEmbedding = found[0]?.score ?? bestEmbedding;
+      // An exact scan without filters of the request's own found the reference already; otherwise it
+      // takes a search of its own (an approximate one searches the same way in every request).
+      bestEmbedding = !this.index.approximate && leavesOutOnlyDefaults(filters) ? (found[0]?.score ?? bestEmbedding) : this.embeddingReference(profile, z);
     }
     const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
     for (const node of topByWalk(state.visits, perSource, skip)) add(node);
@@ -214,37 +292,54 @@ export class Recommender {
     const pool = Array.from(poolNodes.subarray(0, poolSize));
     const relevance = Array.from(poolTotals.subarray(0, poolSize));
     const picked = diversify(relevance, this.similarity(embeddings, pool), count, lambda);
-    const writer = new PathWriter(graph, this.pathNodes, this.host.weightPolicy);
+    return { state, candidates, pool, relevance, picked };
+  }
+
+  /** The embedding term's reference: the subject's best score among items neither consumed nor rejected. */
+  private embeddingReference(profile: SubjectProfile, z: Float32Array): number {
+    const skip = compileFilters(this.host.graph, this.host.catalogue, profile, undefined);
+    return this.index.search(z, 1, skip)[0]?.score ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** Where `item` (of score `total`) stands against the default list `ranking` made. */
+  private standing(ranking: Ranking, item: number, total: number): ItemStanding {
+    const { state, candidates, pool, relevance, picked } = ranking;
+    let listed = false;
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const i of picked) {
+      if (pool[i] === item) listed = true;
+      lowest = Math.min(lowest, relevance[i]!);
+    }
+    // The ranking's order: higher totals first, ties to the lower node (as the pool's selector breaks them).
+    let rank: number | null = null;
+    if (candidates.rowOf(item) >= 0) {
+      rank = 1;
+      const terms = new Float64Array(SOURCES);
+      for (let c = 0; c < candidates.size; c++) {
+        const node = candidates.nodes[c]!;
+        if (node === item) continue;
+        const other = this.sourceTerms(state, node, terms);
+        if (other > total || (other === total && node < item)) rank++;
+      }
+    }
+    const { profile } = state;
+    let keptOutBy: KeptOutReason | null = null;
+    if (!listed) {
+      if (profile.rejected.has(item)) keptOutBy = 'rejected';
+      else if (profile.consumed.has(item)) keptOutBy = 'consumed';
+      else if (rank === null) keptOutBy = 'not-reached';
+      else keptOutBy = total >= lowest ? 'diversity' : 'ranked-below';
+    }
     return {
-      target,
-      items: picked.map((i) => this.describe(state, pool[i]!, this.scoreOf(state, pool[i]!).sources, relevance[i]!, explain ? writer : null)),
-      modelVersion: embeddings?.info.version ?? null,
-      approximate: this.index.approximate,
+      rank,
+      listCount: this.settings.defaultCount,
+      lastListedScore: picked.length > 0 ? round(lowest) : null,
+      keptOutBy,
     };
   }
 
-  /** Why (or why not) `itemId` for this user or session: its score by source and its paths. */
-  explain(subject: { kind: SubjectKind; id: string }, itemId: string): ItemExplanation {
-    const graph = this.host.graph;
-    const embeddings = this.prepareEmbeddings();
-    const item = graph.nodeIndex('item', itemId);
-    if (item < 0) throw new NotFoundError('item', itemId);
-    if (graph.nodeIndex(subject.kind, subject.id) < 0) throw new NotFoundError(subject.kind, subject.id);
-    const { profile, z, requestSeed } = this.resolveTarget(subject, embeddings);
-    let bestEmbedding = Number.NEGATIVE_INFINITY;
-    if (z && embeddings) {
-      const skip = compileFilters(graph, this.host.catalogue, profile, undefined);
-      bestEmbedding = this.index.search(z, 1, skip)[0]?.score ?? bestEmbedding;
-    }
-    const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
-    const { sources, total } = this.scoreOf(state, item);
-    const writer = new PathWriter(graph, this.pathNodes, this.host.weightPolicy);
-    return {
-      subject,
-      item: this.describe(state, item, sources, total, writer),
-      consumed: profile.consumed.has(item),
-      rejected: profile.rejected.has(item),
-    };
+  private pathWriter(profile: SubjectProfile, anonymiseOthers: boolean | undefined): PathWriter {
+    return new PathWriter(this.host.graph, this.pathNodes, this.host.weightPolicy, { anonymiseOthers: anonymiseOthers === true, subject: profile.subject });
   }
 
   /** The walks, the tag profile and the attention a request's scores and paths read. */
@@ -340,6 +435,7 @@ export class Recommender {
     const rounded = round(score);
     const bySource = roundSources(sources);
     if (!writer) return { itemId, title, score: rounded, sources: bySource };
+    writer.startItem();
     const paths = this.paths(state, item, sources, score, writer);
     // Written out field by field: spreading the base object cost 2 % of a request.
     return paths[0] ? { itemId, title, score: rounded, sources: bySource, paths, because: paths[0].sentence } : { itemId, title, score: rounded, sources: bySource, paths };

@@ -69,7 +69,8 @@ export class TrendingItems {
   normalised(item: number): number {
     this.refreshTop();
     const s = item < this.score.length ? this.score[item]! : 0;
-    return this.logMaxScore > 0 ? Math.log1p(s) / this.logMaxScore : 0;
+    // The best score may be up to a second old while this item's is current: never above 1.
+    return this.logMaxScore > 0 ? Math.min(1, Math.log1p(s) / this.logMaxScore) : 0;
   }
 
   /** The most trending items, best first (at most 1,000), possibly up to a second old. */

@@ -247,6 +247,92 @@ describe('Recommender (query layer)', function () {
     assert.throws(() => recommender.explain({ kind: 'user', id: 'nobody' }, consumedId), NotFoundError);
   });
 
+  it('gives an item the same score, sources and paths in every list, filtered or not, as in its explain call', () => {
+    // Exact search (this catalogue is small) and an HNSW index over the same embeddings.
+    const approximate = new Recommender(engine, service, { ...config.recommend, annThreshold: 100 });
+    try {
+      for (const r of [recommender, approximate]) {
+        let compared = 0;
+        for (let user = 4; user < 10; user++) {
+          const id = data.userId(user);
+          if (engine.graph.nodeIndex('user', id) < 0) continue;
+          const plain = r.recommend({ kind: 'user', id }, { count: 40, diversity: 0 });
+          const top = plain.items[0]!.itemId;
+          const byTopic = topicOf(data.itemId(data.itemsOfTopic((user + 3) % 8)[0]!));
+          const option = [
+            {},
+            { diversity: 0.9 },
+            { filters: { includeTags: [data.itemTags(data.itemsOfTopic((user + 5) % 8)[0]!)[0]!] } },
+            { filters: { excludeTags: [data.itemTags(Number(top.slice(5)))[0]!] } },
+            { filters: { excludeItems: [top, plain.items[1]!.itemId] } },
+            { filters: { includeConsumed: true } },
+            { filters: { attributes: { topic: byTopic } } },
+            { filters: { includeTags: data.itemTags(Number(top.slice(5))), includeConsumed: true, attributes: { topic: [byTopic, topicOf(top)] } } },
+          ];
+          const unfiltered = new Map(plain.items.map((i) => [i.itemId, i]));
+          for (const options of option) {
+            const list = r.recommend({ kind: 'user', id }, { count: 15, ...options });
+            assert.ok(list.items.length > 0, `user ${id}, ${JSON.stringify(options)}: a list`);
+            for (const item of list.items) {
+              const explained = r.explain({ kind: 'user', id }, item.itemId).item;
+              const where = `${id} ${item.itemId} with ${JSON.stringify(options)}`;
+              assert.equal(item.score, explained.score, `${where}: the explain call's score`);
+              assert.deepEqual(item.sources, explained.sources, `${where}: the explain call's sources`);
+              assert.deepEqual(item.paths, explained.paths, `${where}: the explain call's paths`);
+              const same = unfiltered.get(item.itemId);
+              if (same) assert.deepEqual([item.score, item.sources], [same.score, same.sources], `${where}: as in the unfiltered list`);
+              compared++;
+            }
+          }
+        }
+        assert.ok(compared > 200, `${compared} items compared`);
+      }
+    } finally {
+      approximate.close();
+    }
+  });
+
+  it("says where an item stands against the subject's default list: its rank, the last listed score, and what kept it out", async () => {
+    const id = data.userId(2);
+    const list = recommender.recommend({ kind: 'user', id }, { explain: false });
+    const listed = new Map(list.items.map((i) => [i.itemId, i.score]));
+    const lowest = Math.min(...listed.values());
+    const byRank: Array<{ rank: number; score: number; itemId: string }> = [];
+    const reasons = new Map<string | null, number>();
+    for (const { id: itemId } of data.catalogue()) {
+      const { item, consumed, rejected, standing } = recommender.explain({ kind: 'user', id }, itemId);
+      const where = `${itemId} (${JSON.stringify(standing)})`;
+      assert.equal(standing.listCount, config.recommend.defaultCount);
+      assert.equal(standing.lastListedScore, lowest, `${where}: the default list's lowest score`);
+      reasons.set(standing.keptOutBy, (reasons.get(standing.keptOutBy) ?? 0) + 1);
+      if (listed.has(itemId)) {
+        assert.equal(standing.keptOutBy, null, `${where}: listed, so nothing kept it out`);
+        assert.equal(item.score, listed.get(itemId));
+      } else if (rejected) assert.deepEqual([standing.keptOutBy, standing.rank], ['rejected', null], where);
+      else if (consumed) assert.deepEqual([standing.keptOutBy, standing.rank], ['consumed', null], where);
+      else if (standing.rank === null) assert.equal(standing.keptOutBy, 'not-reached', where);
+      else assert.equal(standing.keptOutBy, item.score >= lowest ? 'diversity' : 'ranked-below', where);
+      if (standing.rank !== null) byRank.push({ rank: standing.rank, score: item.score, itemId });
+    }
+    // The ranks are 1 … n, one item each, in the order of the scores.
+    byRank.sort((a, b) => a.rank - b.rank);
+    byRank.forEach(({ rank, score }, k) => {
+      assert.equal(rank, k + 1, 'ranks are 1 … n, one item each');
+      if (k > 0) assert.ok(byRank[k - 1]!.score >= score, `rank ${rank} scores no more than rank ${rank - 1}`);
+    });
+    for (const reason of ['rejected', 'consumed', 'not-reached', 'ranked-below', null]) assert.ok(reasons.get(reason), `some item is kept out by ${reason}: ${JSON.stringify([...reasons])}`);
+    // Without diversity the default list is the top of the same ranking, and the next item is ranked below it.
+    const plain = new Recommender(engine, service, { ...config.recommend, diversity: 0 });
+    try {
+      const top = plain.recommend({ kind: 'user', id }, { explain: false }).items;
+      assert.deepEqual(top.map((i) => i.itemId), byRank.slice(0, 20).map((r) => r.itemId));
+      top.forEach((item, k) => assert.equal(plain.explain({ kind: 'user', id }, item.itemId).standing.rank, k + 1));
+      assert.deepEqual(plain.explain({ kind: 'user', id }, byRank[20]!.itemId).standing, { rank: 21, listCount: 20, lastListedScore: top[19]!.score, keptOutBy: 'ranked-below' });
+    } finally {
+      plain.close();
+    }
+  });
+
   it('validates options, naming the field', () => {
     assert.throws(() => parseRecommendationOptions({ count: 0 }, 100), (e: ValidationError) => e.issues[0]!.path === 'count');
     assert.throws(() => parseRecommendationOptions({ count: 500 }, 100), (e: ValidationError) => /at most 100/.test(e.message));
