@@ -159,6 +159,8 @@ export class ApiServer {
       else next();
     });
     app.use('/web', express.static(WEB_DIR, { index: false }));
+    // Browsers ask for /favicon.ico on their own (the pages link the SVG): a 404 would be a console error.
+    app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(path.join(WEB_DIR, 'favicon.svg')));
     app.get('/docs', (_req, res) => res.sendFile(path.join(DOCS_DIR, 'index.html')));
     app.get('/docs/docs.js', (_req, res) => res.sendFile(path.join(DOCS_DIR, 'docs.js')));
     app.use('/docs/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false }));

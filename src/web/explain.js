@@ -1,10 +1,12 @@
-import { api, fill, communityColour, EDGE_COLOURS, el, formatDate, keyField, nodeColour, showStatus } from './common.js';
+import { api, fill, communityColour, el, formatDate, keyField, showStatus } from './common.js';
+import { drawPathGraph, pathGraph } from './path-graph.js';
 
 // The explanation view: a user's recommendations, each with its explanation paths drawn as a small graph
 // (labelled nodes, typed edges, thickness by the path's share of the score), the sentence and the score by
-// source; beside them the user's recent interactions and interest communities. The path graphs are SVG:
-// a page of them would need more WebGL contexts than a browser keeps alive (sigma is for /explore).
-const state = { graphs: [], communities: new Map(), shown: 0, suggested: 0 };
+// source; beside them the user's recent interactions and interest communities. The path graphs are SVG
+// (path-graph.js): a page of them would need more WebGL contexts than a browser keeps alive (sigma is for
+// /explore).
+const state = { graphs: [], drawings: [], single: null, list: null, communities: new Map(), shown: 0, suggested: 0 };
 window.explanations = state;
 
 const SOURCES = ['embedding', 'walk', 'tags', 'trending'];
@@ -12,64 +14,6 @@ const SOURCES = ['embedding', 'walk', 'tags', 'trending'];
 function communityName(id) {
   const c = state.communities.get(id);
   return c ? `#${id} ${c.topTags.slice(0, 2).map((t) => t.tag).join(', ')}` : `#${id}`;
-}
-
-const SVG = 'http://www.w3.org/2000/svg';
-const WIDTH = 440;
-const ROW = 54;
-
-function svg(tag, attributes, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-/**
- * The paths of one recommendation as one graph (graphology, kept for inspection), laid out with the subject
- * on the left, the recommended item on the right and each path's middle nodes on a row of its own.
- */
-function pathGraph(item) {
-  const graph = new graphology.MultiDirectedGraph();
-  const paths = item.paths ?? [];
-  const rows = Math.max(1, paths.length);
-  const middle = ((rows - 1) * ROW) / 2 + 24;
-  // The subject starts most paths; it and the recommended item sit on the middle row.
-  const starts = paths.map((p) => `${p.nodes[0].kind}:${p.nodes[0].id}`);
-  const subject = starts.sort((a, b) => starts.filter((s) => s === b).length - starts.filter((s) => s === a).length)[0];
-  const target = `item:${item.itemId}`;
-  paths.forEach((path, row) => {
-    const keys = path.nodes.map((n) => `${n.kind}:${n.id}`);
-    const last = path.nodes.length - 1;
-    path.nodes.forEach((n, i) => {
-      if (graph.hasNode(keys[i])) return;
-      const centred = keys[i] === subject || keys[i] === target;
-      graph.addNode(keys[i], {
-        label: n.label.length > 26 ? `${n.label.slice(0, 25)}…` : n.label,
-        x: 50 + (i / Math.max(1, last)) * (WIDTH - 110),
-        y: centred ? middle : 24 + row * ROW,
-        size: n.kind === 'item' && n.id === item.itemId ? 8 : 6,
-        color: nodeColour(n, false),
-      });
-    });
-    for (const e of path.edges) graph.addEdge(keys[e.from], keys[e.to], { type: e.type, width: 1 + 5 * path.weight, color: EDGE_COLOURS[e.type] ?? '#999' });
-  });
-  return { graph, height: rows * ROW + 20 };
-}
-
-function drawPathGraph(container, { graph, height }) {
-  const picture = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, width: '100%', height, role: 'img' });
-  graph.forEachEdge((key, a, source, target) => {
-    const s = graph.getNodeAttributes(source);
-    const t = graph.getNodeAttributes(target);
-    picture.append(svg('line', { x1: s.x, y1: s.y, x2: t.x, y2: t.y, stroke: a.color, 'stroke-width': a.width, 'data-edge': key, 'data-type': a.type }));
-    picture.append(svg('text', { x: (s.x + t.x) / 2, y: (s.y + t.y) / 2 - 4, 'font-size': 9, fill: '#666', 'text-anchor': 'middle' }, a.type));
-  });
-  graph.forEachNode((key, a) => {
-    picture.append(svg('circle', { cx: a.x, cy: a.y, r: a.size, fill: a.color, 'data-node': key }));
-    picture.append(svg('text', { x: a.x, y: a.y + a.size + 11, 'font-size': 10, 'text-anchor': 'middle' }, a.label));
-  });
-  container.append(picture);
 }
 
 function sourceBars(item) {
@@ -117,6 +61,8 @@ async function show(userId) {
   // A later request replaces an earlier one still in flight: only the newest one's answers are drawn.
   const generation = ++state.shown;
   state.graphs = [];
+  state.drawings = [];
+  state.list = null;
   const cards = document.getElementById('cards');
   cards.replaceChildren();
   showStatus(`loading ${userId}…`);
@@ -131,17 +77,48 @@ async function show(userId) {
     if (generation !== state.shown) return;
     state.communities = new Map(communities.communities.map((c) => [c.id, c]));
     profilePanel(userId, profile);
+    state.list = { userId, items: recommendations.items };
     recommendations.items.forEach((item, i) => {
       const { node, container } = card(item, i + 1);
       cards.append(node);
-      const drawing = pathGraph(item);
+      const drawing = pathGraph(item, `user:${userId}`);
       state.graphs.push(drawing.graph);
+      state.drawings.push({ container, drawing });
       drawPathGraph(container, drawing);
     });
     showStatus(`${recommendations.items.length} recommendations for ${userId} (model ${recommendations.modelVersion ?? 'none'})`);
   } catch (error) {
     if (generation === state.shown) showStatus(error.message, 'error');
   }
+}
+
+const KEPT_OUT = {
+  rejected: 'the user disliked or dismissed it',
+  consumed: 'the user already has it (lists leave those out)',
+  'not-reached': 'no source put it among its candidates (each puts forward only its best items)',
+  'ranked-below': 'its score is below the last listed item',
+  diversity: 'diversity (it scored high enough, but the list picked less similar items)',
+};
+
+/**
+ * Where the item stands against the user's list: its rank, the score of the list's last item and what
+ * kept it out, from the answer's `standing` (against the default list); from a server without it, against
+ * the list this page shows for the same user.
+ */
+function standingText(answer, userId) {
+  const score = answer.item.score.toFixed(3);
+  const standing = answer.standing;
+  if (standing) {
+    const rank = standing.rank === null ? 'Not ranked' : `Rank ${standing.rank}`;
+    if (!standing.keptOutBy) return `${rank}: in a default list of ${standing.listCount}.`;
+    const last = standing.lastListedScore === null ? `A default list of ${standing.listCount} is empty` : `A default list of ${standing.listCount} ends at score ${standing.lastListedScore.toFixed(3)}`;
+    return `${rank}. ${last}; this item scores ${score}. Kept out because ${KEPT_OUT[standing.keptOutBy] ?? standing.keptOutBy}.`;
+  }
+  const list = state.list?.userId === userId ? state.list.items : null;
+  if (!list || list.length === 0) return `Score ${score}.`;
+  const at = list.findIndex((i) => i.itemId === answer.item.itemId);
+  if (at >= 0) return `Number ${at + 1} in the list below.`;
+  return `Not among the ${list.length} shown below, which end at score ${list.at(-1).score.toFixed(3)}; this item scores ${score}.`;
 }
 
 /** Any (user, item) pair, recommended or not: its score by source and its paths, as one card. */
@@ -151,10 +128,12 @@ async function explainItem(userId, itemId) {
   try {
     const answer = await api(`/v1/users/${encodeURIComponent(userId)}/explanations/${encodeURIComponent(itemId)}`);
     const { node, container } = card(answer.item, null);
-    const state = answer.consumed ? 'already consumed' : answer.rejected ? 'disliked or dismissed' : 'not consumed';
-    node.insertBefore(el('p', { class: 'because' }, `For ${userId}: ${state}.`), node.children[1]);
+    const status = answer.consumed ? 'already consumed' : answer.rejected ? 'disliked or dismissed' : 'not consumed';
+    node.insertBefore(el('p', { class: 'because standing' }, `For ${userId}: ${status}. ${standingText(answer, userId)}`), node.children[1]);
     single.append(node);
-    drawPathGraph(container, pathGraph(answer.item));
+    const drawing = pathGraph(answer.item, `${answer.subject.kind}:${answer.subject.id}`);
+    state.single = { container, drawing };
+    drawPathGraph(container, drawing);
   } catch (error) {
     showStatus(error.message, 'error');
   }
@@ -181,6 +160,15 @@ async function suggest(text) {
     // Suggestions are a convenience; errors show when the user asks for recommendations.
   }
 }
+
+// The path graphs are laid out to their card's width: again when it changes.
+let resizing = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(() => {
+    for (const { container, drawing } of [...state.drawings, ...(state.single ? [state.single] : [])]) if (container.isConnected) drawPathGraph(container, drawing);
+  }, 150);
+});
 
 keyField();
 const userInput = document.getElementById('user');

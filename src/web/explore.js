@@ -1,17 +1,18 @@
-import { api, fill, EDGE_COLOURS, el, keyField, nodeColour, renderGraph, showStatus } from './common.js';
+import { api, communityColour, fill, EDGE_COLOURS, el, keyField, KIND_COLOURS, nodeColour, PALETTE_SIZE, renderGraph, showStatus } from './common.js';
 
 // The analyst's explorer: a node's neighbourhood drawn with graphology + sigma, grown by clicking nodes,
 // coloured by community, filtered by edge type and time window (in the renderer, so nothing is refetched),
-// paths between two nodes highlighted, and the view exported as GEXF or JSON.
+// paths between two nodes highlighted, and the view exported as GEXF or JSON. Opened without a node, it
+// shows the interest communities as a map (each with its most liked items) to start from.
 const graph = new graphology.MultiDirectedGraph();
 const renderer = renderGraph(document.getElementById('graph'), graph, {
   nodeReducer: (key, attributes) => reduceNode(key, attributes),
   edgeReducer: (key, attributes) => reduceEdge(key, attributes),
 });
-const state = { graph, renderer, expanded: new Set(), highlighted: new Set(), highlightedEdges: new Set(), types: new Set(Object.keys(EDGE_COLOURS)) };
+const state = { graph, renderer, mode: 'graph', communities: null, expanded: new Set(), highlighted: new Set(), highlightedEdges: new Set(), types: new Set(Object.keys(EDGE_COLOURS)) };
 window.explorer = state;
 // For scripted use (and the browser tests): the same paths the clicks take.
-Object.assign(state, { expand, findPath, add: (nodes, edges, centre) => (addNodes(nodes, centre), addEdges(edges), renderer.refresh()) });
+Object.assign(state, { expand, findPath, showMap, add: (nodes, edges, centre) => (addNodes(nodes, centre), addEdges(edges), renderer.refresh()) });
 
 function reduceNode(key, attributes) {
   const colour = nodeColour(attributes.view, document.getElementById('by-community').checked);
@@ -23,6 +24,8 @@ function reduceEdge(key, attributes) {
   const since = document.getElementById('since').valueAsNumber;
   const until = document.getElementById('until').valueAsNumber;
   const ts = Date.parse(attributes.view.ts);
+  // The map's community → item lines are not interactions: no type or time filter applies to them.
+  if (attributes.view.type === 'member') return attributes;
   const hidden = !state.types.has(attributes.view.type) || (Number.isFinite(since) && ts < since) || (Number.isFinite(until) && ts > until + 86_399_999);
   if (state.highlightedEdges.size > 0) {
     return state.highlightedEdges.has(key) ? { ...attributes, hidden: false, color: '#d62728', size: 4, zIndex: 2 } : { ...attributes, hidden, color: '#eeeeee' };
@@ -73,6 +76,7 @@ async function expand(key) {
   showStatus(`loading the neighbourhood of ${key}…`);
   try {
     const page = await api(`${nodePath(key)}?limit=${limit}`);
+    if (state.mode === 'map') leaveMap();
     if (!graph.hasNode(page.node.key)) addNodes([page.node], null);
     addNodes(page.nodes, page.node.key);
     addEdges(page.edges);
@@ -88,6 +92,10 @@ async function expand(key) {
 function select(key) {
   const view = graph.getNodeAttribute(key, 'view');
   const box = document.getElementById('selected');
+  if (view.kind === 'community') {
+    selectCommunity(view);
+    return;
+  }
   fill(
     box,
     el('h2', {}, view.label),
@@ -102,6 +110,7 @@ async function findPath(from, to) {
   const result = document.getElementById('path-result');
   try {
     const { paths } = await api(`/v1/graph/paths?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&maxLength=4&limit=3`);
+    if (state.mode === 'map' && paths.length > 0) leaveMap();
     state.highlighted = new Set();
     state.highlightedEdges = new Set();
     for (const path of paths) {
@@ -110,11 +119,22 @@ async function findPath(from, to) {
       for (const n of path.nodes) state.highlighted.add(n.key);
       for (const e of path.edges) state.highlightedEdges.add(e.key);
     }
-    result.textContent = paths.length === 0 ? 'No path of up to 4 edges.' : `${paths.length} path(s) of ${paths[0].edges.length} edge(s): ${paths[0].nodes.map((n) => n.label).join(' → ')}`;
+    result.textContent = paths.length === 0 ? 'No path of up to 4 edges.' : `${paths.length} path(s) of ${paths[0].edges.length} edge(s): ${pathSummary(paths[0])}`;
     renderer.refresh();
   } catch (error) {
     result.textContent = error.message;
   }
+}
+
+/** "A –view→ B ←like– C": each arrow points the way its edge does (a path may walk an edge backwards). */
+function pathSummary(path) {
+  return path.nodes
+    .map((node, i) => {
+      if (i === 0) return node.label;
+      const edge = path.edges[i - 1];
+      return `${edge.source === path.nodes[i - 1].key ? ` –${edge.type}→ ` : ` ←${edge.type}– `}${node.label}`;
+    })
+    .join('');
 }
 
 function download(name, type, text) {
@@ -175,21 +195,149 @@ function typeFilters() {
     });
     box.append(el('label', { style: { color: EDGE_COLOURS[type] } }, input, type));
   }
-  document.getElementById('legend').replaceChildren(
-    ...['user', 'session', 'tag'].map((kind) => el('span', {}, el('i', { style: { background: nodeColour({ kind }) } }), kind)),
-    el('span', {}, 'items: by community'),
+}
+
+function communityName(c) {
+  return `#${c.id} ${c.topTags.slice(0, 2).map((t) => t.tag).join(', ')}`.trim();
+}
+
+/**
+ * What the colours mean: the kinds, and each community's colour for items (the largest first; past the
+ * palette's size colours repeat, and the legend says so).
+ */
+function drawLegend() {
+  const swatch = (colour, text, attributes = {}) => el('span', attributes, el('i', { style: { background: colour } }), text);
+  const byCommunity = document.getElementById('by-community').checked;
+  const communities = [...(state.communities?.communities ?? [])].sort((a, b) => b.size - a.size);
+  const shown = communities.slice(0, PALETTE_SIZE);
+  fill(
+    document.getElementById('legend'),
+    ...['user', 'session', 'tag'].map((kind) => swatch(KIND_COLOURS[kind], kind, { 'data-kind': kind, 'data-colour': KIND_COLOURS[kind] })),
+    !byCommunity || communities.length === 0
+      ? swatch(KIND_COLOURS.item, byCommunity ? 'item (communities not computed yet)' : 'item', { 'data-kind': 'item', 'data-colour': KIND_COLOURS.item })
+      : el('span', { class: 'heading' }, 'items by community:'),
+    ...(byCommunity ? shown.map((c) => swatch(communityColour(c.id), communityName(c), { 'data-community': c.id, 'data-colour': communityColour(c.id), title: `${c.size} items` })) : []),
+    byCommunity && communities.length > shown.length ? el('span', { class: 'heading' }, `and ${communities.length - shown.length} smaller ones (colours repeat)`) : null,
+  );
+}
+
+async function loadCommunities() {
+  if (state.communities) return state.communities;
+  try {
+    state.communities = await api('/v1/communities');
+  } catch {
+    // None computed yet, or a key without the analyst role: the legend and the map say so.
+    state.communities = null;
+  }
+  drawLegend();
+  return state.communities;
+}
+
+function hint(...content) {
+  const box = document.getElementById('graph-hint');
+  fill(box, ...content);
+  box.hidden = content.length === 0;
+}
+
+/** An example to try, that fills in the search and runs it. */
+function example(text) {
+  const button = el('button', { type: 'button', class: 'secondary example' }, text);
+  button.addEventListener('click', () => {
+    document.getElementById('search').value = text;
+    search(text);
+  });
+  return button;
+}
+
+/**
+ * The opening view: every community as a node sized by its item count, its most liked items around it;
+ * clicking an item draws that item's neighbourhood in place of the map.
+ */
+async function showMap() {
+  graph.clear();
+  state.mode = 'map';
+  state.expanded.clear();
+  state.highlighted = new Set();
+  state.highlightedEdges = new Set();
+  hint('Loading the interest communities…');
+  const run = await loadCommunities();
+  if (state.mode !== 'map') return;
+  const communities = run?.communities ?? [];
+  if (communities.length === 0) {
+    hint(
+      el('strong', {}, 'Nothing drawn yet. '),
+      'Search a node under “Find a node” by id or title (a user id, an item id or title, a tag), then click a result to draw its neighbourhood; click nodes to expand them.',
+    );
+    renderer.refresh();
+    return;
+  }
+  const ring = 6 + communities.length * 1.2;
+  communities.forEach((c, i) => {
+    const angle = (2 * Math.PI * i) / communities.length;
+    const centre = { x: ring * Math.cos(angle), y: ring * Math.sin(angle) };
+    const key = `community:${c.id}`;
+    graph.addNode(key, { ...centre, size: 6 + Math.min(14, Math.sqrt(c.size)), label: communityName(c), forceLabel: true, view: { key, kind: 'community', id: String(c.id), label: communityName(c), community: c.id, degree: c.size, summary: c } });
+    const items = c.topItems.slice(0, 4);
+    items.forEach((item, j) => {
+      const itemKey = `item:${item.itemId}`;
+      if (graph.hasNode(itemKey)) return;
+      const turn = angle + ((j - (items.length - 1) / 2) * 0.9) / Math.max(1, items.length - 1 || 1);
+      const label = item.title ?? item.itemId;
+      graph.addNode(itemKey, {
+        x: centre.x + 4 * Math.cos(turn),
+        y: centre.y + 4 * Math.sin(turn),
+        size: 3 + Math.min(6, Math.log2(1 + item.positives)),
+        label,
+        view: { key: itemKey, kind: 'item', id: item.itemId, label, community: c.id, degree: item.positives },
+      });
+      graph.addEdgeWithKey(`member:${c.id}:${item.itemId}`, key, itemKey, { color: '#e3e7ec', size: 1, type: 'line', view: { key: `member:${c.id}:${item.itemId}`, source: key, target: itemKey, type: 'member', ts: '', weight: 1 } });
+    });
+  });
+  const sample = communities.flatMap((c) => c.topItems).find((i) => i.title)?.title;
+  hint(
+    el('strong', {}, `${communities.length} interest communities`),
+    ', each with its most liked items. Click an item to draw its neighbourhood, or search a node under “Find a node”',
+    sample ? el('span', {}, ', for example ', example(sample)) : null,
+    '.',
+  );
+  showStatus(`${communities.length} communities (modularity ${run.modularity.toFixed(3)}, computed ${run.computedAt})`);
+  renderer.refresh();
+}
+
+/** From the map to a drawing of real graph nodes: the map's nodes go, the hint too. */
+function leaveMap() {
+  graph.clear();
+  state.mode = 'graph';
+  hint();
+}
+
+function selectCommunity(view) {
+  const c = view.summary;
+  fill(
+    document.getElementById('selected'),
+    el('h2', {}, `Community ${communityName(c)}`),
+    el('p', {}, `${c.size} items; top tags ${c.topTags.map((t) => `${t.tag} (${t.items})`).join(', ') || 'none'}.`),
+    el('ul', { class: 'results' }, c.topItems.map((item) => {
+      const entry = el('li', { 'data-key': `item:${item.itemId}` }, `${item.title ?? item.itemId} (${item.positives} liked)`);
+      entry.addEventListener('click', () => expand(`item:${item.itemId}`));
+      return entry;
+    })),
   );
 }
 
 keyField();
 typeFilters();
-renderer.on('clickNode', ({ node }) => expand(node));
+renderer.on('clickNode', ({ node }) => (graph.getNodeAttribute(node, 'view').kind === 'community' ? select(node) : expand(node)));
 renderer.on('clickStage', () => {
   state.highlighted = new Set();
   state.highlightedEdges = new Set();
   renderer.refresh();
 });
-for (const id of ['since', 'until', 'by-community']) document.getElementById(id).addEventListener('change', () => renderer.refresh());
+for (const id of ['since', 'until']) document.getElementById(id).addEventListener('change', () => renderer.refresh());
+document.getElementById('by-community').addEventListener('change', () => {
+  drawLegend();
+  renderer.refresh();
+});
 document.getElementById('search-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const text = document.getElementById('search').value.trim();
@@ -202,13 +350,16 @@ document.getElementById('path-form').addEventListener('submit', (event) => {
 document.getElementById('export-json').addEventListener('click', () => download('interest-graph.json', 'application/json', JSON.stringify(graph.export(), null, 1)));
 document.getElementById('export-gexf').addEventListener('click', () => download('interest-graph.gexf', 'application/xml', gexf()));
 document.getElementById('clear').addEventListener('click', () => {
-  graph.clear();
-  state.expanded.clear();
-  state.highlighted = new Set();
-  state.highlightedEdges = new Set();
   document.getElementById('path-from').value = '';
   document.getElementById('path-to').value = '';
+  fill(document.getElementById('selected'));
   showStatus('');
+  history.replaceState(null, '', '/explore');
+  showMap();
 });
+drawLegend();
 const initial = new URLSearchParams(location.search).get('node');
-if (initial) expand(initial);
+if (initial) {
+  expand(initial);
+  loadCommunities();
+} else showMap();
