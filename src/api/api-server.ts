@@ -10,7 +10,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-dist';
 import type { EngineConfig } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
 import { ApiMetrics } from './metrics.ts';
@@ -64,7 +64,7 @@ export class ApiServer {
       model: () => (this.services ? this.services.embeddings.status() : null),
       updateLatenciesMs: () => this.services?.embeddings.updater.drainLatencies() ?? [],
     });
-    this.document = openApiDocument(ROUTES, version);
+    this.document = openApiDocument(ROUTES, version, { maxCount: config.recommend.maxCount });
     this.build();
   }
 
@@ -154,7 +154,8 @@ export class ApiServer {
     });
     for (const [route, file] of Object.entries(PAGES)) app.get(route, (_req, res) => res.sendFile(path.join(WEB_DIR, file)));
     app.get('/web/vendor/:file', (req, res, next) => {
-      const file = VENDOR[req.params.file];
+      // Own keys only: VENDOR's inherited members (__proto__, toString) are not files.
+      const file = Object.hasOwn(VENDOR, req.params.file) ? VENDOR[req.params.file] : undefined;
       if (file) res.sendFile(file);
       else next();
     });
@@ -203,7 +204,7 @@ export class ApiServer {
         async (req: Request, res: Response) => {
           const services = this.services!;
           const params = route.params ? parseWith(route.params, req.params, 'path') : {};
-          if (route.body && req.body === undefined) throw new HttpProblem(400, 'Bad Request', 'a JSON body (Content-Type: application/json) is required');
+          if (route.body && req.body === undefined) throw new ValidationError([{ path: 'body', message: 'a JSON body (Content-Type: application/json) is required' }]);
           const body = route.body && !route.bodyCheckedByHandler ? parseWith(route.body, req.body, '') : req.body;
           const result = await route.handle(services, { params: params as Record<string, string>, query: req.query, body, caller: req.caller! });
           res.status(result.status ?? 200);
@@ -211,6 +212,24 @@ export class ApiServer {
           else res.json(result.body);
         },
       );
+    }
+
+    // A path that exists with other methods: 405 and the methods it has (OPTIONS: just those), not 404.
+    const methodsByPath = new Map<string, Set<string>>(
+      ['/health/live', '/health/ready', '/openapi.json', '/metrics', '/docs', ...Object.keys(PAGES)].map((p) => [p, new Set(['GET', 'HEAD'])]),
+    );
+    for (const route of ROUTES) {
+      const methods = methodsByPath.get(route.path) ?? new Set<string>();
+      methods.add(route.method.toUpperCase());
+      if (route.method === 'get') methods.add('HEAD');
+      methodsByPath.set(route.path, methods);
+    }
+    for (const [openApiPath, methods] of methodsByPath) {
+      const allow = [...methods].sort().join(', ');
+      app.all(openApiPath.replace(/\{(\w+)\}/g, ':$1'), (req: Request, res: Response, next: NextFunction) => {
+        if (req.method === 'OPTIONS') res.set('Allow', `${allow}, OPTIONS`).status(204).end();
+        else next(new HttpProblem(405, 'Method Not Allowed', `${req.method} is not allowed on ${openApiPath}; use ${allow}`, { Allow: allow }));
+      });
     }
 
     app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));

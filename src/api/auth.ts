@@ -50,8 +50,9 @@ export const DEVELOPMENT_CALLER: Caller = { name: 'development', roles: new Set(
 
 /** The key from `Authorization: Bearer …` or `X-API-Key`. */
 export function presentedKey(headers: { authorization?: string | undefined; 'x-api-key'?: string | string[] | undefined }): string | null {
-  const auth = headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice('Bearer '.length).trim() || null;
+  // RFC 9110: the scheme name is case-insensitive (bearer, BEARER), and one or more spaces follow it.
+  const bearer = headers.authorization?.match(/^bearer +(.*)$/i);
+  if (bearer) return bearer[1]!.trim() || null;
   const header = headers['x-api-key'];
   return (Array.isArray(header) ? header[0] : header) || null;
 }

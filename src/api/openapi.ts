@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { RecommendationCountSchema } from '../recommendations/recommendation-query.ts';
 import type { Route } from './routes.ts';
-import { ProblemSchema } from './schemas.ts';
+import { ProblemSchema, RecommendationCountQuerySchema } from './schemas.ts';
 
 /**
  * The OpenAPI 3.1 document, written from the route table: the schemas that validate requests are the
@@ -9,8 +10,22 @@ import { ProblemSchema } from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+/** Limits that are configured, not written in the schemas, and that the document states. */
+export interface DocumentedLimits {
+  /** recommend.maxCount: the most items a recommendation request may ask for. */
+  readonly maxCount: number;
+}
+
+const COUNT_SCHEMAS: ReadonlySet<unknown> = new Set<unknown>([RecommendationCountSchema, RecommendationCountQuerySchema]);
+
+const jsonSchemaWith = (limits: DocumentedLimits) => (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    override: (ctx) => {
+      if (COUNT_SCHEMAS.has(ctx.zodSchema)) ctx.jsonSchema.maximum = limits.maxCount;
+    },
+  }) as JsonSchema;
   return rest;
 };
 
@@ -20,17 +35,21 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: 'The key lacks the role this route needs',
   404: 'No such resource',
   409: 'Conflicts with the current state',
+  405: 'The path exists, but not with this method: see Allow',
   413: 'The request body is too large',
+  415: 'The request body is not JSON, or its Content-Encoding is not supported',
   429: 'Rate limit reached: see Retry-After',
   503: 'Not ready yet (loading the graph and model): see Retry-After',
 };
 
-export function openApiDocument(routes: readonly Route[], version: string): JsonSchema {
+export function openApiDocument(routes: readonly Route[], version: string, limits: DocumentedLimits): JsonSchema {
+  const jsonSchema = jsonSchemaWith(limits);
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const parameters: JsonSchema[] = [];
-    for (const name of Object.keys(route.params?.shape ?? {})) {
-      parameters.push({ name, in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 } });
+    if (route.params) {
+      const shape = jsonSchema(route.params, 'input') as { properties?: Record<string, JsonSchema> };
+      for (const [name, schema] of Object.entries(shape.properties ?? {})) parameters.push({ name, in: 'path', required: true, schema });
     }
     if (route.query) {
       const query = jsonSchema(route.query, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };

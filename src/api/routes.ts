@@ -128,7 +128,7 @@ export const ROUTES: readonly Route[] = [
     async handle(services, { body }) {
       const batch = body !== null && typeof body === 'object' && 'events' in body;
       if (batch && !Array.isArray(body.events)) throw new ValidationError([{ path: 'events', message: 'must be an array of events' }]);
-      const events = batch ? (body.events as unknown[]) : [body];
+      const events = batch ? parseWith(S.EventBatchSchema, body, '').events : [body];
       return { body: await ingest(services, events) };
     },
   },
@@ -425,7 +425,7 @@ export const ROUTES: readonly Route[] = [
     summary: 'One community: its summary and a page of its item members.',
     tag: 'communities',
     role: 'analyst',
-    params: z.strictObject({ communityId: z.coerce.number().int('must be a whole number').min(0, 'must not be negative') }),
+    params: z.strictObject({ communityId: z.coerce.number().int('must be a whole number').min(0, 'must not be negative').max(2 ** 31 - 1, 'must be at most 2147483647') }),
     query: S.CommunityMembersQuerySchema,
     responses: { 200: { description: 'The community', schema: S.CommunityDetailSchema } },
     errors: READ_ERRORS,

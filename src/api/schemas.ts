@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { EDGE_TYPES, INTERACTION_TYPES, NODE_KINDS } from '../../graph/model.ts';
 import { CatalogueItemSchema } from '../catalogue/catalogue-item.ts';
-import { InteractionEventSchema } from '../events/interaction-event.ts';
+import { EventTimestampSchema, InteractionEventSchema, parseTimestamp } from '../events/interaction-event.ts';
+import { identifier, identifierProblem } from '../identifier.ts';
 import { ItemListSchema, KEPT_OUT_REASONS, RecommendationFiltersSchema, RecommendationOptionsSchema } from '../recommendations/recommendation-query.ts';
 
 /**
@@ -10,9 +11,11 @@ import { ItemListSchema, KEPT_OUT_REASONS, RecommendationFiltersSchema, Recommen
  * reused, not restated.
  */
 
-export const identifier = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+export { identifier };
 
-export const EventsBodySchema = z.union([InteractionEventSchema, z.strictObject({ events: z.array(z.unknown()).min(1, 'must hold at least one event') })]);
+/** A batch of events: `events` and nothing else (an unknown key beside it is a mistake to report, not to ignore). */
+export const EventBatchSchema = z.strictObject({ events: z.array(z.unknown()).min(1, 'must hold at least one event') });
+export const EventsBodySchema = z.union([InteractionEventSchema, EventBatchSchema]);
 
 export const IngestReceiptSchema = z.object({
   accepted: z.number().int().describe('New events, now durable and in the graph.'),
@@ -39,10 +42,13 @@ const listText = z
   .max(10_000)
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
 
+/** `count` in a query string; the OpenAPI document states its configured maximum, as for the JSON form. */
+export const RecommendationCountQuerySchema = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1');
+
 /** The query-string form of the recommendation options (the POST form takes the JSON options). */
 export const RecommendationQuerySchema = z.strictObject({
-  count: z.coerce.number().optional(),
-  diversity: z.coerce.number().optional(),
+  count: RecommendationCountQuerySchema.optional(),
+  diversity: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   explain: booleanText.optional().describe('Explanation paths with each item (default true).'),
   includeTags: listText.optional().describe('Comma-separated: keep only items with one of these tags.'),
   excludeTags: listText.optional().describe('Comma-separated: drop items with any of these tags.'),
@@ -114,7 +120,7 @@ export const FeedbackBodySchema = z
     itemId: identifier,
     action: z.enum(Object.keys(FEEDBACK_ACTIONS) as [keyof typeof FEEDBACK_ACTIONS]),
     recommendationId: identifier.optional().describe('The response the item was shown in, kept with the event.'),
-    timestamp: z.union([z.number(), z.string()]).optional(),
+    timestamp: EventTimestampSchema.optional(),
   })
   .refine((f) => (f.userId === undefined) !== (f.sessionId === undefined), { message: 'give exactly one of userId and sessionId', path: ['userId'] });
 
@@ -171,9 +177,9 @@ const timeText = z
   .string()
   .max(40)
   .transform((v, ctx) => {
-    const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be epoch milliseconds or an ISO 8601 date-time' });
+    const ms = parseTimestamp(/^\d+$/.test(v) ? Number(v) : v);
+    if (typeof ms === 'string') {
+      ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or an ISO 8601 date-time with a zone: ${ms}` });
       return z.NEVER;
     }
     return ms;
@@ -187,6 +193,11 @@ const nodeRef = z
     const kind = v.slice(0, colon);
     if (colon <= 0 || !(NODE_KINDS as readonly string[]).includes(kind) || colon === v.length - 1) {
       ctx.addIssue({ code: 'custom', message: `must be kind:id with kind one of ${NODE_KINDS.join(', ')}` });
+      return z.NEVER;
+    }
+    const problem = identifierProblem(v.slice(colon + 1));
+    if (problem) {
+      ctx.addIssue({ code: 'custom', message: `the id after "${kind}:" ${problem}` });
       return z.NEVER;
     }
     return { kind: kind as (typeof NODE_KINDS)[number], id: v.slice(colon + 1) };

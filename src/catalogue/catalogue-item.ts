@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { ValidationError, type FieldIssue } from '../errors.ts';
+import { freeRecord } from '../free-data.ts';
+import { identifier } from '../identifier.ts';
 import { fieldIssues } from '../validation.ts';
 
 /** A catalogue record: what an item is, as opposed to who interacted with it. */
 
-const identifier = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 const attributeValue = z.union([
   z.string(),
   z.number(),
@@ -22,7 +23,7 @@ export const CatalogueItemSchema = z.strictObject({
     .default([])
     .describe('Attributes that become Tag nodes, e.g. "genre:Comedy"; duplicates are merged.'),
   text: z.string().max(100_000, 'must be at most 100000 characters').optional(),
-  attributes: z.record(z.string(), attributeValue).optional(),
+  attributes: freeRecord(attributeValue).optional().describe('Named values to filter on; names `__proto__`, `constructor` and `prototype` are reserved; at most 64 KiB as JSON.'),
 });
 export type CatalogueItemInput = z.input<typeof CatalogueItemSchema>;
 

@@ -48,7 +48,8 @@ export function compileFilters(
     if (attributes.length > 0) {
       const record = catalogue.get(graph.externalId(item));
       if (!record) return true;
-      for (const [name, condition] of attributes) if (!meets(record.attributes[name], condition)) return true;
+      // Own attributes only: an inherited property (toString, constructor) is not the item's data.
+      for (const [name, condition] of attributes) if (!meets(Object.hasOwn(record.attributes, name) ? record.attributes[name] : undefined, condition)) return true;
     }
     return false;
   };

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.ts';
+import { freeRecord } from '../free-data.ts';
+import { identifier } from '../identifier.ts';
 import { fieldIssues } from '../validation.ts';
 
 /**
@@ -7,7 +9,6 @@ import { fieldIssues } from '../validation.ts';
  * the same ones). Validation errors name the field.
  */
 
-const identifier = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 /**
@@ -30,15 +31,21 @@ export const RecommendationFiltersSchema = z.strictObject({
   /** Drop items with any of these tags. */
   excludeTags: z.array(identifier).max(100, 'must list at most 100 tags').optional(),
   /** Keep only items whose attributes meet every condition. */
-  attributes: z.record(z.string().min(1), AttributeConditionSchema).optional(),
+  attributes: freeRecord(AttributeConditionSchema, z.string().min(1, 'must not be empty')).optional(),
   excludeItems: z.array(identifier).max(1000, 'must list at most 1000 items').optional(),
   /** Items the subject already interacted with are left out unless this is true (disliked and dismissed ones always are). */
   includeConsumed: z.boolean().optional(),
 });
 export type RecommendationFilters = z.infer<typeof RecommendationFiltersSchema>;
 
+/**
+ * Items a list holds. Its upper bound is configured (recommend.maxCount): parseRecommendationOptions checks
+ * it, and the OpenAPI document states it on this schema.
+ */
+export const RecommendationCountSchema = z.number().int('must be a whole number').min(1, 'must be at least 1');
+
 export const RecommendationOptionsSchema = z.strictObject({
-  count: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+  count: RecommendationCountSchema.optional(),
   filters: RecommendationFiltersSchema.optional(),
   /** 0: by relevance only … 1: as different from each other as possible (MMR). */
   diversity: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
