@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CheckpointError, OutdatedCheckpointError } from '../src/errors.ts';
+import { writeFileDurably } from '../src/durable-file.ts';
 import type { ModelVocabulary } from './graph-training-input.ts';
 import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
 
@@ -256,17 +257,9 @@ function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** A full disk leaves no temporary file behind and is reported as StorageFullError. */
 function writeDurably(file: string, data: Uint8Array): void {
-  const temporary = `${file}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w');
-  try {
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, file);
+  writeFileDurably(file, data);
 }
 
 function syncDirectory(dir: string): void {

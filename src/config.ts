@@ -66,6 +66,8 @@ const ConfigSchema = z.strictObject({
   }),
   /** full: fsync at every commit (survives power loss); normal: survives process crashes only. */
   durability: z.enum(['full', 'normal']),
+  /** MiB of disk kept free for erasures in the embedded store's data directory (released when the disk is full); 0: none. */
+  erasureReserveMb: z.number().int().min(0).max(4096),
   weights: z.strictObject({
     types: typeWeightsSchema,
     ratingStars: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]),
@@ -157,6 +159,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
   store: 'embedded',
   neo4j: { uri: '', user: 'neo4j', password: '', database: '', pageSize: 10_000, writeBatchSize: 1_000, maxRetries: 5, writeBackMinutes: 5 },
   durability: 'full',
+  erasureReserveMb: 32,
   weights: {
     types: {
       view: 0.1,
@@ -223,6 +226,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   NEO4J_DATABASE: { path: ['neo4j', 'database'], type: 'string' },
   NEO4J_WRITE_BACK_MINUTES: { path: ['neo4j', 'writeBackMinutes'], type: 'number' },
   DURABILITY: { path: ['durability'], type: 'string' },
+  ERASURE_RESERVE_MB: { path: ['erasureReserveMb'], type: 'number' },
   HALF_LIFE_DAYS: { path: ['weights', 'halfLifeDays'], type: 'number' },
   DECAY_CLOCK: { path: ['weights', 'clock'], type: 'string' },
   MAX_BATCH_SIZE: { path: ['ingest', 'maxBatchSize'], type: 'number' },

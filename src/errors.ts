@@ -57,6 +57,14 @@ export class StoreError extends EngineError {
   }
 }
 
+/**
+ * The disk holding the data (or the store's size cap) is full: nothing of the write was kept. Not
+ * `retriable`: repeating the call succeeds only once space is freed, so clients are not told to retry at once.
+ */
+export class StorageFullError extends EngineError {
+  readonly code = 'storage_full';
+}
+
 /** A data file that cannot be read at all (missing, unknown format); bad rows are reported instead. */
 export class InputFileError extends EngineError {
   readonly code = 'input_file';

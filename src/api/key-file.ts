@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiKeyListSchema, type EngineConfig } from '../config.ts';
+import { writeFileDurably } from '../durable-file.ts';
 import { ConfigError } from '../errors.ts';
 import { fieldIssues } from '../validation.ts';
 import type { ApiKey } from './auth.ts';
@@ -26,6 +27,7 @@ export function ensureApiKeys(config: EngineConfig): { config: EngineConfig; cre
     return { config: { ...config, api: { ...config.api, keys: parsed.data } }, created: null, file };
   }
   const admin: ApiKey = { name: 'admin', key: randomBytes(24).toString('base64url'), roles: ['admin'] };
-  writeFileSync(file, `${JSON.stringify([admin], null, 2)}\n`, { mode: 0o600 });
+  // Whole or not at all: a half-written file (full disk) would stop every later start with a parse error.
+  writeFileDurably(file, Buffer.from(`${JSON.stringify([admin], null, 2)}\n`), 0o600);
   return { config: { ...config, api: { ...config.api, keys: [admin] } }, created: admin, file };
 }

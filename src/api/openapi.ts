@@ -40,6 +40,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   415: 'The request body is not JSON, or its Content-Encoding is not supported',
   429: 'Rate limit reached: see Retry-After',
   503: 'Not ready yet (loading the graph and model): see Retry-After',
+  507: 'The disk holding the data is full: nothing was written; retry once space is freed',
 };
 
 export function openApiDocument(routes: readonly Route[], version: string, limits: DocumentedLimits): JsonSchema {

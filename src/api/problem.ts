@@ -1,4 +1,4 @@
-import { ConflictError, EngineError, NotFoundError, ValidationError, type FieldIssue } from '../errors.ts';
+import { ConflictError, EngineError, NotFoundError, StorageFullError, ValidationError, type FieldIssue } from '../errors.ts';
 
 /**
  * Errors as RFC 9457 problem documents, mapped from our typed errors in this one place. Clients never
@@ -39,6 +39,7 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  507: 'Insufficient Storage',
 };
 
 /** Errors thrown by express's body parser and router (http-errors) carry these. */
@@ -64,6 +65,8 @@ export function problemOf(error: unknown, instance: string): { problem: ProblemD
   if (error instanceof ValidationError) return { problem: doc(400, error.message, { errors: error.issues }), headers: {}, unexpected: false };
   if (error instanceof NotFoundError) return { problem: doc(404, error.message), headers: {}, unexpected: false };
   if (error instanceof ConflictError) return { problem: doc(409, error.message), headers: {}, unexpected: false };
+  // No Retry-After: only freeing disk space helps, and a one-second hint would have clients hammer.
+  if (error instanceof StorageFullError) return { problem: doc(507, error.message), headers: {}, unexpected: false };
   if (error instanceof EngineError && error.retriable) return { problem: doc(503, error.message), headers: { 'Retry-After': '1' }, unexpected: false };
   const parser = error as BodyParserError;
   if (parser?.type === 'entity.too.large') return { problem: doc(413, `the request body exceeds the limit of ${parser.limit} bytes`), headers: {}, unexpected: false };

@@ -70,7 +70,9 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, where:
 const params = (...names: string[]) => z.strictObject(Object.fromEntries(names.map((n) => [n, S.identifier])));
 
 const READ_ERRORS = [400, 401, 403, 404, 429, 503];
-const WRITE_ERRORS = [400, 401, 403, 413, 429, 503];
+const WRITE_ERRORS = [400, 401, 403, 413, 429, 503, 507];
+/** Deletions write too: a full disk answers 507 (an erasure first spends the space kept back for it). */
+const DELETE_ERRORS = [...READ_ERRORS, 507];
 
 function optionsFromQuery(services: ApiServices, query: unknown): RecommendationOptions {
   const q = parseWith(S.RecommendationQuerySchema, query, 'query');
@@ -224,7 +226,7 @@ export const ROUTES: readonly Route[] = [
     role: 'ingest',
     params: params('itemId'),
     responses: { 204: { description: 'Removed' } },
-    errors: READ_ERRORS,
+    errors: DELETE_ERRORS,
     async handle(services, { params: p }) {
       if (!(await services.engine.deleteItem(p.itemId!))) throw new NotFoundError('item', p.itemId!);
       return { status: 204 };
@@ -349,7 +351,7 @@ export const ROUTES: readonly Route[] = [
     role: 'admin',
     params: params('userId'),
     responses: { 200: { description: 'Erased', schema: S.ErasureSchema } },
-    errors: READ_ERRORS,
+    errors: DELETE_ERRORS,
     async handle(services, { params: p }) {
       const result = await services.engine.eraseSubject('user', p.userId!);
       if (!result.found) throw new NotFoundError('user', p.userId!);

@@ -1,10 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { NODE_KINDS, NodeKindCode, nodeKindOf, EdgeTypeCode, interactionTypeOf, type SubjectKind } from '../../graph/model.ts';
 import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
-import { StoreError } from '../errors.ts';
+import { StorageFullError, StoreError } from '../errors.ts';
 import type { Interaction } from '../events/interaction-event.ts';
+import { ErasureReserve } from './erasure-reserve.ts';
 import type { AppendResult, GraphStore, SnapshotSink, StoreCounts } from './graph-store.ts';
 
 /**
@@ -16,9 +17,16 @@ import type { AppendResult, GraphStore, SnapshotSink, StoreCounts } from './grap
  * silently diverging copy of the graph.
  *
  * Nodes get integer keys so the interactions table (and snapshots) carry numbers, not repeated strings.
+ *
+ * Erasure leaves no bytes behind: deleted content is zeroed (`secure_delete`), the write-ahead log is
+ * truncated and the database rewritten before the erasure returns (scrub() says why each is needed). A full
+ * disk fails a write with StorageFullError and keeps nothing of it; an erasure then frees the ErasureReserve
+ * and tries again.
  */
 
 export const DATABASE_FILE = 'interest-graph.sqlite';
+/** Present while an erasure's rewrite of the database waits for disk space. */
+export const COMPACTION_MARKER = 'erasure-rewrite-pending';
 const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
@@ -62,6 +70,10 @@ export interface EmbeddedStoreOptions {
   readonly durability: 'full' | 'normal';
   /** Time source for `received_at` and catalogue `updated_at`. */
   readonly clock?: () => number;
+  /** Disk space held back for erasures on a full disk (see ErasureReserve); 0 or unset: none. */
+  readonly erasureReserveBytes?: number;
+  /** Caps the database at this many pages (SQLite's `max_page_count`): writes beyond fail as on a full disk. */
+  readonly maxPageCount?: number;
 }
 
 type Row = unknown[];
@@ -73,6 +85,13 @@ export class EmbeddedGraphStore implements GraphStore {
   /** Per node kind: external id → node key. Every node is cached so ingest never reads to resolve ids. */
   private readonly nodeKeys: Map<string, number>[] = NODE_KINDS.map(() => new Map());
   private readonly statements;
+  private readonly reserve: ErasureReserve;
+  /** An erasure committed but its bytes are still in the log (the checkpoint failed): cleared at the next chance. */
+  private scrubPending = false;
+  /** An erasure's database rewrite waits for disk space (see scrub()). */
+  private compactionPending: boolean;
+  private readonly dataDir: string;
+  private readonly file: string;
 
   static open(options: EmbeddedStoreOptions): EmbeddedGraphStore {
     return new EmbeddedGraphStore(options);
@@ -80,7 +99,10 @@ export class EmbeddedGraphStore implements GraphStore {
 
   private constructor(options: EmbeddedStoreOptions) {
     this.clock = options.clock ?? Date.now;
+    this.dataDir = options.dataDir;
     const file = path.join(options.dataDir, DATABASE_FILE);
+    this.file = file;
+    this.compactionPending = existsSync(path.join(options.dataDir, COMPACTION_MARKER));
     try {
       mkdirSync(options.dataDir, { recursive: true });
       // A short wait covers a previous owner that is still shutting down.
@@ -97,6 +119,9 @@ export class EmbeddedGraphStore implements GraphStore {
       this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('cache_size = -262144');
       this.db.pragma('temp_store = MEMORY');
+      // Deleted content is overwritten with zeros, in table and index pages and in freed pages: erasure.
+      this.db.pragma('secure_delete = ON');
+      if (options.maxPageCount !== undefined) this.db.pragma(`max_page_count = ${Math.trunc(options.maxPageCount)}`);
       // Fewer, larger checkpoints: measured 25% faster ingest than the default 1000 pages.
       this.db.pragma('wal_autocheckpoint = 10000');
       const version = this.db.pragma('user_version', { simple: true }) as number;
@@ -123,6 +148,19 @@ export class EmbeddedGraphStore implements GraphStore {
     for (const [key, kind, ext] of this.statements.allNodes.raw().iterate() as IterableIterator<[number, number, string]>) {
       this.nodeKeys[kind]!.set(ext, key);
     }
+    try {
+      this.reserve = new ErasureReserve(options.dataDir, options.erasureReserveBytes ?? 0);
+    } catch (error) {
+      this.db.close();
+      throw new StoreError(`cannot keep the erasure reserve in ${options.dataDir}: ${(error as Error).message}`, { cause: error });
+    }
+    // A crash between an erasure's commit and its scrub left the erased rows in the log: clear it.
+    try {
+      this.checkpoint();
+    } catch {
+      this.scrubPending = true;
+    }
+    this.compactWhenRoom();
   }
 
   private prepare() {
@@ -191,6 +229,7 @@ export class EmbeddedGraphStore implements GraphStore {
         if (accepted[i]) acceptedCount++;
       }
     });
+    this.afterWrite();
     return { accepted, acceptedCount, duplicateCount: batch.length - acceptedCount };
   }
 
@@ -211,6 +250,7 @@ export class EmbeddedGraphStore implements GraphStore {
         item.tags.forEach((tag, position) => s.insertItemTag.run(node, this.nodeKey(NodeKindCode.tag, tag), position));
       }
     });
+    this.afterWrite();
   }
 
   async deleteItem(itemId: string): Promise<boolean> {
@@ -221,6 +261,7 @@ export class EmbeddedGraphStore implements GraphStore {
       found = this.statements.deleteItem.run(node).changes === 1;
       this.statements.deleteItemTags.run(node);
     });
+    this.afterWrite();
     return found;
   }
 
@@ -268,16 +309,29 @@ export class EmbeddedGraphStore implements GraphStore {
     }));
   }
 
+  /**
+   * Deletes the subject's rows, then scrubs (see scrub()), so no file holds them when this resolves. On a
+   * full disk, the reserve is released and the erasure retried. Should clearing the log still fail, the
+   * erasure stays committed and a StorageFullError asks for the call to be repeated: the repeat (subject
+   * no longer found) finishes the scrub.
+   */
   async eraseSubject(subjectKind: SubjectKind, subjectId: string): Promise<{ found: boolean; interactions: number }> {
     const keys = this.nodeKeys[NodeKindCode[subjectKind]]!;
     const subject = keys.get(subjectId);
-    if (subject === undefined) return { found: false, interactions: 0 };
+    if (subject === undefined) {
+      if (this.scrubPending) this.scrub();
+      return { found: false, interactions: 0 };
+    }
     let interactions = 0;
-    this.writeTransaction('erase a user', () => {
-      interactions = this.statements.deleteSubjectInteractions.run(subject).changes;
-      this.statements.deleteNode.run(subject);
-    });
+    this.withReserve(() =>
+      this.writeTransaction('erase a user', () => {
+        interactions = this.statements.deleteSubjectInteractions.run(subject).changes;
+        this.statements.deleteNode.run(subject);
+      }),
+    );
     keys.delete(subjectId);
+    this.scrub();
+    this.reserve.replenish();
     return { found: true, interactions };
   }
 
@@ -311,7 +365,116 @@ export class EmbeddedGraphStore implements GraphStore {
   }
 
   async close(): Promise<void> {
+    // Closing checkpoints and deletes the log too, but silently: a pending scrub gets its own try first.
+    if (this.db.open && this.scrubPending) {
+      try {
+        this.scrub();
+      } catch {
+        // The next open tries again.
+      }
+    }
     if (this.db.open) this.db.close();
+  }
+
+  /** Copies the log into the database and truncates it to zero bytes (frames of deleted rows included). */
+  private checkpoint(): void {
+    let result: Array<{ busy: number }>;
+    try {
+      result = this.db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
+    } catch (error) {
+      throw storeErrorOf('clear the write-ahead log', error);
+    }
+    if (result[0]?.busy !== 0) throw new StoreError('could not clear the write-ahead log: the database is busy', { retriable: true });
+  }
+
+  /**
+   * Leaves no byte of erased rows in any file. secure_delete zeroes the deleted cells, but the log's older
+   * frames still hold the rows as written, B-tree rebalancing leaves stale copies of rows in unused page
+   * space, and index interior pages keep deleted keys as dividers. So: clear the log, rewrite the database
+   * (VACUUM: only live rows are copied), clear the log again. The rewrite needs free space of about the
+   * database's size; without it, the rows are gone from every answer and the log, and the rewrite waits
+   * (recorded in a marker file across restarts) until the disk has room.
+   */
+  private scrub(): void {
+    this.scrubPending = true;
+    this.clearLog();
+    this.compact();
+    this.clearLog();
+    this.scrubPending = false;
+  }
+
+  /** Checkpoints and truncates the log, with the reserve's space if the disk is full. */
+  private clearLog(): void {
+    try {
+      this.withReserve(() => this.checkpoint());
+    } catch (error) {
+      if (!(error instanceof StorageFullError)) throw error;
+      throw new StorageFullError(
+        'the erasure is committed, but the disk is too full to clear it from the write-ahead log: free space and repeat the erasure',
+        { cause: error },
+      );
+    }
+  }
+
+  /** Rewrites the database file without free space or stale copies; on a full disk, leaves it pending. */
+  private compact(): void {
+    try {
+      this.db.exec('VACUUM');
+    } catch (error) {
+      const failure = storeErrorOf('rewrite the database', error);
+      if (!(failure instanceof StorageFullError)) throw failure;
+      this.setCompactionPending(true);
+      return;
+    }
+    this.setCompactionPending(false);
+  }
+
+  /** A rewrite left pending by a full disk, done once there is room for it (the reserve aside). */
+  private compactWhenRoom(): void {
+    if (!this.compactionPending) return;
+    try {
+      const disk = statfsSync(this.dataDir);
+      if (disk.bavail * disk.bsize < statSync(this.file).size + this.reserve.bytes) return;
+      this.compact();
+      this.checkpoint();
+    } catch {
+      // Tried again after the next write.
+    }
+  }
+
+  private setCompactionPending(pending: boolean): void {
+    this.compactionPending = pending;
+    const marker = path.join(this.dataDir, COMPACTION_MARKER);
+    try {
+      if (pending) writeFileSync(marker, '');
+      else rmSync(marker, { force: true });
+    } catch {
+      // An empty file needs no data blocks; if even that fails, the rewrite still runs at the next erasure.
+    }
+  }
+
+  /**
+   * Runs an erasure's write; on a full disk, frees the reserve, checkpoints the log (its space is reused
+   * from the start once it is copied back) and runs it once more.
+   */
+  private withReserve(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      if (!(error instanceof StorageFullError) || !this.reserve.release()) throw error;
+      try {
+        this.checkpoint();
+      } catch {
+        // Not enough even so for the whole log; the erasure's own writes may still fit.
+      }
+      work();
+    }
+  }
+
+  /** Space came back? Hold the reserve again and finish a rewrite that waited for it. */
+  private afterWrite(): void {
+    this.reserve.replenish();
+    this.compactWhenRoom();
   }
 
   /** The node's key, inserting the node if it is new. Only inside a write transaction. */
@@ -335,13 +498,21 @@ export class EmbeddedGraphStore implements GraphStore {
       this.db.transaction(work)();
     } catch (error) {
       for (const [kindCode, externalId] of this.pendingNodes) this.nodeKeys[kindCode]!.delete(externalId);
-      const code = (error as { code?: string }).code ?? '';
-      throw new StoreError(`could not ${what}: ${(error as Error).message}`, {
-        cause: error,
-        retriable: code === 'SQLITE_BUSY' || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL',
-      });
+      throw storeErrorOf(what, error);
     } finally {
       this.pendingNodes = [];
     }
   }
+}
+
+/** SQLite reports a full disk (ENOSPC) and a reached `max_page_count` alike, as SQLITE_FULL. */
+function storeErrorOf(what: string, error: unknown): StoreError | StorageFullError {
+  const code = (error as { code?: string }).code ?? '';
+  if (code === 'SQLITE_FULL') {
+    return new StorageFullError(`could not ${what}: the disk holding the data is full; nothing of it was written`, { cause: error });
+  }
+  return new StoreError(`could not ${what}: ${(error as Error).message}`, {
+    cause: error,
+    retriable: code === 'SQLITE_BUSY' || code.startsWith('SQLITE_IOERR'),
+  });
 }

@@ -31,7 +31,11 @@ export interface GraphStore {
   /** Every interaction of one user or session, oldest first (for data export). */
   interactionsOf(subjectKind: SubjectKind, subjectId: string): Promise<Interaction[]>;
 
-  /** Erases a user or session and all their interactions; durable on resolve. */
+  /**
+   * Erases a user or session and all their interactions; durable on resolve. By then no file the adapter
+   * manages holds their id or their events (the embedded store zeroes and checkpoints; Neo4j keeps its own
+   * files, as its settings say). A full disk gives StorageFullError; adapters that can, keep space for this.
+   */
   eraseSubject(subjectKind: SubjectKind, subjectId: string): Promise<{ found: boolean; interactions: number }>;
 
   counts(): Promise<StoreCounts>;

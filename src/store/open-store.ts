@@ -7,7 +7,7 @@ import { Neo4jGraphStore } from './neo4j/neo4j-store.ts';
 export async function openGraphStore(config: EngineConfig): Promise<GraphStore> {
   switch (config.store) {
     case 'embedded':
-      return EmbeddedGraphStore.open({ dataDir: config.dataDir, durability: config.durability });
+      return EmbeddedGraphStore.open({ dataDir: config.dataDir, durability: config.durability, erasureReserveBytes: config.erasureReserveMb * 1024 * 1024 });
     case 'neo4j':
       return Neo4jGraphStore.open({ ...config.neo4j, embeddingDimensions: config.gnn.dims });
   }

@@ -195,6 +195,7 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
     });
   }
 
+  /** Neo4j manages its own files: how long erased rows stay in its transaction logs is its setting (README). */
   async eraseSubject(subjectKind: SubjectKind, subjectId: string): Promise<{ found: boolean; interactions: number }> {
     return this.tx.write('erase a user', async (tx) => {
       const [record] = await this.records(tx, subjectKind === 'user' ? 'subjects/erase-user' : 'subjects/erase-session', { subjectId });
