@@ -55,6 +55,8 @@ async function main(args: Args): Promise<void> {
     say(`loaded ${args.edges} interactions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     started = performance.now();
     services = await startEngineServices(engine, logger);
+    // Measured with the model in service: the embedding source is part of every request.
+    await services.embeddings.trainingSettled();
     say(`GAT trained and communities found in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     api.attach({ engine, ...services, lastEvaluation: () => null });
     const url = await api.listen(0, '127.0.0.1');

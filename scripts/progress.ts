@@ -1,11 +1,17 @@
 import cliProgress from 'cli-progress';
 import type { EpochReport } from '../gnn/training/gat-trainer.ts';
 
-/** A progress bar on stderr for training, one step per epoch, with the loss and validation recall. */
-export function epochProgress(epochs: number): { update: (report: EpochReport) => void; stop: () => void } {
+/**
+ * A progress bar on stderr for training, one step per epoch, with the loss and validation recall. Drawn
+ * on a terminal only (`shown`); piped, the training logs one line an epoch instead.
+ */
+export function epochProgress(epochs: number): { shown: boolean; update: (report: EpochReport) => void; stop: () => void } {
   let bar: cliProgress.SingleBar | null = null;
+  const shown = process.stderr.isTTY === true;
   return {
+    shown,
     update(report) {
+      if (!shown) return;
       if (!bar) {
         bar = new cliProgress.SingleBar(
           { format: 'training GNN [{bar}] epoch {value}/{total} | loss {loss} | validation recall@20 {recall} | {seconds}s/epoch', stream: process.stderr },

@@ -1,7 +1,8 @@
 /**
  * The main job: serve the HTTP API at once (readiness follows), open the store (the embedded one in
  * ./data unless DATA_DIR says otherwise; Neo4j with STORE=neo4j), load the demo data into it when it is
- * empty, load the GNN (training it when the data directory holds no model yet), write embeddings back
+ * empty, load the GNN (training it in the background when the data directory holds no model yet: the
+ * server is ready before, and the model joins the recommendations when trained), write embeddings back
  * when the store keeps them (Neo4j), then answer requests until SIGTERM or Ctrl-C, when it stops
  * accepting, finishes requests in flight and closes the store.
  *
@@ -59,9 +60,10 @@ async function main(): Promise<void> {
     logger.info({ ...DEMO, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'demo data loaded');
   }
   const progress = epochProgress(config.gnn.epochs);
-  services = await startEngineServices(engine, logger, { onEpoch: progress.update });
-  progress.stop();
+  services = await startEngineServices(engine, logger, { onEpoch: progress.update, epochsShown: progress.shown });
   api.attach({ engine, ...services, lastEvaluation: lastEvaluationIn(config.dataDir) });
+  // With no saved model the GNN trains in the background; the bar ends with the run.
+  void services.embeddings.trainingSettled().then(() => progress.stop());
 
   const stats = engine.stats();
   const model = services.embeddings.status();
@@ -70,7 +72,11 @@ async function main(): Promise<void> {
     [
       `Ready: ${url}/health/ready · explanation view ${url}/explain · graph explorer ${url}/explore`,
       `  interest graph in ${config.dataDir} (${stats.store} store): users ${stats.users}, sessions ${stats.sessions}, items ${stats.items}, tags ${stats.tags}, interactions ${stats.interactions}`,
-      model.loaded ? `  GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend` : `  GNN model: none yet (${config.gnn.minInteractions} interactions needed to train)`,
+      model.loaded
+        ? `  GNN model ${model.version} (trained ${model.trainedAt}) on the ${model.backend.name} backend`
+        : model.trainingInProgress
+          ? `  GNN model: training in the background on the ${model.backend.name} backend; recommendations come from graph walks, tags and trending items until it is in service (GET /v1/model)`
+          : `  GNN model: none yet (${config.gnn.minInteractions} interactions needed to train); recommendations come from graph walks, tags and trending items`,
       ...(firstUser.done ? [] : [`  try: curl -H "Authorization: Bearer <key>" ${url}/v1/users/${engine.graph.externalId(firstUser.value)}/recommendations?count=3`]),
     ].join('\n'),
   );

@@ -1,17 +1,18 @@
 import { CommunityService } from './communities/community-service.ts';
 import { DEFAULT_COMMUNITY_SETTINGS } from './communities/interest-communities.ts';
-import { EmbeddingService, embeddingSettingsOf } from './embeddings/embedding-service.ts';
+import { EmbeddingService, embeddingSettingsOf, type TrainingHooks } from './embeddings/embedding-service.ts';
 import { EmbeddingWriteBack } from './embeddings/embedding-write-back.ts';
 import type { InterestEngine } from './engine.ts';
 import { GraphExplorer } from './exploration/graph-explorer.ts';
 import type { Logger } from './logger.ts';
 import { Recommender } from './recommendations/recommender.ts';
-import type { EpochReport } from '../gnn/training/gat-trainer.ts';
 
 /**
  * What runs on top of an open engine, started in dependency order and closed in reverse: the GNN in
  * service, the query layer, communities, graph exploration, and the write-back of analytics when the store
- * keeps them. The server, the load test and the tests all start them here.
+ * keeps them. The server, the load test and the tests all start them here. Resolves without waiting for
+ * a GNN training run (there is one when no model is saved): recommendations use the other sources until
+ * `embeddings.trainingSettled()`.
  */
 export interface EngineServices {
   readonly embeddings: EmbeddingService;
@@ -24,13 +25,9 @@ export interface EngineServices {
 export async function startEngineServices(
   engine: InterestEngine,
   logger: Logger,
-  hooks: { onEpoch?: (report: EpochReport) => void } = {},
+  hooks: TrainingHooks = {},
 ): Promise<EngineServices> {
   const config = engine.config;
-  const embeddings = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), logger, hooks);
-  const writeBack = engine.writeBack ? new EmbeddingWriteBack(engine, embeddings, engine.writeBack, config.neo4j.writeBackMinutes, logger) : null;
-  void writeBack?.sync();
-  const recommender = new Recommender(engine, embeddings, config.recommend);
   const communities = new CommunityService(
     {
       get graph() {
@@ -44,7 +41,21 @@ export async function startEngineServices(
     { refreshMinutes: config.communities.refreshMinutes, settings: { ...DEFAULT_COMMUNITY_SETTINGS, resolution: config.communities.resolution } },
     logger,
   );
-  await communities.recompute();
+  // The first community run (part of readiness) goes ahead of a start-up training run's preparation, and
+  // while the GNN backend loads. Should it fail, the server serves without communities until the next run.
+  const firstCommunities = communities.recompute().catch((error: unknown) => logger.error({ err: error }, 'community detection failed at start-up'));
+  let embeddings: EmbeddingService;
+  try {
+    embeddings = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), logger, hooks);
+  } catch (error) {
+    await firstCommunities;
+    await communities.close();
+    throw error;
+  }
+  const writeBack = engine.writeBack ? new EmbeddingWriteBack(engine, embeddings, engine.writeBack, config.neo4j.writeBackMinutes, logger) : null;
+  void writeBack?.sync();
+  const recommender = new Recommender(engine, embeddings, config.recommend);
+  await firstCommunities;
   const explorer = new GraphExplorer({
     get graph() {
       return engine.graph;

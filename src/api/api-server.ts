@@ -145,9 +145,11 @@ export class ApiServer {
     app.get('/health/live', (_req, res) => {
       res.json({ status: 'ok' });
     });
+    // Ready once the graph is loaded: a GNN still training is reported, not waited for.
     app.get('/health/ready', (_req, res) => {
-      if (this.ready) res.json({ status: 'ready' });
-      else res.status(503).set('Retry-After', '5').json({ status: 'starting', detail: 'loading the interest graph and the model' });
+      const services = this.services;
+      if (services) res.json({ status: 'ready', sources: services.recommender.liveSources(), model: { training: services.embeddings.status().trainingInProgress } });
+      else res.status(503).set('Retry-After', '5').json({ status: 'starting', detail: 'loading the interest graph' });
     });
     app.get('/openapi.json', (_req, res) => {
       res.json(this.document);

@@ -84,7 +84,7 @@ export function openApiDocument(routes: readonly Route[], version: string, limit
     get: { summary, tags: ['operations'], security: [], responses: { 200: { description: 'OK' }, 503: { description: 'Not ready' } } },
   });
   paths['/health/live'] = health('Liveness: the process answers');
-  paths['/health/ready'] = health('Readiness: 200 once the graph and model are loaded');
+  paths['/health/ready'] = health('Readiness: 200 once the graph is loaded (a GNN still training does not hold it up), with the recommendation sources live and whether the model is training');
   paths['/metrics'] = { get: { summary: 'Prometheus metrics', tags: ['operations'], security: [], responses: { 200: { description: 'Prometheus text format' } } } };
   return {
     openapi: '3.1.0',

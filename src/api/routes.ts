@@ -376,6 +376,7 @@ export const ROUTES: readonly Route[] = [
           trainedAt: status.trainedAt,
           training: status.training ?? null,
           trainingInProgress: status.trainingInProgress,
+          lastTraining: status.lastTraining,
           subjectsUpdated: status.subjectsUpdated,
           lastEvaluation: services.lastEvaluation(),
         },
@@ -389,7 +390,7 @@ export const ROUTES: readonly Route[] = [
     tag: 'operations',
     role: 'admin',
     body: S.TrainingRequestSchema,
-    responses: { 202: { description: 'Training started; GET /v1/model shows trainingInProgress', schema: S.TrainingStartedSchema } },
+    responses: { 202: { description: 'Training started; GET /v1/model shows trainingInProgress, then the outcome in lastTraining', schema: S.TrainingStartedSchema } },
     errors: [400, 401, 403, 409, 429, 503],
     handle(services, { body }) {
       return { status: 202, body: { started: true, ...services.embeddings.startTraining(body as z.output<typeof S.TrainingRequestSchema>) } };

@@ -158,6 +158,15 @@ export const ModelInfoSchema = z.object({
   trainedAt: z.string().nullable(),
   training: z.record(z.string(), z.unknown()).nullable(),
   trainingInProgress: z.boolean(),
+  lastTraining: z
+    .object({
+      status: z.enum(['running', 'succeeded', 'failed', 'skipped']),
+      error: z.string().optional().describe('Why the run failed, or was skipped (too little to learn from yet).'),
+      at: z.string().describe('When the run started (running) or ended (ISO 8601).'),
+      fineTune: z.boolean(),
+    })
+    .nullable()
+    .describe('The latest training run since the server started (at start-up, on schedule or by POST /v1/model/training); null when there was none. Recommendations go on from walks, tags and trending items whatever its outcome.'),
   subjectsUpdated: z.number().int(),
   lastEvaluation: z.record(z.string(), z.unknown()).nullable().describe('Metrics of the last `npm run evaluate` in the data directory, if any.'),
 });

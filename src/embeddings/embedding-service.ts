@@ -8,14 +8,15 @@ import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import type { GatHyperparameters } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport, type TrainingOptions } from '../../gnn/training/gat-trainer.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import { ConflictError, OutdatedCheckpointError } from '../errors.ts';
+import { ConflictError, InsufficientTrainingDataError, OutdatedCheckpointError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 /**
- * The GNN in service: picks the backend, loads the saved model (or trains one when there is none and the
- * graph has enough data), keeps embeddings in step with the graph through the incremental updater, and
- * fine-tunes periodically, swapping the new model in atomically. The API and the query layer read
- * embeddings through here and never touch tensors.
+ * The GNN in service: picks the backend, loads the saved model (or, when there is none and the graph has
+ * enough data, trains one in the background: serving does not wait for it), keeps embeddings in step with
+ * the graph through the incremental updater, and fine-tunes periodically, swapping each new model in
+ * atomically. No training run, failed or not, stops the service: its outcome is reported in `status()`.
+ * The API and the query layer read embeddings through here and never touch tensors.
  */
 export interface EmbeddingSettings {
   readonly backend: BackendPreference;
@@ -40,6 +41,22 @@ export interface EmbeddingHost {
   subscribe(listener: GraphChangeListener): () => void;
 }
 
+/** How the latest training run went: `running` until it ends. */
+export interface TrainingRunStatus {
+  readonly status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  /** Why it failed or was skipped. */
+  readonly error?: string;
+  /** When it started (running) or ended. */
+  readonly at: string;
+  readonly fineTune: boolean;
+}
+
+/** What the service reports for each epoch; `epochsShown`: the caller draws them itself (a progress bar), so the log keeps them at debug. */
+export interface TrainingHooks {
+  readonly onEpoch?: (report: EpochReport) => void;
+  readonly epochsShown?: boolean;
+}
+
 export interface ModelStatus {
   readonly backend: BackendInfo;
   readonly loaded: boolean;
@@ -48,6 +65,8 @@ export interface ModelStatus {
   readonly training: Record<string, unknown> | null;
   /** A training run is in progress (the model above stays in service until it ends). */
   readonly trainingInProgress: boolean;
+  /** The latest training run since the service started; null when there was none. */
+  readonly lastTraining: TrainingRunStatus | null;
   readonly subjectsUpdated: number;
 }
 
@@ -55,6 +74,8 @@ export class EmbeddingService {
   readonly updater: IncrementalUpdater;
   private current: InterestEmbeddings | null = null;
   private training: Record<string, unknown> | null = null;
+  private lastTraining: TrainingRunStatus | null = null;
+  private closing = false;
   private interactionsAtTraining = 0;
   private timer: NodeJS.Timeout | null = null;
   private retraining: Promise<boolean> | null = null;
@@ -75,12 +96,11 @@ export class EmbeddingService {
     });
   }
 
-  static async start(
-    host: EmbeddingHost,
-    settings: EmbeddingSettings,
-    logger: Logger,
-    hooks: { onEpoch?: (report: EpochReport) => void } = {},
-  ): Promise<EmbeddingService> {
+  /**
+   * Ready once the backend is up and the saved model (if any) is loaded. With no saved model, training
+   * starts in the background; `trainingSettled()` tells when it ends.
+   */
+  static async start(host: EmbeddingHost, settings: EmbeddingSettings, logger: Logger, hooks: TrainingHooks = {}): Promise<EmbeddingService> {
     const backend = await initialiseBackend(settings.backend, logger);
     const service = new EmbeddingService(host, settings, backend, logger);
     const saved = loadSavedModel(host.dataDir, logger);
@@ -89,7 +109,8 @@ export class EmbeddingService {
       service.interactionsAtTraining = Number(saved.summary.training.interactions ?? 0);
       logger.info({ version: saved.summary.version, trainedAt: saved.summary.trainedAt }, 'GNN model loaded');
     } else if (settings.trainOnStart) {
-      await service.retrain({ fineTune: false, onEpoch: hooks.onEpoch });
+      // Outcome and errors go to lastTraining and the log: serving goes on from the other sources meanwhile.
+      service.retrain({ fineTune: false, ...hooks }).catch(() => undefined);
     }
     if (settings.refreshMinutes > 0) {
       service.timer = setInterval(() => void service.refreshIfDue(), settings.refreshMinutes * 60_000);
@@ -118,19 +139,26 @@ export class EmbeddingService {
       trainedAt: info?.trainedAt ?? null,
       training: this.training,
       trainingInProgress: this.retraining !== null,
+      lastTraining: this.lastTraining,
       subjectsUpdated: this.updater.updated,
     };
   }
 
   /**
    * Trains (from scratch, or fine-tuning the model in service), saves the checkpoint and swaps the new
-   * model in. Resolves false when the graph has too few interactions. One run at a time.
+   * model in. Resolves false when the graph has too little to learn from (the run is `skipped`); rejects
+   * when the run fails (`failed`). One run at a time.
    */
-  retrain(options: { fineTune: boolean; onEpoch?: (report: EpochReport) => void }): Promise<boolean> {
-    this.retraining ??= this.runTraining(options).finally(() => {
+  retrain(options: { fineTune: boolean } & TrainingHooks): Promise<boolean> {
+    this.retraining ??= this.recordedTraining(options).finally(() => {
       this.retraining = null;
     });
     return this.retraining;
+  }
+
+  /** Resolves when no training run is in progress (whatever its outcome). */
+  async trainingSettled(): Promise<void> {
+    while (this.retraining) await this.retraining.catch(() => undefined);
   }
 
   /**
@@ -144,15 +172,16 @@ export class EmbeddingService {
       throw new ConflictError(`the graph has ${interactions} interactions; training needs at least ${this.settings.minInteractions}`);
     }
     const fineTune = options.fineTune && this.current !== null;
-    this.retrain({ fineTune }).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'GNN training failed; the current model stays in service');
-    });
+    // A failure is reported in lastTraining and logged by the run itself.
+    this.retrain({ fineTune }).catch(() => undefined);
     return { fineTune };
   }
 
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.unsubscribe();
+    // A run in progress stops at its next batch rather than holding shutdown for minutes.
+    this.closing = true;
     await this.retraining?.catch(() => undefined);
     await this.updater.settled().catch(() => undefined);
     this.current?.dispose();
@@ -162,19 +191,45 @@ export class EmbeddingService {
   private async refreshIfDue(): Promise<void> {
     const interactions = this.host.graph.counts().interactions;
     if (interactions - this.interactionsAtTraining < this.settings.refreshMinNewInteractions) return;
+    // A failure is reported in lastTraining and logged by the run itself.
+    await this.retrain({ fineTune: this.current !== null }).catch(() => undefined);
+  }
+
+  /** One run, its outcome kept in `lastTraining` and logged. */
+  private async recordedTraining(options: { fineTune: boolean } & TrainingHooks): Promise<boolean> {
+    const fineTune = options.fineTune && this.current !== null;
+    const ended = (status: TrainingRunStatus['status'], error?: string): void => {
+      this.lastTraining = { status, ...(error === undefined ? {} : { error }), at: new Date().toISOString(), fineTune };
+    };
+    ended('running');
     try {
-      await this.retrain({ fineTune: this.current !== null });
+      // The caller (start-up, a request) goes on before the run's synchronous preparation.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.runTraining({ ...options, fineTune });
+      ended('succeeded');
+      return true;
     } catch (error) {
-      this.logger.error({ err: error }, 'GNN fine-tuning failed; the current model stays in service');
+      if (error instanceof TrainingStopped) {
+        this.logger.info('GNN training stopped: the service is closing');
+        ended('failed', error.message);
+        throw error;
+      }
+      if (error instanceof InsufficientTrainingDataError) {
+        this.logger.warn({ reason: error.message }, 'GNN training skipped: recommendations come from graph walks, tags and trending items');
+        ended('skipped', error.message);
+        return false;
+      }
+      this.logger.error({ err: error }, this.current ? 'GNN training failed; the current model stays in service' : 'GNN training failed; recommendations come from graph walks, tags and trending items');
+      ended('failed', error instanceof Error ? error.message : String(error));
+      throw error;
     }
   }
 
-  private async runTraining(options: { fineTune: boolean; onEpoch?: (report: EpochReport) => void }): Promise<boolean> {
+  private async runTraining(options: { fineTune: boolean } & TrainingHooks): Promise<void> {
     const graph = this.host.graph;
     const interactions = graph.counts().interactions;
     if (interactions < this.settings.minInteractions) {
-      this.logger.warn({ interactions, needed: this.settings.minInteractions }, 'too few interactions to train the GNN yet');
-      return false;
+      throw new InsufficientTrainingDataError(`the graph has ${interactions} interactions; training needs at least ${this.settings.minInteractions}`);
     }
     const warm = options.fineTune && this.current ? { model: this.current.model, vocabulary: this.current.vocabulary } : undefined;
     const trainingOptions: TrainingOptions = { ...DEFAULT_TRAINING, epochs: warm ? this.settings.fineTuneEpochs : this.settings.epochs, seed: this.settings.model.seed };
@@ -182,11 +237,17 @@ export class EmbeddingService {
     const result = await trainOnGraph(graph, this.host.weightPolicy, this.settings.model, trainingOptions, {
       warmStart: warm,
       onEpoch: (report) => {
-        this.logger.debug(report, 'GNN epoch');
+        // One line an epoch where no progress bar shows it (output piped, background runs).
+        const line = { epoch: report.epoch, of: trainingOptions.epochs, loss: round(report.loss, 4), validationRecall: round(report.validationRecall, 4), seconds: round(report.seconds, 1) };
+        if (options.epochsShown) this.logger.debug(line, 'GNN epoch');
+        else this.logger.info(line, 'GNN epoch');
         options.onEpoch?.(report);
       },
       // Let requests through between batches: training shares the event loop with the server.
-      onBatch: () => new Promise((resolve) => setImmediate(resolve)),
+      onBatch: () =>
+        new Promise((resolve, reject) => {
+          setImmediate(() => (this.closing ? reject(new TrainingStopped()) : resolve()));
+        }),
     });
     const summary = {
       version: newVersion(),
@@ -209,7 +270,6 @@ export class EmbeddingService {
     this.install(next, summary.training);
     this.interactionsAtTraining = interactions;
     this.logger.info({ version: summary.version, ...summary.training, ...counts }, 'GNN model trained and in service');
-    return true;
   }
 
   /** Swaps the model in service in one assignment; pending incremental updates then run on the new one. */
@@ -240,6 +300,18 @@ function loadSavedModel(dataDir: string, logger: Logger): ReturnType<typeof load
   if (refused > 0 && saved) logger.warn({ version: saved.summary.version }, 'using the previous saved GNN model instead');
   else if (refused > 0) logger.warn('no usable saved GNN model is left: a new one will be trained (see README, "Recovering from a damaged model")');
   return saved;
+}
+
+/** Ends a training run when the service closes (never seen outside this module). */
+class TrainingStopped extends Error {
+  constructor() {
+    super('stopped: the service closed');
+    this.name = 'TrainingStopped';
+  }
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
 }
 
 /** The service's settings from the validated configuration. */

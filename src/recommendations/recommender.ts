@@ -196,6 +196,21 @@ export class Recommender {
     this.unsubscribe();
   }
 
+  /**
+   * The sources that can contribute now: embeddings once a model is in service; walks and trending items
+   * once someone gave an item positive feedback (views alone are not), tag affinity once such items carry
+   * tags too. None needs the others.
+   */
+  liveSources(): Record<keyof SourceScores, boolean> {
+    const positives = this.trending.topItems().length > 0;
+    return {
+      embedding: (this.embeddingSource?.embeddings() ?? null) !== null,
+      walk: positives,
+      tags: positives && this.host.graph.counts().itemTags > 0,
+      trending: positives,
+    };
+  }
+
   /** Top items for a user, a session, an item (similar items) or a list of items (more like these). */
   recommend(target: RecommendationTarget, options: RecommendationOptions = {}): RecommendationList {
     const embeddings = this.prepareEmbeddings();

@@ -92,7 +92,7 @@ describe('HTTP API', function () {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('answers 503 with Retry-After until the graph and model are loaded, then becomes ready', async () => {
+  it('answers 503 with Retry-After until the graph is loaded, then is ready while the GNN trains, which joins when trained', async () => {
     const live = await call('GET', '/health/live', { key: null });
     assert.equal(live.status, 200);
     assert.equal((await call('GET', '/health/ready', { key: null })).status, 503);
@@ -106,12 +106,25 @@ describe('HTTP API', function () {
     await engine.ingestEvents(data.eventsAt(0, EDGES));
     services = await startEngineServices(engine, quiet);
     api.attach({ engine, ...services, lastEvaluation: () => null });
-    assert.equal((await call('GET', '/health/ready', { key: null })).status, 200);
+    // Ready before the first model: walks, tags and trending answer while it trains.
+    const ready = await call('GET', '/health/ready', { key: null });
+    assert.deepEqual([ready.status, ready.body], [200, { status: 'ready', sources: { embedding: false, walk: true, tags: true, trending: true }, model: { training: true } }]);
     document = (await call('GET', '/openapi.json', { key: null })).body;
     assert.equal(document.openapi, '3.1.0');
+    const training = await call('GET', '/v1/model', { template: '/v1/model' });
+    assert.deepEqual([training.status, training.body.loaded, training.body.trainingInProgress, training.body.lastTraining?.status], [200, false, true, 'running']);
+    const withoutModel = await call('GET', `/v1/users/${data.userId(1)}/recommendations?count=5&explain=false`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    assert.deepEqual([withoutModel.status, withoutModel.body.modelVersion, withoutModel.body.items.length], [200, null, 5]);
+    assert.ok(withoutModel.body.items.every((i: { sources: { embedding: number; walk: number } }) => i.sources.embedding === 0), 'no embedding term without a model');
+    await services.embeddings.trainingSettled();
+    const after = await call('GET', '/health/ready', { key: null });
+    assert.deepEqual(after.body, { status: 'ready', sources: { embedding: true, walk: true, tags: true, trending: true }, model: { training: false } });
     const model = await call('GET', '/v1/model', { template: '/v1/model' });
     assert.equal(model.status, 200);
-    assert.equal(model.body.loaded, true);
+    assert.deepEqual([model.body.loaded, model.body.lastTraining.status, model.body.lastTraining.fineTune], [true, 'succeeded', false]);
+    const late = await call('GET', `/v1/users/${data.userId(1)}/recommendations?count=5&explain=false`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    assert.equal(late.body.modelVersion, model.body.version, 'the model hot-swapped in');
+    assert.ok(late.body.items.some((i: { sources: { embedding: number } }) => i.sources.embedding > 0));
   });
 
   it('refuses calls without a key (401), with a wrong key (401) and with a key lacking the role (403)', async () => {
@@ -252,6 +265,7 @@ describe('HTTP API', function () {
     const after = await call('GET', '/v1/model', { template: '/v1/model' });
     assert.notEqual(after.body.version, version, 'the fine-tuned model is in service');
     assert.equal(after.body.training.fineTuned, true);
+    assert.deepEqual([after.body.lastTraining.status, after.body.lastTraining.fineTune], ['succeeded', true]);
   });
 
   it('serves communities, profiles and graph exploration to analysts', async () => {

@@ -65,6 +65,8 @@ describe('Explanations and other people (HTTP API)', function () {
     await engine.upsertItems(data.catalogue());
     await engine.ingestEvents(data.eventsAt(0, EDGES));
     services = await startEngineServices(engine, quiet);
+    // Compared across calls: the model must not be swapped in between them.
+    await services.embeddings.trainingSettled();
     api.attach({ engine, ...services, lastEvaluation: () => null });
     document = await (await fetch(`${url}/openapi.json`)).json();
     for (const kind of ['user', 'session'] as const) for (const node of engine.graph.nodesOfKind(kind)) subjects.add(`${kind}:${engine.graph.externalId(node)}`);

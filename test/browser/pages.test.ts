@@ -101,6 +101,7 @@ if (!available && !process.env.CI) {
       await engine.upsertItems(data.catalogue());
       for (const batch of data.eventBatches(config.ingest.maxBatchSize)) await engine.ingestEvents(batch);
       services = await startEngineServices(engine, quiet);
+      await services.embeddings.trainingSettled();
       api = new ApiServer(config, quiet);
       api.attach({ engine, ...services, lastEvaluation: () => null });
       url = await api.listen(0, '127.0.0.1');

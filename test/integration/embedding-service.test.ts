@@ -39,8 +39,13 @@ describe('EmbeddingService on the engine', function () {
     await engine.upsertItems(data.catalogue());
     await engine.ingestEvents(data.eventsAt(0, 2_500));
     let service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    // Started without waiting for the first model: it trains in the background.
+    assert.deepEqual([service.status().loaded, service.status().trainingInProgress, service.status().lastTraining?.status], [false, true, 'running']);
+    assert.equal(service.embeddings(), null);
+    await service.trainingSettled();
     const trained = service.status();
     assert.equal(trained.loaded, true);
+    assert.equal(trained.lastTraining?.status, 'succeeded');
     assert.ok(existsSync(path.join(modelDirectory(dataDir), 'manifest.json')));
 
     // New events: the acting users' embeddings follow without retraining.
@@ -68,12 +73,14 @@ describe('EmbeddingService on the engine', function () {
     engine = await InterestEngine.open(config, { logger: quiet });
     service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
     assert.equal(service.status().version, trained.version, 'the saved model, not a new one');
+    assert.deepEqual([service.status().trainingInProgress, service.status().lastTraining], [false, null]);
     assert.deepEqual(Array.from(service.embeddings()!.subjects.get(engine.graph.nodeIndex('user', data.userId(3)))!), Array.from(snapshot));
     // Fine-tuning swaps a new version in.
     await engine.ingestEvents(data.eventsAt(2_500, 3_000));
     assert.equal(await service.retrain({ fineTune: true }), true);
     assert.notEqual(service.status().version, trained.version);
     assert.equal(service.status().training?.fineTuned, true);
+    assert.equal(service.status().lastTraining?.fineTune, true);
     await service.close();
     await engine.close();
   });
@@ -82,6 +89,7 @@ describe('EmbeddingService on the engine', function () {
     const engine = await InterestEngine.open(config, { logger: quiet });
     await engine.ingestEvents(data.eventsAt(0, 2_500));
     let service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    await service.trainingSettled();
     const first = service.status().version!;
     await service.close();
     const manifest = path.join(modelDirectory(dataDir), `gat-${first}.json`);
@@ -90,6 +98,7 @@ describe('EmbeddingService on the engine', function () {
     const warnings: string[] = [];
     const logger = pino({ level: 'warn' }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
     service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), logger);
+    await service.trainingSettled();
     assert.equal(service.status().loaded, true);
     assert.notEqual(service.status().version, first, 'a new model, not the outdated one');
     assert.ok(warnings.some((w) => /older format/.test(w)), warnings.join('\n'));
@@ -101,9 +110,57 @@ describe('EmbeddingService on the engine', function () {
     const engine = await InterestEngine.open(config, { logger: quiet });
     await engine.ingestEvents(data.eventsAt(0, 20));
     const service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), quiet);
+    await service.trainingSettled();
     assert.equal(service.status().loaded, false);
     assert.equal(service.embeddings(), null);
+    assert.equal(service.status().lastTraining?.status, 'skipped');
+    assert.match(service.status().lastTraining!.error!, /20 interactions; training needs at least 100/);
     await service.close();
+    await engine.close();
+  });
+
+  it('reports a run that fails, keeps serving, and logs each epoch at info where no progress bar shows it', async () => {
+    const engine = await InterestEngine.open(config, { logger: quiet });
+    await engine.ingestEvents(data.eventsAt(0, 2_500));
+    const lines: Array<{ level: number; msg: string; epoch?: number; loss?: number; validationRecall?: number; seconds?: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const service = await EmbeddingService.start(hostOf(engine, config), embeddingSettingsOf(config.gnn), logger);
+    // The run cannot save its checkpoint: a file stands where the model directory goes.
+    rmSync(modelDirectory(dataDir), { recursive: true, force: true });
+    writeFileSync(modelDirectory(dataDir), 'not a directory');
+    await service.trainingSettled();
+    const status = service.status();
+    assert.deepEqual([status.loaded, status.trainingInProgress, status.lastTraining?.status], [false, false, 'failed']);
+    assert.ok(status.lastTraining!.error && Date.parse(status.lastTraining!.at) > 0, JSON.stringify(status.lastTraining));
+    const epochs = lines.filter((l) => l.msg === 'GNN epoch');
+    assert.equal(epochs.length, 2);
+    assert.ok(epochs.every((l) => l.level === 30 && l.epoch! >= 1 && Number.isFinite(l.loss) && Number.isFinite(l.validationRecall) && l.seconds! >= 0), JSON.stringify(epochs));
+    assert.ok(lines.some((l) => l.level === 50 && /GNN training failed/.test(l.msg)));
+    // A request for training now runs again, and succeeds once the directory can be written.
+    rmSync(modelDirectory(dataDir), { force: true });
+    assert.deepEqual(service.startTraining({ fineTune: false }), { fineTune: false });
+    await service.trainingSettled();
+    assert.deepEqual([service.status().loaded, service.status().lastTraining?.status], [true, 'succeeded']);
+    await service.close();
+    await engine.close();
+  });
+
+  it('stops a run in progress when it closes, rather than holding shutdown until it ends', async () => {
+    const engine = await InterestEngine.open(config, { logger: quiet });
+    await engine.ingestEvents(data.eventsAt(0, 2_500));
+    let closing: Promise<void> | null = null;
+    let epochs = 0;
+    const service = await EmbeddingService.start(hostOf(engine, config), { ...embeddingSettingsOf(config.gnn), epochs: 50 }, quiet, {
+      onEpoch: () => {
+        epochs++;
+        closing ??= service.close();
+      },
+    });
+    while (!closing) await new Promise((resolve) => setTimeout(resolve, 20));
+    await closing;
+    assert.equal(epochs, 1, 'no epoch after close');
+    assert.deepEqual([service.status().trainingInProgress, service.status().lastTraining?.status], [false, 'failed']);
+    assert.match(service.status().lastTraining!.error!, /service closed/);
     await engine.close();
   });
 });

@@ -47,6 +47,7 @@ describe('embedding write-back to the store', function () {
     await engine.upsertItems(data.catalogue());
     await engine.ingestEvents(data.eventsAt(0, 2_000));
     service = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), quiet);
+    await service.trainingSettled();
   });
   after(async () => {
     await service.close();

@@ -41,6 +41,7 @@ describe('Recommender (query layer)', function () {
     await engine.upsertItems(data.catalogue());
     for (let i = 0; i < EDGES; i += 6_000) await engine.ingestEvents(data.eventsAt(i, i + 6_000));
     service = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), quiet);
+    await service.trainingSettled();
     recommender = new Recommender(engine, service, config.recommend);
   });
   after(async () => {
