@@ -167,6 +167,9 @@ export const ModelInfoSchema = z.object({
     })
     .nullable()
     .describe('The latest training run since the server started (at start-up, on schedule or by POST /v1/model/training); null when there was none. Recommendations go on from walks, tags and trending items whatever its outcome.'),
+  refusedCheckpoints: z
+    .array(z.object({ path: z.string(), problem: z.string() }))
+    .describe('Saved checkpoints refused at start-up (a file failed its checksum, is missing or truncated, or is of an older format): the previous checkpoint, or a newly trained model, is in service instead. See the README, "Recovering from a damaged model".'),
   subjectsUpdated: z.number().int(),
   lastEvaluation: z.record(z.string(), z.unknown()).nullable().describe('Metrics of the last `npm run evaluate` in the data directory, if any.'),
 });

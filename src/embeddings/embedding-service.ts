@@ -67,7 +67,14 @@ export interface ModelStatus {
   readonly trainingInProgress: boolean;
   /** The latest training run since the service started; null when there was none. */
   readonly lastTraining: TrainingRunStatus | null;
+  /** Saved checkpoints refused at start-up (damaged, missing files, older format): the previous one or a new model was used. */
+  readonly refusedCheckpoints: readonly RefusedCheckpointNote[];
   readonly subjectsUpdated: number;
+}
+
+export interface RefusedCheckpointNote {
+  readonly path: string;
+  readonly problem: string;
 }
 
 export class EmbeddingService {
@@ -75,6 +82,7 @@ export class EmbeddingService {
   private current: InterestEmbeddings | null = null;
   private training: Record<string, unknown> | null = null;
   private lastTraining: TrainingRunStatus | null = null;
+  private refusedCheckpoints: readonly RefusedCheckpointNote[] = [];
   private closing = false;
   private interactionsAtTraining = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -103,7 +111,8 @@ export class EmbeddingService {
   static async start(host: EmbeddingHost, settings: EmbeddingSettings, logger: Logger, hooks: TrainingHooks = {}): Promise<EmbeddingService> {
     const backend = await initialiseBackend(settings.backend, logger);
     const service = new EmbeddingService(host, settings, backend, logger);
-    const saved = loadSavedModel(host.dataDir, logger);
+    const { saved, refused } = loadSavedModel(host.dataDir, logger);
+    service.refusedCheckpoints = refused;
     if (saved) {
       service.install(new InterestEmbeddings(saved.model, saved.vocabulary, saved.summary, () => host.graph), saved.summary.training);
       service.interactionsAtTraining = Number(saved.summary.training.interactions ?? 0);
@@ -140,6 +149,7 @@ export class EmbeddingService {
       training: this.training,
       trainingInProgress: this.retraining !== null,
       lastTraining: this.lastTraining,
+      refusedCheckpoints: this.refusedCheckpoints,
       subjectsUpdated: this.updater.updated,
     };
   }
@@ -287,19 +297,19 @@ export class EmbeddingService {
  * The newest saved model that passes its checksums and reads back, or null when none does (then a new one is
  * trained). Each checkpoint refused is logged with the file that failed, and which model is used instead.
  */
-function loadSavedModel(dataDir: string, logger: Logger): ReturnType<typeof loadCheckpoint> {
-  let refused = 0;
+function loadSavedModel(dataDir: string, logger: Logger): { saved: ReturnType<typeof loadCheckpoint>; refused: RefusedCheckpointNote[] } {
+  const refused: RefusedCheckpointNote[] = [];
   const saved = loadCheckpoint(dataDir, {
     onRefused: (error) => {
-      refused++;
+      refused.push({ path: error.path, problem: error.message });
       if (error instanceof OutdatedCheckpointError) {
         logger.warn({ path: error.path, format: error.format }, 'saved GNN model is of an older format and is not used');
       } else logger.error({ path: error.path, err: error }, `saved GNN model is damaged and is not used: ${error.message}`);
     },
   });
-  if (refused > 0 && saved) logger.warn({ version: saved.summary.version }, 'using the previous saved GNN model instead');
-  else if (refused > 0) logger.warn('no usable saved GNN model is left: a new one will be trained (see README, "Recovering from a damaged model")');
-  return saved;
+  if (refused.length > 0 && saved) logger.warn({ version: saved.summary.version }, 'using the previous saved GNN model instead');
+  else if (refused.length > 0) logger.warn('no usable saved GNN model is left: a new one will be trained (see README, "Recovering from a damaged model")');
+  return { saved, refused };
 }
 
 /** Ends a training run when the service closes (never seen outside this module). */

@@ -104,6 +104,12 @@ describe('EmbeddingService with a damaged saved model', function () {
     const { service, lines } = await start(false);
     try {
       assert.equal(service.status().version, 'v1');
+      // GET /v1/model says which checkpoint was refused and why.
+      assert.deepEqual(
+        service.status().refusedCheckpoints.map((r) => r.path),
+        [damaged],
+      );
+      assert.match(service.status().refusedCheckpoints[0]!.problem, /failed its checksum/);
       const error = lines.find((l) => l.level >= 50);
       assert.ok(error, JSON.stringify(lines));
       assert.equal(error.path, damaged);
