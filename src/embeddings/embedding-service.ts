@@ -85,6 +85,8 @@ export class EmbeddingService {
   private refusedCheckpoints: readonly RefusedCheckpointNote[] = [];
   private closing = false;
   private interactionsAtTraining = 0;
+  /** Graph size at the scheduled job's last run, so a graph that taught nothing is not retried until it grows. */
+  private interactionsAtLastTry = 0;
   private timer: NodeJS.Timeout | null = null;
   private retraining: Promise<boolean> | null = null;
   private readonly unsubscribe: () => void;
@@ -198,9 +200,20 @@ export class EmbeddingService {
     this.current = null;
   }
 
-  private async refreshIfDue(): Promise<void> {
+  /**
+   * The scheduled job's check (every `refreshMinutes`): fine-tunes once enough interactions arrived since
+   * the last training; with no model yet, trains the first one as soon as the graph has enough to learn
+   * from and grew since the last try, so an engine started empty gets its model without a restart.
+   */
+  async refreshIfDue(): Promise<void> {
+    if (this.retraining || this.closing) return;
     const interactions = this.host.graph.counts().interactions;
-    if (interactions - this.interactionsAtTraining < this.settings.refreshMinNewInteractions) return;
+    const due =
+      this.current === null
+        ? interactions >= this.settings.minInteractions && interactions > this.interactionsAtLastTry
+        : interactions - this.interactionsAtTraining >= this.settings.refreshMinNewInteractions;
+    if (!due) return;
+    this.interactionsAtLastTry = interactions;
     // A failure is reported in lastTraining and logged by the run itself.
     await this.retrain({ fineTune: this.current !== null }).catch(() => undefined);
   }

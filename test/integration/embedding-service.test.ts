@@ -115,6 +115,13 @@ describe('EmbeddingService on the engine', function () {
     assert.equal(service.embeddings(), null);
     assert.equal(service.status().lastTraining?.status, 'skipped');
     assert.match(service.status().lastTraining!.error!, /20 interactions; training needs at least 100/);
+    // The scheduled job trains the first model once there is enough, without waiting for 10,000 new interactions.
+    await service.refreshIfDue();
+    assert.equal(service.status().loaded, false, 'still too few: nothing tried');
+    await engine.ingestEvents(data.eventsAt(20, 2_500));
+    await service.refreshIfDue();
+    assert.equal(service.status().lastTraining?.status, 'succeeded');
+    assert.equal(service.status().loaded, true);
     await service.close();
     await engine.close();
   });
