@@ -38,18 +38,30 @@ async function main(): Promise<void> {
   loading.stop();
   let stopping: Promise<void> | null = null;
   let services: EngineServices | null = null;
-  const stop = (signal: string) => {
-    stopping ??= (async () => {
-      logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.info({ signal }, 'already shutting down');
+      return;
+    }
+    stopping = (async () => {
+      logger.info({ signal }, 'shutting down: no new connections, answering requests in flight');
       await api.close();
       await services?.close();
       await engine.close();
       logger.info('stopped');
     })();
-    return stopping;
+    stopping.then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.once('SIGTERM', () => void stop('SIGTERM').then(() => process.exit(0)));
-  process.once('SIGINT', () => void stop('SIGINT').then(() => process.exit(0)));
+  // Listeners stay for repeated signals: Ctrl-C under `npm start` reaches the process twice (from the
+  // terminal and forwarded by npm), and without a listener the second one would end it mid-drain.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 
   if (engine.stats().interactions === 0 && config.demoData === 'synthetic') {
     const started = performance.now();

@@ -90,6 +90,8 @@ const ConfigSchema = z.strictObject({
     maxBodyBytes: z.number().int().min(1_024),
     /** Requests per key (per address without auth) per minute (429 beyond). */
     rateLimitPerMinute: z.number().int().min(1),
+    /** Invalid keys one client address may present per minute; beyond, all its /v1 requests get 429 until the minute is over. */
+    authFailuresPerMinute: z.number().int().min(1).max(1_000_000),
   }),
   /** What `npm start` loads into an empty data directory. */
   demoData: z.enum(['synthetic', 'none']),
@@ -177,7 +179,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
   },
   ingest: { maxBatchSize: 10_000, maxClockSkewMs: 5 * 60_000 },
   logLevel: 'info',
-  api: { port: 8080, host: '0.0.0.0', auth: 'keys', keys: [], maxBodyBytes: 5 * 1024 * 1024, rateLimitPerMinute: 60_000 },
+  api: { port: 8080, host: '0.0.0.0', auth: 'keys', keys: [], maxBodyBytes: 5 * 1024 * 1024, rateLimitPerMinute: 60_000, authFailuresPerMinute: 20 },
   demoData: 'synthetic',
   gnn: {
     backend: 'auto',
@@ -216,6 +218,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   API_AUTH: { path: ['api', 'auth'], type: 'string' },
   API_KEYS: { path: ['api', 'keys'], type: 'keys' },
   API_RATE_LIMIT_PER_MINUTE: { path: ['api', 'rateLimitPerMinute'], type: 'number' },
+  API_AUTH_FAILURES_PER_MINUTE: { path: ['api', 'authFailuresPerMinute'], type: 'number' },
   DATA_DIR: { path: ['dataDir'], type: 'string' },
   STORE: { path: ['store'], type: 'string' },
   NEO4J_URI: { path: ['neo4j', 'uri'], type: 'string' },

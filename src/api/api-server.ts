@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -13,10 +12,13 @@ import type { EngineConfig } from '../config.ts';
 import { ConfigError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
+import { AuthFailureThrottle } from './auth-throttle.ts';
 import { ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemOf } from './problem.ts';
+import { requestLogOptions } from './request-log.ts';
 import { parseWith, ROUTES, type ApiServices } from './routes.ts';
+import { ShutdownDrain } from './shutdown-drain.ts';
 
 /**
  * The HTTP server: listens at once and answers liveness, docs and the OpenAPI document; every /v1 route
@@ -47,6 +49,8 @@ export class ApiServer {
   private services: ApiServices | null = null;
   private server: Server | null = null;
   private readonly keyring: ApiKeyring | null;
+  private readonly authFailures: AuthFailureThrottle;
+  private readonly drain = new ShutdownDrain();
   private readonly document: Record<string, unknown>;
 
   constructor(
@@ -59,6 +63,7 @@ export class ApiServer {
     }
     this.keyring = config.api.auth === 'keys' ? new ApiKeyring(config.api.keys) : null;
     if (!this.keyring) logger.warn('API authentication is DISABLED (API_AUTH=disabled): every caller is admin. Development only.');
+    this.authFailures = new AuthFailureThrottle(config.api.authFailuresPerMinute);
     this.metrics = new ApiMetrics({
       graph: () => (this.services ? this.services.engine.stats() : null),
       model: () => (this.services ? this.services.embeddings.status() : null),
@@ -88,21 +93,24 @@ export class ApiServer {
     return `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${address.port}`;
   }
 
-  /** Stops accepting connections and waits for requests in flight. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting connections, answers every request already received and any that comes on a kept-alive
+   * connection within `idleGraceMs` (each with `Connection: close`), waits for their handlers, and closes
+   * each connection after its response (shutdown-drain.ts says why). Connections still open after
+   * `deadlineMs` are cut.
+   */
+  async close({ idleGraceMs = 1_000, deadlineMs = 10_000 } = {}): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = null;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await this.drain.close(server, { idleGraceMs, deadlineMs });
   }
 
   private build(): void {
     const app = this.app;
     app.disable('x-powered-by');
     app.set('query parser', 'simple');
+    app.use(this.drain.middleware);
     app.use(
       helmet({
         contentSecurityPolicy: {
@@ -116,23 +124,7 @@ export class ApiServer {
         },
       }),
     );
-    app.use(
-      pinoHttp({
-        logger: this.logger,
-        genReqId: (req, res) => {
-          const incoming = req.headers['x-request-id'];
-          const id = typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-          res.setHeader('X-Request-Id', id);
-          return id;
-        },
-        customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-        // One short line per request: id, method, url, status (not every response header).
-        serializers: {
-          req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-      }),
-    );
+    app.use(pinoHttp(requestLogOptions(this.logger, () => this.ready)));
     app.use((req, res, next) => {
       const started = process.hrtime.bigint();
       res.on('finish', () => {
@@ -198,7 +190,22 @@ export class ApiServer {
             next(new HttpProblem(503, 'Service Unavailable', 'the engine is still loading the interest graph and the model', { 'Retry-After': '5' }));
             return;
           }
-          req.caller = authorise(this.keyring, presentedKey(req.headers), route.role);
+          // Failed keys are counted per address before any key is checked (auth-throttle.ts says why).
+          const address = ipKeyGenerator(req.ip ?? 'unknown');
+          const wait = this.authFailures.retryAfterSeconds(address);
+          if (wait > 0) {
+            next(new HttpProblem(429, 'Too Many Requests', `too many invalid API keys from this address; try again in ${wait} s`, { 'Retry-After': String(wait) }));
+            return;
+          }
+          const key = presentedKey(req.headers);
+          try {
+            req.caller = authorise(this.keyring, key, route.role);
+          } catch (error) {
+            if (key !== null && error instanceof HttpProblem && error.status === 401 && this.authFailures.recordFailure(address)) {
+              req.log.warn({ address, limit: this.authFailures.limit }, 'too many invalid API keys from one address: its requests are refused for a minute');
+            }
+            throw error;
+          }
           next();
         },
         limiter,
@@ -208,7 +215,7 @@ export class ApiServer {
           const params = route.params ? parseWith(route.params, req.params, 'path') : {};
           if (route.body && req.body === undefined) throw new ValidationError([{ path: 'body', message: 'a JSON body (Content-Type: application/json) is required' }]);
           const body = route.body && !route.bodyCheckedByHandler ? parseWith(route.body, req.body, '') : req.body;
-          const result = await route.handle(services, { params: params as Record<string, string>, query: req.query, body, caller: req.caller! });
+          const result = await this.drain.track(() => route.handle(services, { params: params as Record<string, string>, query: req.query, body, caller: req.caller! }));
           res.status(result.status ?? 200);
           if (result.body === undefined) res.end();
           else res.json(result.body);
@@ -237,7 +244,8 @@ export class ApiServer {
     app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));
     app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
       const { problem, headers, unexpected } = problemOf(error, String(req.id ?? ''));
-      if (unexpected) req.log?.error({ err: error }, 'request failed');
+      // pino-http logs it with the request: one line at error level, with the stack.
+      if (unexpected) res.err = error instanceof Error ? error : new Error(String(error));
       res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));
     });
   }
