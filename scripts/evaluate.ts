@@ -2,7 +2,7 @@
  * Offline evaluation of the registered recommenders on a data file or folder: a per-user split, each model
  * tuned on a validation split carved from the training data, then ranked for the test users.
  *
- *   npm run evaluate -- --data <file or folder> [--format movielens|movielens-100k|csv|jsonl] [--k 20]
+ *   npm run evaluate -- --data <file or folder> [--format movielens|movielens-100k|lastfm-hetrec|csv|jsonl] [--k 20]
  *                       [--split temporal|random] [--seed S] [--models popular,itemknn,...] [--out DIR]
  *
  * stdout: a markdown report (split counts, metrics at K = 10, 20 and --k, each model's settings and

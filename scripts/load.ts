@@ -2,7 +2,7 @@
  * Loads a data file or folder into the engine's data directory: catalogue items first, then events, in
  * batches. Bad rows do not stop the load; they are reported as `file:line: message` and counted.
  *
- *   npm run load -- <file or folder> [--format movielens|movielens-100k|csv|jsonl] [--data-dir DIR]
+ *   npm run load -- <file or folder> [--format movielens|movielens-100k|lastfm-hetrec|csv|jsonl] [--data-dir DIR]
  *
  * Exit codes: 0 when the load ran (even with rejected rows), 1 when it failed part-way, 2 for bad arguments,
  * an unusable input or configuration, 128 + the signal's number when interrupted (what was loaded stays).

@@ -9,7 +9,7 @@ export type LoadRecord =
   /** A row that could not be read; the load goes on with the next one. */
   | { kind: 'error'; file: string; line: number; message: string };
 
-export const LOADER_FORMATS = ['movielens', 'movielens-100k', 'csv', 'jsonl'] as const;
+export const LOADER_FORMATS = ['movielens', 'movielens-100k', 'lastfm-hetrec', 'csv', 'jsonl'] as const;
 export type LoaderFormat = (typeof LOADER_FORMATS)[number];
 
 export function isLoaderFormat(value: string): value is LoaderFormat {

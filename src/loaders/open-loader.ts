@@ -12,6 +12,14 @@ import {
   type LoadRecord,
   type LoaderFormat,
 } from './load-record.ts';
+import {
+  LASTFM_HETREC_COLUMNS,
+  LASTFM_HETREC_FILE_NAMES,
+  lastfmHetrecFileOptions,
+  readLastfmHetrec,
+  type LastfmHetrecFiles,
+  type LastfmHetrecRole,
+} from './lastfm-hetrec.ts';
 import { readMovieLens100k, type MovieLens100kFiles } from './movielens-100k.ts';
 import { MOVIELENS_COLUMNS, readMovieLens, type MovieLensFiles, type MovieLensRole } from './movielens.ts';
 
@@ -34,6 +42,7 @@ export interface Loader {
 type Plan =
   | { format: 'movielens'; files: MovieLensFiles }
   | { format: 'movielens-100k'; files: MovieLens100kFiles }
+  | { format: 'lastfm-hetrec'; files: LastfmHetrecFiles }
   | { format: 'csv' | 'jsonl'; files: string[] };
 
 const JSONL_EXTENSIONS = ['.jsonl', '.ndjson'];
@@ -93,7 +102,10 @@ async function planFolder(folder: string, format: LoaderFormat | undefined): Pro
 
   const isMovieLens = names.has(MOVIELENS_FILE_NAMES.movies) || names.has(MOVIELENS_FILE_NAMES.ratings);
   const isMovieLens100k = names.has('u.data') || names.has('u.item');
-  const chosen = format ?? (isMovieLens ? 'movielens' : isMovieLens100k ? 'movielens-100k' : undefined);
+  const isLastfmHetrec = names.has(LASTFM_HETREC_FILE_NAMES.taggings) && names.has(LASTFM_HETREC_FILE_NAMES.artists);
+  const chosen =
+    format ??
+    (isMovieLens ? 'movielens' : isMovieLens100k ? 'movielens-100k' : isLastfmHetrec ? 'lastfm-hetrec' : undefined);
 
   switch (chosen) {
     case 'movielens':
@@ -118,6 +130,20 @@ async function planFolder(folder: string, format: LoaderFormat | undefined): Pro
           genre: names.has('u.item') ? at('u.genre') : undefined,
         }),
       };
+    case 'lastfm-hetrec': {
+      const taggings = at(LASTFM_HETREC_FILE_NAMES.taggings);
+      if (taggings === undefined) {
+        throw new InputFileError(`${folder} holds no Last.fm HetRec ${LASTFM_HETREC_FILE_NAMES.taggings}`);
+      }
+      return {
+        format: 'lastfm-hetrec',
+        files: dropUndefined({
+          taggings,
+          tags: at(LASTFM_HETREC_FILE_NAMES.tags),
+          artists: at(LASTFM_HETREC_FILE_NAMES.artists),
+        }),
+      };
+    }
     case 'csv':
     case 'jsonl': {
       const files = dataFilesIn(folder, [...names], chosen);
@@ -136,7 +162,8 @@ async function planFolder(folder: string, format: LoaderFormat | undefined): Pro
       if (csv.length > 0) return { format: 'csv', files: csv };
       throw new InputFileError(
         `${folder} holds no data this loader recognises: MovieLens (movies.csv, ratings.csv), ` +
-          'MovieLens 100K (u.data, u.item), or .jsonl, .ndjson or .csv files',
+          'MovieLens 100K (u.data, u.item), Last.fm HetRec (user_taggedartists.dat, artists.dat), ' +
+          'or .jsonl, .ndjson or .csv files',
       );
     }
   }
@@ -170,6 +197,7 @@ async function planFile(file: string, format: LoaderFormat | undefined): Promise
   }
   if (chosen === undefined) {
     if (name === 'u.data' || name === 'u.item') chosen = 'movielens-100k';
+    else if (name === LASTFM_HETREC_FILE_NAMES.taggings) chosen = 'lastfm-hetrec';
     else if (JSONL_EXTENSIONS.includes(extension)) chosen = 'jsonl';
     else if (extension === '.csv') chosen = 'csv';
     else {
@@ -208,6 +236,21 @@ async function planFile(file: string, format: LoaderFormat | undefined): Promise
         }),
       };
     }
+    case 'lastfm-hetrec':
+      if (name !== LASTFM_HETREC_FILE_NAMES.taggings) {
+        throw new InputFileError(
+          `${file} is not a Last.fm HetRec ${LASTFM_HETREC_FILE_NAMES.taggings}: hand over that file or its folder`,
+        );
+      }
+      // Handed the taggings, read the tag names and artists from beside them too.
+      return {
+        format: 'lastfm-hetrec',
+        files: dropUndefined({
+          taggings: file,
+          tags: await sibling(LASTFM_HETREC_FILE_NAMES.tags),
+          artists: await sibling(LASTFM_HETREC_FILE_NAMES.artists),
+        }),
+      };
     case 'csv':
     case 'jsonl':
       return { format: chosen, files: [file] };
@@ -224,6 +267,10 @@ async function checkHeaders(plan: Plan): Promise<void> {
     for (const [role, file] of Object.entries(plan.files) as Array<[MovieLensRole, string]>) {
       requireColumns(file, MOVIELENS_COLUMNS[role])(await readHeader(file, COMMA_SEPARATED));
     }
+  } else if (plan.format === 'lastfm-hetrec') {
+    for (const [role, file] of Object.entries(plan.files) as Array<[LastfmHetrecRole, string]>) {
+      requireColumns(file, LASTFM_HETREC_COLUMNS[role])(await readHeader(file, lastfmHetrecFileOptions(role)));
+    }
   } else if (plan.format === 'csv') {
     for (const file of plan.files) await checkEventCsvFile(file);
   }
@@ -235,6 +282,8 @@ function planFiles(plan: Plan): string[] {
       return [plan.files.tags, plan.files.movies, plan.files.ratings].filter((f) => f !== undefined);
     case 'movielens-100k':
       return [plan.files.genre, plan.files.item, plan.files.data].filter((f) => f !== undefined);
+    case 'lastfm-hetrec':
+      return [plan.files.tags, plan.files.taggings, plan.files.artists].filter((f) => f !== undefined);
     case 'csv':
     case 'jsonl':
       return plan.files;
@@ -248,6 +297,9 @@ async function* readPlan(plan: Plan, progress: ReadProgress): AsyncGenerator<Loa
       return;
     case 'movielens-100k':
       yield* readMovieLens100k(plan.files, progress);
+      return;
+    case 'lastfm-hetrec':
+      yield* readLastfmHetrec(plan.files, progress);
       return;
     case 'csv':
       for (const file of plan.files) yield* readEventCsv(file, progress);
