@@ -150,11 +150,17 @@ async function runModel(name: string, data: EvaluationData, args: EvaluateArgume
   await model.fit(data.train, {
     seed: args.seed,
     k: args.k,
+    maxK: ks[ks.length - 1],
     validation: validationSplitOf(data, args.k),
     log: progress,
   });
   const fitSeconds = (performance.now() - fitStarted) / 1000;
-  const ranking = evaluateRanking(model, data.train, data.test, { ks });
+  let ranking;
+  try {
+    ranking = evaluateRanking(model, data.train, data.test, { ks });
+  } finally {
+    await model.close?.();
+  }
   const headline = ranking.byK[args.k];
   progress(
     `${name}: Recall@${args.k} ${headline.recall.toFixed(4)} NDCG@${args.k} ${headline.ndcg.toFixed(4)} ` +

@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { blendSuggestion } from './engine-weights.ts';
 import type { SplitStats } from './evaluation-data.ts';
 import type { MetricValues } from './evaluator.ts';
 import type { SplitProtocol } from './split.ts';
@@ -125,6 +126,7 @@ export function renderMarkdown(report: EvaluationReport): string {
     const settings = formatSettings(run.settings).replaceAll('|', '\\|') || '–';
     lines.push(`| ${run.name} | ${settings} | ${run.fitSeconds.toFixed(1)} | ${run.evaluateSeconds.toFixed(1)} |`);
   }
+  lines.push(...blendSuggestion(report.models, report.k));
   return `${lines.join('\n')}\n`;
 }
 

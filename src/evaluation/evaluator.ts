@@ -7,7 +7,8 @@ import type { TrainingData } from './training-data.ts';
 /**
  * Ranks the catalogue for every evaluated user and averages the metrics (see metrics.ts for definitions).
  * Users are scored in batches so memory stays bounded whatever the catalogue size; each user's training
- * positives are never ranked; everything else, items they only viewed or rated low included, is a candidate.
+ * positives are never ranked; everything else, items they only viewed or rated low included, is a candidate,
+ * unless the model scores it −∞ (it does not recommend it: the list is shorter than K).
  */
 
 export interface MetricValues {
@@ -92,7 +93,14 @@ export function evaluateRanking(
       const heldCount = heldOut.start[row + 1] - heldFrom;
       for (let p = heldFrom; p < heldFrom + heldCount; p++) heldMark[heldOut.items[p]] = u;
 
-      const length = selector.select(scores, r * itemCount, itemCount, list, trainMark, u);
+      // Training positives are never ranked; items scored −∞ are not recommended at all (a list may be short).
+      selector.reset();
+      const offset = r * itemCount;
+      for (let item = 0; item < itemCount; item++) {
+        const score = scores[offset + item];
+        if (trainMark[item] !== u && score !== Number.NEGATIVE_INFINITY) selector.offer(score, item);
+      }
+      const length = selector.drain(list);
       let hits = 0;
       let dcg = 0;
       let firstHit = 0;

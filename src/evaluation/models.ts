@@ -1,5 +1,6 @@
 import { BPR_STOPPING, BPR_TUNING, BprModel } from './bpr-model.ts';
 import { UnknownModelError } from './evaluation-error.ts';
+import { LazyEngineModel } from './lazy-engine-model.ts';
 import { LazyGatModel } from './lazy-gat-model.ts';
 import { ITEM_KNN_GRID, ItemKnnModel } from './item-knn-model.ts';
 import { LIGHTGCN_STOPPING, LIGHTGCN_TUNING, LightGcnModel } from './lightgcn-model.ts';
@@ -44,6 +45,9 @@ export const MODEL_FACTORIES = {
           512,
         ),
   gat: ({ budget }) => new LazyGatModel(budget),
+  // The served Recommender (default blend, and the blend tuned on the validation split); `quick` trains a small GAT.
+  engine: ({ budget }) => new LazyEngineModel('engine', budget),
+  'engine-tuned': ({ budget }) => new LazyEngineModel('engine-tuned', budget),
 } satisfies Record<string, ModelFactory>;
 
 export type ModelName = keyof typeof MODEL_FACTORIES;

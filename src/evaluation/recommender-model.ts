@@ -10,7 +10,9 @@ import type { TrainingData } from './training-data.ts';
 export interface Scorer {
   /**
    * Scores of every item for each user: a `users.length × itemCount` row-major matrix, higher is better.
-   * The evaluator owns the returned array, and itself excludes each user's training positives.
+   * The evaluator owns the returned array, and itself excludes each user's training positives. An item
+   * scored −∞ is never listed: a model that makes lists rather than scores (the served engine) lists fewer
+   * than K items rather than have the evaluator fill them up.
    */
   scoreUsers(users: Uint32Array): Float32Array;
 }
@@ -25,6 +27,8 @@ export interface RecommenderModel extends Scorer {
   fit(train: TrainingData, context: FitContext): Promise<void>;
   /** The settings in use after `fit` (chosen by tuning, or fixed), for the report. JSON-serialisable. */
   settings(): Record<string, unknown>;
+  /** Releases what the model holds outside the heap (the served engine: a store in a temporary folder). */
+  close?(): Promise<void>;
 }
 
 /** A split carved out of the training data, the same way the test split was carved out of the whole log. */
@@ -40,6 +44,8 @@ export interface FitContext {
   readonly seed: number;
   /** The cut-off the run reports; select settings on NDCG at this K. */
   readonly k: number;
+  /** The largest cut-off the test ranking reports (k when absent): how long a list a list-making model makes. */
+  readonly maxK?: number;
   /** Undefined when the training data leaves no user to validate on. */
   readonly validation: ValidationSplit | undefined;
   /** A line of progress for the operator (stderr in the CLI). */

@@ -54,6 +54,10 @@ describe('evaluation: the evaluate CLI', () => {
     }
     assert.match(stdout, /^\| bpr \| .*dims=\d+ .*epochs=\d+/m);
     assert.match(stdout, /^\| lightgcn \| .*layers=\d+/m);
+    // The served engine: the default blend, the blend tuned on the validation split, and what to make of it.
+    assert.match(stdout, /^\| engine \| embedding=0\.450 walk=0\.300 tags=0\.150 trending=0\.100 diversity=0\.200 listLength=20 gat=succeeded /m);
+    assert.match(stdout, /^\| engine-tuned \| embedding=[\d.]+ walk=[\d.]+ tags=[\d.]+ trending=[\d.]+ diversity=[\d.]+ .*validationNdcg=/m);
+    assert.match(stdout, /^### The served blend, tuned \(engine-tuned\)\n\n(The defaults .* hold|The blend tuned .* beats the defaults)/m);
     // Progress went to stderr, not stdout.
     assert.match(stderr, /lightgcn \[stage 1\/3/);
 

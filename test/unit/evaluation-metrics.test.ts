@@ -117,6 +117,24 @@ describe('evaluation: ranking', () => {
     close(at3.novelty, 1, 'Novelty@3');
   });
 
+  it('never lists items scored −∞: a model that lists fewer than K items is not filled up', () => {
+    // One user, five items, trained on item 0, holding out item 1. The model lists only item 3 (item 1, the
+    // hit, scored −∞ like the rest); filling the list by index would have brought item 1 in at rank 2.
+    const rating = INTERACTION_TYPES.indexOf('rating');
+    const interactions = { length: 1, user: Uint32Array.of(0), item: Uint32Array.of(0), type: Uint8Array.of(rating), value: Float32Array.of(5), ts: Float64Array.of(1) };
+    const shape = { userIds: ['u0'], itemIds: ['a', 'b', 'c', 'd', 'e'], itemTags: tagSets([[0], [0], [1], [1], [0]]) };
+    const train = trainingDataFrom(shape, interactions, positiveRuleFor(interactions));
+    const heldOut: HeldOut = { users: Uint32Array.of(0), start: Uint32Array.of(0, 1), items: Uint32Array.of(1) };
+    const scorer = { scoreUsers: () => Float32Array.of(-Infinity, -Infinity, -Infinity, 1, -Infinity) };
+    const at3 = evaluateRanking(scorer, train, heldOut, { ks: [3] }).byK[3];
+    assert.equal(at3.recall, 0);
+    assert.equal(at3.hitRate, 0);
+    close(at3.precision, 0, 'Precision@3');
+    close(at3.coverage, 1 / 5, 'Coverage@3: only item 3 was listed');
+    // A one-item list has no pairs to measure diversity on.
+    assert.equal(at3.diversity, null);
+  });
+
   it('selects the top K with ties going to the lower index and NaN ranked last', () => {
     const selector = new TopKSelector(3);
     const out = new Uint32Array(3);
