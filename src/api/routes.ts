@@ -377,6 +377,7 @@ export const ROUTES: readonly Route[] = [
           training: status.training ?? null,
           trainingInProgress: status.trainingInProgress,
           lastTraining: status.lastTraining,
+          refusedCheckpoints: status.refusedCheckpoints,
           subjectsUpdated: status.subjectsUpdated,
           lastEvaluation: services.lastEvaluation(),
         },
