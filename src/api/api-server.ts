@@ -187,7 +187,7 @@ export class ApiServer {
         expressPath,
         (req: Request, _res: Response, next: NextFunction) => {
           if (!this.services) {
-            next(new HttpProblem(503, 'Service Unavailable', 'the engine is still loading the interest graph and the model', { 'Retry-After': '5' }));
+            next(new HttpProblem(503, 'Service Unavailable', 'the engine is still loading the interest graph', { 'Retry-After': '5' }));
             return;
           }
           // Failed keys are counted per address before any key is checked (auth-throttle.ts says why).
