@@ -5,6 +5,7 @@ import { LazyGatModel } from './lazy-gat-model.ts';
 import { ITEM_KNN_GRID, ItemKnnModel } from './item-knn-model.ts';
 import { LIGHTGCN_STOPPING, LIGHTGCN_TUNING, LightGcnModel } from './lightgcn-model.ts';
 import { PopularModel } from './popular-model.ts';
+import { SASREC_QUICK, SasRecModel } from './sasrec-model.ts';
 import type { RecommenderModel } from './recommender-model.ts';
 
 /**
@@ -45,6 +46,8 @@ export const MODEL_FACTORIES = {
           512,
         ),
   gat: ({ budget }) => new LazyGatModel(budget),
+  sasrec: ({ budget }) =>
+    budget === 'full' ? new SasRecModel() : new SasRecModel(SASREC_QUICK.tuning, SASREC_QUICK.stopping, SASREC_QUICK.epochs),
   // The served Recommender (default blend, and the blend tuned on the validation split); `quick` trains a small GAT.
   engine: ({ budget }) => new LazyEngineModel('engine', budget),
   'engine-tuned': ({ budget }) => new LazyEngineModel('engine-tuned', budget),

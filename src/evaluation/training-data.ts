@@ -97,6 +97,49 @@ function distinctPairs(
   return { rows: userCount, cols: itemCount, start, index };
 }
 
+/**
+ * Each user's distinct positive items in the order they became positive: row u lists u's positives sorted by
+ * their earliest positive interaction (equal times keep log order), the order the temporal split uses. A user
+ * with a positive interaction that carries no timestamp keeps log order throughout, since those cannot be
+ * placed in time. Sequential models read this; rows are not ascending, unlike `SparseRows`.
+ */
+export function positiveSequences(data: TrainingData): SparseRows {
+  const log = data.interactions;
+  const test = new PositiveTest(data.rule);
+  const selected = new Uint8Array(log.length);
+  for (let n = 0; n < log.length; n++) selected[n] = test.isPositive(log.type[n], log.value[n]) ? 1 : 0;
+  const byUser = groupByUser(log, selected, data.userCount);
+  const start = new Uint32Array(data.userCount + 1);
+  const index = new Uint32Array(data.positiveCount);
+  // Per-item scratch, stamped with the user being processed so nothing needs clearing between users.
+  const stamp = new Int32Array(data.itemCount).fill(-1);
+  const slot = new Uint32Array(data.itemCount);
+  const items: number[] = [];
+  const times: number[] = [];
+  for (let u = 0; u < data.userCount; u++) {
+    items.length = times.length = 0;
+    let timed = true;
+    for (let p = byUser.start[u]; p < byUser.start[u + 1]; p++) {
+      const n = byUser.index[p];
+      const item = log.item[n];
+      const ts = log.ts[n];
+      if (Number.isNaN(ts)) timed = false;
+      if (stamp[item] !== u) {
+        stamp[item] = u;
+        slot[item] = items.length;
+        items.push(item);
+        times.push(ts);
+      } else if (ts < times[slot[item]]) times[slot[item]] = ts;
+    }
+    // Slots are in log order of first appearance, and the sort is stable: equal times keep log order.
+    const order = Array.from(items.keys());
+    if (timed) order.sort((x, y) => times[x] - times[y]);
+    for (let q = 0; q < order.length; q++) index[start[u] + q] = items[order[q]];
+    start[u + 1] = start[u] + items.length;
+  }
+  return { rows: data.userCount, cols: data.itemCount, start, index };
+}
+
 /** Indexes of the selected interactions grouped by user, each group in log order (a stable counting sort). */
 export function groupByUser(interactions: InteractionColumns, selected: Uint8Array | undefined, userCount: number): SparseRows {
   const start = new Uint32Array(userCount + 1);
