@@ -91,6 +91,11 @@ export class SasRecTrainer implements EpochTrainer {
   private readonly causal: tf.Tensor;
   private readonly windows: SequenceWindows;
   private readonly order: Uint32Array;
+  /**
+   * Positions attended over: L, or the longest sequence when every one is shorter. The positions cut are
+   * padding in every window, so the model is the same; on small data the attention is much cheaper.
+   */
+  readonly length: number;
   lastLoss = NaN;
 
   constructor(
@@ -99,7 +104,11 @@ export class SasRecTrainer implements EpochTrainer {
     readonly settings: SasRecSettings,
     seed: number,
   ) {
-    const { dims, maxLength, heads } = settings;
+    const { dims, heads } = settings;
+    let longest = 1;
+    for (let u = 0; u < sequences.rows; u++) longest = Math.max(longest, sequences.start[u + 1] - sequences.start[u]);
+    const maxLength = Math.min(settings.maxLength, longest);
+    this.length = maxLength;
     if (dims % heads !== 0) throw new RangeError(`sasrec: dims ${dims} must be a multiple of heads ${heads}`);
     this.random = new SeededRandom(seed);
     // Xavier-normal weights (as the authors' PyTorch port), unit layer-norm gains, zero biases.
@@ -137,7 +146,8 @@ export class SasRecTrainer implements EpochTrainer {
 
   /** One pass over every training window in a seeded order, a batch at a time. */
   trainEpoch(): void {
-    const { batchSize, maxLength } = this.settings;
+    const { batchSize } = this.settings;
+    const maxLength = this.length;
     this.random.shuffle(this.order);
     let lossSum = 0;
     let batches = 0;
@@ -161,7 +171,7 @@ export class SasRecTrainer implements EpochTrainer {
 
   /** Scores of every item for each user, from h at the last position of the user's whole sequence. */
   scoreUsers(users: Uint32Array): Float32Array {
-    const { maxLength } = this.settings;
+    const maxLength = this.length;
     const itemCount = this.train.itemCount;
     const out = new Float32Array(users.length * itemCount);
     // Bounded batches: attention holds users × heads × L × L numbers.
@@ -194,7 +204,7 @@ export class SasRecTrainer implements EpochTrainer {
 
   /** Inputs s_from..s_{to−2} and targets s_{from+1}..s_{to−1} of window w, right-aligned at `offset`. */
   private fillWindow(w: number, input: Int32Array, target: Int32Array, offset: number): void {
-    const { maxLength } = this.settings;
+    const maxLength = this.length;
     const seq = this.sequences.index;
     const from = this.windows.from[w];
     const length = this.windows.to[w] - from - 1;
@@ -207,7 +217,7 @@ export class SasRecTrainer implements EpochTrainer {
 
   /** One negative per target position, drawn uniformly from the items the subject has no positive on. */
   private negativesFor(rows: Uint32Array, target: Int32Array): tf.Tensor {
-    const { maxLength } = this.settings;
+    const maxLength = this.length;
     const itemCount = this.train.itemCount;
     const out = new Int32Array(rows.length * maxLength);
     const positives = this.train.positives;
