@@ -53,8 +53,16 @@ export class ItemEncoder {
             tf.gather(this.embedding, tf.tensor1d(rows.map((r) => Math.max(r, 0)), 'int32')),
             tf.tensor2d(Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0)), [n, 1]),
           );
-      return scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, n))) as tf.Tensor2D, 1);
+      return this.encodeTrained(trained as tf.Tensor2D, pairs);
     });
+  }
+
+  /**
+   * x from given embedding rows e [n, D] (`pairs.item` indexing them): training reads its batch's rows
+   * from the optimiser's table, so that the gradient is one for those rows only, not for the whole table.
+   */
+  encodeTrained(trained: tf.Tensor2D, pairs: ItemTagPairs): tf.Tensor2D {
+    return tf.tidy(() => scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, trained.shape[0]))) as tf.Tensor2D, 1));
   }
 
   /** b for the same rows: 0 for untrained items. */

@@ -3,9 +3,13 @@
  * - incremental update latency per interaction (p50/p99): one interaction applied to the graph, its user's
  *   embedding recomputed by the IncrementalUpdater, measured until it is in place;
  * - full inference time (every item and subject embedding), and the same scaled to 1M edges;
- * - training time per epoch on MovieLens latest-small (when the data set is present).
+ * - training time per epoch on MovieLens latest-small (when the data set is present), and per 100K training
+ *   examples;
+ * - with --items N, the same on a synthetic catalogue of N items (--train-edges interactions), and its ratio
+ *   to MovieLens's: training should cost the interactions, not the catalogue.
  *
  *   npm run bench:gnn -- --edges 1000000 [--backends wasm,cpu] [--updates 500] [--movielens DIR]
+ *                        [--items 100000 [--train-edges 300000]] [--training-only]
  *
  * The last stdout line is one JSON object: the first backend's figures at the top level, every backend's
  * under `backends`.
@@ -37,8 +41,20 @@ const program = new Command('bench:gnn')
   .option('--backends <list>', `comma-separated, of ${BACKEND_PREFERENCES.filter((b) => b !== 'auto').join(', ')}; default: every one that runs`)
   .option('--movielens <dir>', 'MovieLens latest-small folder for the epoch time', '../shared/datasets/movielens-latest-small')
   .option('--seed <n>', 'generator seed', positiveInteger, 1)
+  .option('--items <n>', 'also time a training epoch on a synthetic catalogue of this many items', positiveInteger)
+  .option('--train-edges <n>', 'interactions of that synthetic catalogue', positiveInteger, 300_000)
+  .option('--training-only', 'only the training figures (no incremental update or inference)')
   .parse();
-const args = program.opts<{ edges: number; updates: number; backends?: string; movielens: string; seed: number }>();
+const args = program.opts<{
+  edges: number;
+  updates: number;
+  backends?: string;
+  movielens: string;
+  seed: number;
+  items?: number;
+  trainEdges: number;
+  trainingOnly?: boolean;
+}>();
 
 const logger = pino({ level: 'warn' }, pino.destination(2));
 const policy = loadConfig({ env: {} }).weightPolicy;
@@ -73,20 +89,71 @@ async function movieLensGraph(dir: string): Promise<InterestGraph | null> {
   return graph;
 }
 
+interface EpochFigures {
+  items: number;
+  examples: number;
+  threads: number;
+  /** The second epoch's (the first includes one-off kernel set-up). */
+  epoch_s: number;
+  epoch_s_per_100k_examples: number;
+}
+
 interface BackendFigures {
   backend: string;
   edges: number;
-  subjects: number;
-  incremental_p50_ms: number;
-  incremental_p99_ms: number;
-  full_inference_s: number;
-  full_inference_s_per_1m_edges: number;
+  subjects: number | null;
+  incremental_p50_ms: number | null;
+  incremental_p99_ms: number | null;
+  full_inference_s: number | null;
+  full_inference_s_per_1m_edges: number | null;
+  /** MovieLens latest-small's. */
   epoch_s: number | null;
+  epoch_s_per_100k_examples: number | null;
+  /** With --items: the synthetic catalogue's, and its time per 100K examples over MovieLens's. */
+  synthetic_training?: EpochFigures & { train_edges: number; ratio_to_movielens: number | null };
+}
+
+/** Two epochs on `graph`; the second one's time. */
+async function epochTime(graph: InterestGraph, label: string): Promise<EpochFigures> {
+  const { input, vocabulary } = trainingInputFromGraph(graph, policy);
+  const model = new InterestGAT(DEFAULT_GAT, vocabulary.items.length, vocabulary.tags.length);
+  try {
+    const report = await trainGat(model, input, { ...DEFAULT_TRAINING, epochs: 2, patience: 2 });
+    const seconds = report.epochs.at(-1)!.seconds;
+    const per100k = (seconds / report.examples) * 1e5;
+    say(`training epoch on ${label} (${vocabulary.items.length} items, ${report.examples} examples, ${report.threads} threads): ${report.epochs.map((e) => e.seconds.toFixed(1)).join(' s, ')} s; ${per100k.toFixed(1)} s per 100K examples`);
+    return { items: vocabulary.items.length, examples: report.examples, threads: report.threads, epoch_s: round(seconds, 2), epoch_s_per_100k_examples: round(per100k, 2) };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The training figures: MovieLens latest-small's, and with --items the synthetic catalogue's. */
+async function trainingFigures(ml: InterestGraph | null): Promise<Pick<BackendFigures, 'epoch_s' | 'epoch_s_per_100k_examples' | 'synthetic_training'>> {
+  const movieLens = ml ? await epochTime(ml, 'MovieLens latest-small') : null;
+  let synthetic: BackendFigures['synthetic_training'];
+  if (args.items) {
+    const data = generateSyntheticDataset({ seed: args.seed, edges: args.trainEdges, items: args.items });
+    const figures = await epochTime(syntheticInterestGraph(data, policy), `a synthetic catalogue`);
+    const ratio = movieLens ? round(figures.epoch_s_per_100k_examples / movieLens.epoch_s_per_100k_examples, 2) : null;
+    if (ratio !== null) say(`time per 100K training examples, ${figures.items} synthetic items against MovieLens: ${ratio}×`);
+    synthetic = { ...figures, train_edges: args.trainEdges, ratio_to_movielens: ratio };
+  }
+  const training = {
+    epoch_s: movieLens?.epoch_s ?? null,
+    epoch_s_per_100k_examples: movieLens?.epoch_s_per_100k_examples ?? null,
+    ...(synthetic ? { synthetic_training: synthetic } : {}),
+  };
+  return training;
 }
 
 async function measure(preference: BackendPreference, ml: InterestGraph | null): Promise<BackendFigures> {
   const info = await initialiseBackend(preference, logger);
   say(`\n== ${info.name} (${info.package}) ==`);
+  if (args.trainingOnly) {
+    const training = await trainingFigures(ml);
+    return { backend: info.name, edges: args.edges, subjects: null, incremental_p50_ms: null, incremental_p99_ms: null, full_inference_s: null, full_inference_s_per_1m_edges: null, ...training };
+  }
   const { graph, extraUsers, items } = syntheticGraph(args.edges);
   const vocabulary = vocabularyOf(graph);
   const model = new InterestGAT(DEFAULT_GAT, vocabulary.items.length, vocabulary.tags.length);
@@ -112,17 +179,8 @@ async function measure(preference: BackendPreference, ml: InterestGraph | null):
   latencies.sort((a, b) => a - b);
   say(`incremental update per interaction: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms over ${args.updates}`);
   model.dispose();
-
-  let epoch: number | null = null;
-  if (ml) {
-    const { input, vocabulary: mlVocabulary } = trainingInputFromGraph(ml, policy);
-    const mlModel = new InterestGAT(DEFAULT_GAT, mlVocabulary.items.length, mlVocabulary.tags.length);
-    const report = await trainGat(mlModel, input, { ...DEFAULT_TRAINING, epochs: 2, patience: 2 });
-    // The first epoch includes one-off kernel set-up; the second is the steady state.
-    epoch = report.epochs.at(-1)!.seconds;
-    say(`training epoch on MovieLens latest-small (${report.examples} examples, ${report.threads} threads): ${report.epochs.map((e) => e.seconds.toFixed(1)).join(' s, ')} s`);
-    mlModel.dispose();
-  }
+  // After the latency figures, as before training was measured per 100K examples.
+  const training = await trainingFigures(ml);
   return {
     backend: info.name,
     edges: args.edges,
@@ -131,7 +189,7 @@ async function measure(preference: BackendPreference, ml: InterestGraph | null):
     incremental_p99_ms: round(percentile(latencies, 0.99)),
     full_inference_s: round(full),
     full_inference_s_per_1m_edges: round(full / (args.edges / 1e6)),
-    epoch_s: epoch === null ? null : round(epoch, 2),
+    ...training,
   };
 }
 

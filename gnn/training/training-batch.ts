@@ -3,6 +3,7 @@ import type { NeighbourhoodBatch } from '../edge-features.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { sampledSoftmaxCrossEntropy, type ExcludedColumns } from '../kernels/softmax-cross-entropy.ts';
+import { denseParameters, type ItemTables, type StepGradients } from './gat-optimizer.ts';
 
 /**
  * One training step's examples, as plain typed arrays: what the loss needs and what a data-parallel
@@ -98,29 +99,47 @@ export function splitBatch(batch: TrainingBatch, parts: number): TrainingBatch[]
  */
 export function batchLoss(model: InterestGAT, itemTags: ItemTagPairs, items: number, batch: TrainingBatch, scale: LossScale, weights: LossWeights): tf.Scalar {
   return tf.tidy(() => {
+    const local = localItems(batch, itemTags, items);
+    const rows = tf.tensor1d(local.rows, 'int32');
+    return localLoss(model, batch, local, tf.gather(model.items.embedding, rows) as tf.Tensor2D, tf.gather(model.items.bias, rows) as tf.Tensor1D, scale, weights);
+  });
+}
+
+/** `batchLoss` from the embedding and bias rows [n, D], [n] of the batch's items (`local.rows`). */
+function localLoss(
+  model: InterestGAT,
+  batch: TrainingBatch,
+  local: LocalItems,
+  embedding: tf.Tensor2D,
+  bias: tf.Tensor1D,
+  scale: LossScale,
+  weights: LossWeights,
+): tf.Scalar {
+  return tf.tidy(() => {
     const b = batch.targets.length;
     const d = model.hyper.dims;
-    // Features of the batch's items only, in their local numbering (biases stay in the global one).
-    const local = localItems(batch, itemTags, items);
-    const features = model.items.encodeRows(local.rows, local.pairs);
+    // Features and biases of the batch's items only, in their local numbering.
+    const features = model.items.encodeTrained(embedding, local.pairs);
     const padded = tf.concat([features, tf.zeros([1, d])]) as tf.Tensor2D;
     const z = model.encodeSubjects(padded, { ...batch.neighbourhoods, neighbour: local.neighbour });
-    const targetIdx = tf.tensor1d(batch.targets, 'int32');
-    const targetScore = tf.add(tf.sum(tf.mul(z, tf.gather(features, tf.tensor1d(local.targets, 'int32'))), 1), tf.gather(model.items.bias, targetIdx));
+    const targetIdx = tf.tensor1d(local.targets, 'int32');
+    const targetScore = tf.add(tf.sum(tf.mul(z, tf.gather(features, targetIdx)), 1), tf.gather(bias, targetIdx));
     const { negatives } = batch;
     // With the full softmax every item is local, in its global place.
-    const columnFeatures = negatives ? tf.gather(features, tf.tensor1d(local.negatives!, 'int32')) : features;
+    const negativeIdx = negatives ? tf.tensor1d(local.negatives!, 'int32') : null;
+    const columnFeatures = negativeIdx ? tf.gather(features, negativeIdx) : features;
     const scores = tf.matMul(z, columnFeatures, false, true);
-    const offset = negatives ? tf.sub(tf.gather(model.items.bias, tf.tensor1d(negatives.items, 'int32')), tf.tensor1d(negatives.logExpected)) : model.items.bias;
+    const offset = negatives ? tf.sub(tf.gather(bias, negativeIdx!), tf.tensor1d(negatives.logExpected)) : bias;
     const targetLogit = negatives ? tf.sub(targetScore, tf.tensor1d(negatives.targetLogExpected)) : targetScore;
     // The kernel averages over this shard's rows; rescale to the batch's.
     let loss = tf.mul(sampledSoftmaxCrossEntropy(scores as tf.Tensor2D, targetLogit as tf.Tensor1D, offset as tf.Tensor1D, batch.excluded), b / scale.rows);
     const { hard } = batch;
     if (hard.perExample > 0 && weights.hardNegativeWeight > 0) {
       const k = hard.perExample;
-      const biasPadded = tf.concat([model.items.bias, tf.zeros([1])]);
-      const hardFeatures = tf.gather(padded, tf.tensor1d(local.hard, 'int32')).reshape([b, k, d]);
-      const hardBias = tf.gather(biasPadded, tf.tensor1d(hard.items, 'int32')).reshape([b, k]);
+      const hardIdx = tf.tensor1d(local.hard, 'int32');
+      const biasPadded = tf.concat([bias, tf.zeros([1])]);
+      const hardFeatures = tf.gather(padded, hardIdx).reshape([b, k, d]);
+      const hardBias = tf.gather(biasPadded, hardIdx).reshape([b, k]);
       const hardScores = tf.add(tf.sum(tf.mul(hardFeatures, z.reshape([b, 1, d])), 2), hardBias);
       const margins = tf.softplus(tf.sub(hardScores, targetScore.reshape([b, 1])));
       const term = tf.div(tf.sum(tf.mul(margins, tf.tensor2d(hard.mask, [b, k]))), Math.max(scale.hardNegatives, 1));
@@ -146,11 +165,13 @@ interface LocalItems {
 /**
  * The items a step needs features for: its neighbours, targets, sampled negatives and hard negatives.
  * Encoding only these (on MovieLens latest-small about 3,300 of 9,742 items per shard), forward and
- * backward, rather than the whole catalogue cuts the encoder's share of a step to a third. With the full
- * softmax every item is needed; they keep their global numbers.
+ * backward, rather than the whole catalogue cuts the encoder's share of a step to a third; reading and
+ * updating only their rows of the item tables makes a step's cost independent of the catalogue's size.
+ * With the full softmax every item is needed; they keep their global numbers.
  */
 function localItems(batch: TrainingBatch, itemTags: ItemTagPairs, items: number): LocalItems {
-  const localOf = new Int32Array(items).fill(-1);
+  const index = ItemTagIndex.of(itemTags, items);
+  const localOf = index.localOf;
   const rows: number[] = [];
   const add = (item: number): void => {
     if (item >= 0 && item < items && localOf[item] === -1) {
@@ -165,30 +186,67 @@ function localItems(batch: TrainingBatch, itemTags: ItemTagPairs, items: number)
   addAll(batch.neighbourhoods.neighbour);
   addAll(batch.hard.items);
   const padding = rows.length;
-  // Items are checked in range by the gathers that use them; out-of-range ones keep an invalid index.
-  const renumber = (ids: Int32Array): Int32Array => ids.map((item) => (item === items ? padding : item >= 0 && item < items ? localOf[item]! : -1));
-  const pairItem: number[] = [];
-  const pairTag: number[] = [];
-  for (let p = 0; p < itemTags.item.length; p++) {
-    const at = localOf[itemTags.item[p]!]!;
-    if (at >= 0) {
-      pairItem.push(at);
-      pairTag.push(itemTags.tag[p]!);
-    }
+  try {
+    // Items are checked in range by the gathers that use them; out-of-range ones keep an invalid index.
+    const renumber = (ids: Int32Array): Int32Array => ids.map((item) => (item === items ? padding : item >= 0 && item < items ? localOf[item]! : -1));
+    const pairItem: number[] = [];
+    const pairTag: number[] = [];
+    rows.forEach((item, at) => {
+      for (let p = index.start[item]!; p < index.start[item + 1]!; p++) {
+        pairItem.push(at);
+        pairTag.push(index.tag[p]!);
+      }
+    });
+    return {
+      rows: Int32Array.from(rows),
+      pairs: { item: Int32Array.from(pairItem), tag: Int32Array.from(pairTag) },
+      neighbour: renumber(batch.neighbourhoods.neighbour),
+      targets: renumber(batch.targets),
+      negatives: batch.negatives && renumber(batch.negatives.items),
+      hard: renumber(batch.hard.items),
+    };
+  } finally {
+    for (const item of rows) localOf[item] = -1;
   }
-  return {
-    rows: Int32Array.from(rows),
-    pairs: { item: Int32Array.from(pairItem), tag: Int32Array.from(pairTag) },
-    neighbour: renumber(batch.neighbourhoods.neighbour),
-    targets: renumber(batch.targets),
-    negatives: batch.negatives && renumber(batch.negatives.items),
-    hard: renumber(batch.hard.items),
-  };
 }
 
 /**
- * Gradients of `batchLoss` for each of the model's parameters, in `params.list()` order (null for one
- * the loss does not depend on, such as the tag table when no item has tags), and the loss.
+ * Each item's tags in compressed-row form, built once per training input (not per step: a pass over every
+ * item–tag pair each step grew with the catalogue), and a scratch item → local-number map, kept all −1
+ * between uses.
+ */
+class ItemTagIndex {
+  private static readonly built = new WeakMap<ItemTagPairs, ItemTagIndex>();
+  readonly start: Int32Array;
+  readonly tag: Int32Array;
+  readonly localOf: Int32Array;
+
+  private constructor(pairs: ItemTagPairs, readonly items: number) {
+    this.start = new Int32Array(items + 1);
+    for (const i of pairs.item) if (i >= 0 && i < items) this.start[i + 1]!++;
+    for (let i = 0; i < items; i++) this.start[i + 1]! += this.start[i]!;
+    this.tag = new Int32Array(this.start[items]!);
+    const fill = this.start.slice(0, items);
+    pairs.item.forEach((i, p) => {
+      if (i >= 0 && i < items) this.tag[fill[i]!++] = pairs.tag[p]!;
+    });
+    this.localOf = new Int32Array(items).fill(-1);
+  }
+
+  static of(pairs: ItemTagPairs, items: number): ItemTagIndex {
+    let index = ItemTagIndex.built.get(pairs);
+    if (!index || index.items !== items) {
+      index = new ItemTagIndex(pairs, items);
+      ItemTagIndex.built.set(pairs, index);
+    }
+    return index;
+  }
+}
+
+/**
+ * Gradients of `batchLoss`: for the dense parameters (`denseParameters` order; null for one the loss does
+ * not depend on, such as the tag table when no item has tags), and for the rows of the item tables the
+ * batch reads, which come from `tables` (the optimiser's, see gat-optimizer.ts); and the loss.
  */
 export function batchGradients(
   model: InterestGAT,
@@ -197,10 +255,27 @@ export function batchGradients(
   batch: TrainingBatch,
   scale: LossScale,
   weights: LossWeights,
-): { loss: tf.Scalar; gradients: Array<tf.Tensor | null> } {
-  const variables = model.params.list();
+  tables: ItemTables,
+): { loss: tf.Scalar } & StepGradients {
+  const dense = denseParameters(model);
   // A data-parallel shard of a batch smaller than the thread count has no rows: it adds nothing.
-  if (batch.targets.length === 0) return { loss: tf.scalar(0), gradients: variables.map(() => null) };
-  const { value, grads } = tf.variableGrads(() => batchLoss(model, itemTags, items, batch, scale, weights), variables);
-  return { loss: value, gradients: variables.map((v) => grads[v.name] ?? null) };
+  if (batch.targets.length === 0) {
+    return { loss: tf.scalar(0), dense: dense.map(() => null), items: { rows: new Int32Array(0), embedding: new Float32Array(0), bias: new Float32Array(0) } };
+  }
+  const local = localItems(batch, itemTags, items);
+  const n = local.rows.length;
+  const embedding = tf.tensor2d(tables.embedding.gather(local.rows), [n, model.hyper.dims]);
+  const bias = tf.tensor1d(tables.bias.gather(local.rows));
+  try {
+    const { value, grads } = tf.engine().gradients(() => localLoss(model, batch, local, embedding, bias, scale, weights), [...dense, embedding, bias], undefined, true);
+    const [gEmbedding, gBias] = grads.slice(dense.length);
+    // Copies: on the cpu backend dataSync hands out the tensor's own storage.
+    const rowGradients = (g: tf.Tensor | undefined, width: number): Float32Array => (g ? (g.dataSync() as Float32Array).slice() : new Float32Array(n * width));
+    const result = { loss: value as tf.Scalar, dense: grads.slice(0, dense.length).map((g) => g ?? null), items: { rows: local.rows, embedding: rowGradients(gEmbedding, model.hyper.dims), bias: rowGradients(gBias, 1) } };
+    tf.dispose([gEmbedding, gBias].filter((g): g is tf.Tensor => g !== undefined));
+    return result;
+  } finally {
+    embedding.dispose();
+    bias.dispose();
+  }
 }

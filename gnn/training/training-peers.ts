@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendPreference } from '../backend.ts';
 import type { GatHyperparameters } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
+import type { ItemRowGradients } from './gat-optimizer.ts';
 import { startModuleWorker } from '../worker-thread.ts';
 import type { LossScale, LossWeights, TrainingBatch } from './training-batch.ts';
 
@@ -31,14 +32,16 @@ export interface PeerSetup {
 export type PeerRequest =
   /** Compute shard `index` (of `shards`) of the next batch and answer with its gradients. */
   | { readonly kind: 'shard'; readonly shard: TrainingBatch; readonly scale: LossScale; readonly index: number; readonly shards: number }
-  /** Another shard's gradients, in `params.list()` order: with every shard's, take the optimiser step. */
-  | { readonly kind: 'shard-gradients'; readonly index: number; readonly gradients: Array<Float32Array | null> }
+  /** Another shard's gradients: with every shard's, take the optimiser step. */
+  | { readonly kind: 'shard-gradients'; readonly index: number; readonly gradients: Array<Float32Array | null>; readonly items: ItemRowGradients }
   | { readonly kind: 'checksums' };
 
 export interface ShardGradients {
   readonly loss: number;
-  /** In `params.list()` order; null where the loss does not depend on the parameter. */
+  /** The dense parameters', in `denseParameters` order; null where the loss does not depend on one. */
   readonly gradients: Array<Float32Array | null>;
+  /** The item-table rows the shard read, and their gradients. */
+  readonly items: ItemRowGradients;
 }
 
 export type PeerReply =
@@ -48,8 +51,8 @@ export type PeerReply =
   | { readonly kind: 'error'; readonly message: string };
 
 /**
- * Gradients of a batch from its shards' (each in `params.list()` order, null where the shard's loss does
- * not depend on the parameter), added in shard order so that every thread gets the same bits.
+ * Gradients of a batch's dense parameters from its shards' (each in `variables` order, null where the
+ * shard's loss does not depend on the parameter), added in shard order so that every thread gets the same bits.
  */
 export function addShardGradients(variables: readonly tf.Variable[], shards: ReadonlyArray<ReadonlyArray<tf.Tensor | Float32Array | null>>): Array<tf.Tensor | null> {
   return variables.map((v, i) => {
@@ -130,16 +133,16 @@ export class TrainingPeers {
       this.send(worker, { kind: 'shard', shard: shards[w]!, scale, index: w + 1, shards: count });
       const answer = await reply;
       if (answer.kind !== 'gradients') throw new Error(`training worker answered ${answer.kind} to a shard`);
-      this.share(w + 1, answer.result.gradients, w);
+      this.share(w + 1, answer.result.gradients, answer.result.items, w);
       return answer.result;
     });
     return Promise.all(replies);
   }
 
   /** Sends shard `index`'s gradients to every worker (but the one that computed them). */
-  share(index: number, gradients: Array<Float32Array | null>, from = -1): void {
+  share(index: number, gradients: Array<Float32Array | null>, items: ItemRowGradients, from = -1): void {
     this.workers.forEach((worker, w) => {
-      if (w !== from) this.send(worker, { kind: 'shard-gradients', index, gradients });
+      if (w !== from) this.send(worker, { kind: 'shard-gradients', index, gradients, items });
     });
   }
 

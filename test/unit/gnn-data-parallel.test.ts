@@ -6,6 +6,7 @@ import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
+import { addItemRowGradients, GatOptimizer } from '../../gnn/training/gat-optimizer.ts';
 import { batchGradients, batchLoss, lossScaleOf, splitBatch, type TrainingBatch } from '../../gnn/training/training-batch.ts';
 import { parameterChecksums, TrainingPeers } from '../../gnn/training/training-peers.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
@@ -114,20 +115,33 @@ describe('data-parallel GAT training', function () {
       try {
         assert.deepEqual(shards.map((s) => s.targets.length), [3, 3, 3]);
         assert.deepEqual(splitBatch(batch, 2).map((s) => s.targets.length), [5, 4]);
-        const whole = batchGradients(model, itemTags, ITEMS, batch, scale, weights);
-        const parts = shards.map((shard) => batchGradients(model, itemTags, ITEMS, shard, scale, weights));
+        const tables = new GatOptimizer(model, 0.01);
+        const whole = batchGradients(model, itemTags, ITEMS, batch, scale, weights, tables);
+        const parts = shards.map((shard) => batchGradients(model, itemTags, ITEMS, shard, scale, weights, tables));
         const partLoss = parts.reduce((sum, p) => sum + p.loss.dataSync()[0]!, 0);
         assert.ok(Math.abs(partLoss - whole.loss.dataSync()[0]!) < 1e-5, `shards ${partLoss} against batch ${whole.loss.dataSync()[0]}`);
-        whole.gradients.forEach((g, i) => {
+        whole.dense.forEach((g, i) => {
           assert.ok(g, `parameter ${i} has a gradient`);
           const expected = g.dataSync();
           const summed = new Float32Array(expected.length);
-          for (const p of parts) p.gradients[i]!.dataSync().forEach((x, j) => (summed[j]! += x));
+          for (const p of parts) p.dense[i]!.dataSync().forEach((x, j) => (summed[j]! += x));
           let worst = 0;
           expected.forEach((x, j) => (worst = Math.max(worst, Math.abs(x - summed[j]!))));
-          assert.ok(worst < 1e-5, `parameter ${model.params.list()[i]!.name}: largest difference ${worst}`);
+          assert.ok(worst < 1e-5, `parameter ${tables.denseVariables[i]!.name}: largest difference ${worst}`);
         });
-        for (const r of [whole, ...parts]) tf.dispose([r.loss, ...r.gradients.filter((g): g is tf.Tensor => g !== null)]);
+        // The item rows: the shards' sum has the batch's rows and, row by row, its gradients.
+        const summed = addItemRowGradients(parts.map((p) => p.items), hyper.dims);
+        assert.deepEqual([...summed.rows].sort((a, b) => a - b), [...whole.items.rows].sort((a, b) => a - b));
+        const slotOf = new Map([...summed.rows].map((r, n) => [r, n]));
+        let worst = 0;
+        whole.items.rows.forEach((r, n) => {
+          const m = slotOf.get(r)!;
+          worst = Math.max(worst, Math.abs(whole.items.bias[n]! - summed.bias[m]!));
+          for (let d = 0; d < hyper.dims; d++) worst = Math.max(worst, Math.abs(whole.items.embedding[n * hyper.dims + d]! - summed.embedding[m * hyper.dims + d]!));
+        });
+        assert.ok(worst < 1e-5, `item rows: largest difference ${worst}`);
+        tables.dispose();
+        for (const r of [whole, ...parts]) tf.dispose([r.loss, ...r.dense.filter((g): g is tf.Tensor => g !== null)]);
       } finally {
         model.dispose();
       }
