@@ -3,6 +3,7 @@ import { NodeKindCode } from '../../graph/model.ts';
 import { describeLoadError, type Loader } from '../loaders/index.ts';
 import { checkInteractionEvent } from '../events/interaction-event.ts';
 import { describeIssues } from '../loaders/row-values.ts';
+import { identifierProblem } from '../identifier.ts';
 import type { SyntheticDataset } from '../synthetic/synthetic-dataset.ts';
 
 /**
@@ -22,6 +23,12 @@ export interface InteractionColumns {
   readonly value: Float32Array;
   /** Epoch milliseconds; NaN when the event carried none. */
   readonly ts: Float64Array;
+  /**
+   * The tags each interaction's event gave its item (`context.tags`), as a CSR list over interactions:
+   * interaction n has `eventTags.tags[start[n] .. start[n + 1])`, indexes into `ItemTagSets.names`. Only
+   * kept when some event carries tags.
+   */
+  readonly eventTags?: { readonly start: Uint32Array; readonly tags: Uint32Array };
 }
 
 /** Each item's tags as a CSR list: item i has `tags[start[i] .. start[i + 1])`, ascending tag indexes. */
@@ -37,6 +44,11 @@ export interface InteractionLog {
   readonly itemIds: readonly string[];
   readonly interactions: InteractionColumns;
   readonly itemTags: ItemTagSets;
+  /**
+   * Per item, 0 when its tags are the catalogue's as given; otherwise they were counted from the events' tags
+   * (the tags at least this many distinct users gave it), so a subset of the interactions must re-count them.
+   */
+  readonly derivedTagMinUsers?: Uint32Array;
 }
 
 /** What reading a loader kept and what it left out. */
@@ -68,6 +80,9 @@ export class InteractionLogBuilder {
   private readonly itemIds: string[] = [];
   private readonly tagNames: string[] = [];
   private readonly itemTagLists: Array<number[] | undefined> = [];
+  private readonly derivedMinUsers: number[] = [];
+  private readonly eventTagStart: number[] = [0];
+  private readonly eventTagCodes: number[] = [];
   private length = 0;
   private user = new Uint32Array(1024);
   private item = new Uint32Array(1024);
@@ -83,6 +98,7 @@ export class InteractionLogBuilder {
       this.itemIndex.set(id, index);
       this.itemIds.push(id);
       this.itemTagLists.push(undefined);
+      this.derivedMinUsers.push(0);
     }
     return index;
   }
@@ -97,25 +113,22 @@ export class InteractionLogBuilder {
     return index;
   }
 
-  /** Adds (or re-describes: the latest record wins) a catalogue item with its tags. */
-  describeItem(id: string, tags: readonly string[]): number {
+  /**
+   * Adds (or re-describes: the latest record wins) a catalogue item with its tags. `derivedMinUsers` > 0 says
+   * the tags were counted from the events' tags: those at least that many distinct users gave the item.
+   */
+  describeItem(id: string, tags: readonly string[], derivedMinUsers = 0): number {
     const index = this.itemOf(id);
-    const codes = new Set<number>();
-    for (const tag of tags) {
-      let code = this.tagIndex.get(tag);
-      if (code === undefined) {
-        code = this.tagNames.length;
-        this.tagIndex.set(tag, code);
-        this.tagNames.push(tag);
-      }
-      codes.add(code);
-    }
-    this.itemTagLists[index] = [...codes].sort((a, b) => a - b);
+    this.itemTagLists[index] = [...new Set(tags.map((tag) => this.tagOf(tag)))].sort((a, b) => a - b);
+    this.derivedMinUsers[index] = derivedMinUsers;
     return index;
   }
 
-  /** `type` is an index into `INTERACTION_TYPES`; `value` is NaN except for ratings; `ts` epoch ms or NaN. */
-  add(user: number, item: number, type: number, value: number, ts: number): void {
+  /**
+   * `type` is an index into `INTERACTION_TYPES`; `value` is NaN except for ratings; `ts` epoch ms or NaN;
+   * `tags` the tag names the event gave the item.
+   */
+  add(user: number, item: number, type: number, value: number, ts: number, tags: readonly string[] = []): void {
     if (this.length === this.user.length) this.grow();
     const n = this.length++;
     this.user[n] = user;
@@ -123,6 +136,18 @@ export class InteractionLogBuilder {
     this.type[n] = type;
     this.value[n] = type === RATING ? value : NaN;
     this.ts[n] = ts;
+    for (const tag of new Set(tags)) this.eventTagCodes.push(this.tagOf(tag));
+    this.eventTagStart.push(this.eventTagCodes.length);
+  }
+
+  private tagOf(tag: string): number {
+    let code = this.tagIndex.get(tag);
+    if (code === undefined) {
+      code = this.tagNames.length;
+      this.tagIndex.set(tag, code);
+      this.tagNames.push(tag);
+    }
+    return code;
   }
 
   get interactionCount(): number {
@@ -145,8 +170,12 @@ export class InteractionLogBuilder {
         type: this.type.slice(0, n),
         value: this.value.slice(0, n),
         ts: this.ts.slice(0, n),
+        ...(this.eventTagCodes.length > 0
+          ? { eventTags: { start: Uint32Array.from(this.eventTagStart), tags: Uint32Array.from(this.eventTagCodes) } }
+          : {}),
       },
       itemTags: { start, tags, names: [...this.tagNames] },
+      ...(this.derivedMinUsers.some((m) => m > 0) ? { derivedTagMinUsers: Uint32Array.from(this.derivedMinUsers) } : {}),
     };
   }
 
@@ -194,7 +223,7 @@ export async function readInteractionLog(
     switch (record.kind) {
       case 'item':
         items++;
-        builder.describeItem(record.item.id, record.item.tags);
+        builder.describeItem(record.item.id, record.item.tags, record.derivedTags?.minSubjects ?? 0);
         break;
       case 'error':
         reject(record.file, record.line, record.message);
@@ -217,7 +246,7 @@ export async function readInteractionLog(
         }
         const ts = record.event.timestamp === undefined ? NaN : e.ts;
         if (Number.isNaN(ts)) missingTimestamps++;
-        builder.add(builder.userOf(e.subjectId), builder.itemOf(e.itemId), TYPE_CODE.get(e.type)!, e.value ?? NaN, ts);
+        builder.add(builder.userOf(e.subjectId), builder.itemOf(e.itemId), TYPE_CODE.get(e.type)!, e.value ?? NaN, ts, eventTags(e.context));
         break;
       }
     }
@@ -236,6 +265,13 @@ export async function readInteractionLog(
       missingTimestamps,
     },
   };
+}
+
+/** The tag names an event's `context.tags` gives its item: the strings that are valid tags; none otherwise. */
+function eventTags(context: Readonly<Record<string, unknown>> | null): string[] {
+  const tags = context?.tags;
+  if (!Array.isArray(tags)) return [];
+  return tags.filter((tag): tag is string => typeof tag === 'string' && identifierProblem(tag) === null);
 }
 
 /** The generator's users, items (the whole catalogue, with tags) and user interactions; sessions left out. */

@@ -191,6 +191,8 @@ export function selectInteractions(c: InteractionColumns, keep: Uint8Array): Int
     value: new Float32Array(length),
     ts: new Float64Array(length),
   };
+  const tagStart = c.eventTags === undefined ? undefined : new Uint32Array(length + 1);
+  const tags: number[] = [];
   for (let n = 0, m = 0; n < c.length; n++) {
     if (!keep[n]) continue;
     out.user[m] = c.user[n];
@@ -199,6 +201,12 @@ export function selectInteractions(c: InteractionColumns, keep: Uint8Array): Int
     out.value[m] = c.value[n];
     out.ts[m] = c.ts[n];
     m++;
+    if (tagStart !== undefined) {
+      const from = c.eventTags!.start[n];
+      const to = c.eventTags!.start[n + 1];
+      for (let t = from; t < to; t++) tags.push(c.eventTags!.tags[t]);
+      tagStart[m] = tags.length;
+    }
   }
-  return out;
+  return tagStart === undefined ? out : { ...out, eventTags: { start: tagStart, tags: Uint32Array.from(tags) } };
 }

@@ -36,6 +36,8 @@ export interface CatalogueShape {
   readonly userIds: readonly string[];
   readonly itemIds: readonly string[];
   readonly itemTags: ItemTagSets;
+  /** See `InteractionLog.derivedTagMinUsers`. */
+  readonly derivedTagMinUsers?: Uint32Array;
 }
 
 export function trainingDataFrom(
@@ -63,8 +65,51 @@ export function trainingDataFrom(
     positives,
     positiveCount: positives.index.length,
     itemPopularity,
-    itemTags: shape.itemTags,
+    itemTags: itemTagsFrom(shape, interactions),
   };
+}
+
+/**
+ * The catalogue's item tags, except that an item whose tags were counted from the events' tags gets them
+ * re-counted from these interactions alone: a tag held-out users gave must not describe the item in training.
+ */
+export function itemTagsFrom(shape: CatalogueShape, interactions: InteractionColumns): ItemTagSets {
+  const minUsers = shape.derivedTagMinUsers;
+  if (minUsers === undefined) return shape.itemTags;
+  const itemCount = shape.itemIds.length;
+  // item → tag → distinct users who gave it in these interactions.
+  const givers = new Map<number, Map<number, Set<number>>>();
+  const given = interactions.eventTags;
+  if (given !== undefined) {
+    for (let n = 0; n < interactions.length; n++) {
+      const item = interactions.item[n];
+      if (minUsers[item] === 0) continue;
+      for (let t = given.start[n]; t < given.start[n + 1]; t++) {
+        let byTag = givers.get(item);
+        if (byTag === undefined) givers.set(item, (byTag = new Map()));
+        let users = byTag.get(given.tags[t]);
+        if (users === undefined) byTag.set(given.tags[t], (users = new Set()));
+        users.add(interactions.user[n]);
+      }
+    }
+  }
+  const { start: catalogueStart, tags: catalogueTags, names } = shape.itemTags;
+  const start = new Uint32Array(itemCount + 1);
+  const lists: Uint32Array[] = [];
+  for (let i = 0; i < itemCount; i++) {
+    let list: Uint32Array;
+    if (minUsers[i] === 0) list = catalogueTags.subarray(catalogueStart[i], catalogueStart[i + 1]);
+    else {
+      const kept: number[] = [];
+      for (const [tag, users] of givers.get(i) ?? []) if (users.size >= minUsers[i]) kept.push(tag);
+      list = Uint32Array.from(kept).sort();
+    }
+    lists.push(list);
+    start[i + 1] = start[i] + list.length;
+  }
+  const tags = new Uint32Array(start[itemCount]);
+  for (let i = 0; i < itemCount; i++) tags.set(lists[i], start[i]);
+  return { start, tags, names };
 }
 
 /** The distinct (user, item) pairs among the selected interactions, as users × items rows. */

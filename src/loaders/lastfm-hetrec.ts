@@ -43,6 +43,8 @@ export type LastfmHetrecFiles = { readonly taggings: string } & Partial<Record<'
 /** A tag at least this many users gave an artist describes it; fewer is one user's own label. */
 export const MIN_TAGGERS = 2;
 const KEYWORD_PREFIX = 'keyword:';
+/** How the item tags were derived from the events, so an evaluation can derive them from its training split alone. */
+const DERIVED_TAGS = { minSubjects: MIN_TAGGERS } as const;
 const MAX_ITEM_TAGS = 1000;
 
 // tags.dat is ISO-8859-1 (e.g. "tropic\xe1lia"); the others are UTF-8 (artists.dat holds names in every script).
@@ -53,12 +55,13 @@ export function lastfmHetrecFileOptions(role: LastfmHetrecRole): DelimitedFileOp
   return role === 'tags' ? TAGS_FILE : UTF8_FILE;
 }
 
-/** The earliest tagging of one (user, artist) pair. */
+/** The earliest tagging of one (user, artist) pair, and the tags the user gave the artist. */
 interface FirstTagging {
   readonly userId: string;
   readonly artistId: string;
   ts: number;
   line: number;
+  readonly tags: Set<string>;
 }
 
 export async function* readLastfmHetrec(files: LastfmHetrecFiles, progress: ReadProgress): AsyncGenerator<LoadRecord> {
@@ -82,14 +85,16 @@ export async function* readLastfmHetrec(files: LastfmHetrecFiles, progress: Read
       const ts = utcDate(day, month, year);
       const key = `${userId}\t${artistId}`;
       const first = pairs.get(key);
-      if (first === undefined) pairs.set(key, { userId, artistId, ts, line: row.line });
-      else if (ts < first.ts) {
-        first.ts = ts;
-        first.line = row.line;
+      let pair = first;
+      if (pair === undefined) pairs.set(key, (pair = { userId, artistId, ts, line: row.line, tags: new Set() }));
+      else if (ts < pair.ts) {
+        pair.ts = ts;
+        pair.line = row.line;
       }
       // A tag id tags.dat does not name still marks a tagging; it just cannot describe the artist.
       const tag = tagNames.get(tagId);
       if (tag !== undefined) {
+        pair.tags.add(tag);
         let byTag = taggers.get(artistId);
         if (byTag === undefined) taggers.set(artistId, (byTag = new Map()));
         let users = byTag.get(tag);
@@ -114,7 +119,13 @@ export async function* readLastfmHetrec(files: LastfmHetrecFiles, progress: Read
       try {
         const id = numericId('id', row.values[0]!);
         if (!tagged.has(id)) continue;
-        yield { kind: 'item', file: artistsFile, line: row.line, item: artistItem(id, row.values[1]!, taggers.get(id)) };
+        yield {
+          kind: 'item',
+          file: artistsFile,
+          line: row.line,
+          item: artistItem(id, row.values[1]!, taggers.get(id)),
+          derivedTags: DERIVED_TAGS,
+        };
       } catch (error) {
         if (!(error instanceof RowError)) throw error;
         yield { kind: 'error', file: artistsFile, line: row.line, message: error.message };
@@ -202,5 +213,7 @@ function taggingEvent(pair: FirstTagging): InteractionEventInput {
     userId: pair.userId,
     itemId: pair.artistId,
     timestamp: pair.ts,
+    // The user's own tags on the artist: what the item tags are counted from (see DERIVED_TAGS).
+    ...(pair.tags.size > 0 ? { context: { tags: [...pair.tags] } } : {}),
   };
 }

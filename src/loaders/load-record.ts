@@ -3,7 +3,18 @@ import type { InteractionEventInput } from '../events/interaction-event.ts';
 
 /** What a loader streams out of its files, one record per data row. */
 export type LoadRecord =
-  | { kind: 'item'; file: string; line: number; item: CatalogueItem }
+  | {
+      kind: 'item';
+      file: string;
+      line: number;
+      item: CatalogueItem;
+      /**
+       * Set when the item's tags were counted from the events' own tags (`context.tags`, a list of tag names):
+       * the tags at least `minSubjects` distinct subjects gave the item. Offline evaluation re-counts them from
+       * its training split, since tags counted over held-out events would leak those events into training.
+       */
+      derivedTags?: { readonly minSubjects: number };
+    }
   /** Raw: the engine validates events when they are ingested. */
   | { kind: 'event'; file: string; line: number; event: InteractionEventInput }
   /** A row that could not be read; the load goes on with the next one. */

@@ -54,22 +54,22 @@ describe('Last.fm HetRec loader', () => {
     assert.equal(handed.files.length, 3, 'the tag names and artists are read from beside the taggings');
   });
 
-  it('makes one like per (user, artist), dated by its earliest tagging, in the release’s row order', async () => {
+  it('makes one like per (user, artist), dated by its earliest tagging, in the release’s row order, with the user’s tags', async () => {
     const records = await load(FOLDER);
     assert.deepEqual(
       events(records).map((r) => [r.line, r.event]),
       [
         // Tagged in April, then (row 3) in March, then again in May: one like, dated March.
-        [3, { id: 'lastfm:2:51', type: 'like', userId: '2', itemId: '51', timestamp: utc('2009-03-01') }],
-        [5, { id: 'lastfm:2:52', type: 'like', userId: '2', itemId: '52', timestamp: utc('2009-03-01') }],
+        [3, { id: 'lastfm:2:51', type: 'like', userId: '2', itemId: '51', timestamp: utc('2009-03-01'), context: { tags: ['keyword:rock', 'keyword:tropicália'] } }],
+        [5, { id: 'lastfm:2:52', type: 'like', userId: '2', itemId: '52', timestamp: utc('2009-03-01'), context: { tags: ['keyword:tropicália'] } }],
         // Its 1956 row is refused; the pair is dated by the row that remains.
-        [7, { id: 'lastfm:2:53', type: 'like', userId: '2', itemId: '53', timestamp: utc('2010-07-01') }],
-        [8, { id: 'lastfm:3:51', type: 'like', userId: '3', itemId: '51', timestamp: utc('2010-08-01') }],
+        [7, { id: 'lastfm:2:53', type: 'like', userId: '2', itemId: '53', timestamp: utc('2010-07-01'), context: { tags: ['keyword:seen live'] } }],
+        [8, { id: 'lastfm:3:51', type: 'like', userId: '3', itemId: '51', timestamp: utc('2010-08-01'), context: { tags: ['keyword:tropicália', 'keyword:seen live'] } }],
         // An artist missing from artists.dat is still a liked item.
-        [11, { id: 'lastfm:3:99', type: 'like', userId: '3', itemId: '99', timestamp: utc('2010-08-01') }],
-        [12, { id: 'lastfm:4:51', type: 'like', userId: '4', itemId: '51', timestamp: utc('2010-09-01') }],
+        [11, { id: 'lastfm:3:99', type: 'like', userId: '3', itemId: '99', timestamp: utc('2010-08-01'), context: { tags: ['keyword:rock'] } }],
+        [12, { id: 'lastfm:4:51', type: 'like', userId: '4', itemId: '51', timestamp: utc('2010-09-01'), context: { tags: ['keyword:rock'] } }],
         // The day column is kept where it is not the 1st.
-        [15, { id: 'lastfm:4:53', type: 'like', userId: '4', itemId: '53', timestamp: utc('2011-05-05') }],
+        [15, { id: 'lastfm:4:53', type: 'like', userId: '4', itemId: '53', timestamp: utc('2011-05-05'), context: { tags: ['keyword:seen live'] } }],
         // A tag id tags.dat does not name is still a tagging.
         [16, { id: 'lastfm:4:52', type: 'like', userId: '4', itemId: '52', timestamp: utc('2011-01-01') }],
       ],
@@ -128,6 +128,26 @@ describe('Last.fm HetRec loader', () => {
     assert.deepEqual(heldOut('2'), ['53']);
     // Tagged items and artist 99 (no record): 51, 52, 53, 99; the untagged artist 60 is not a candidate.
     assert.deepEqual([...log.itemIds].sort(), ['51', '52', '53', '99']);
+  });
+
+  it('gives evaluation models only the item tags the training split’s taggings support', async () => {
+    const { log } = await readInteractionLog(await openLoader(FOLDER));
+    const tagsOf = (itemTags: typeof log.itemTags, itemId: string) => {
+      const i = log.itemIds.indexOf(itemId);
+      return [...itemTags.tags.subarray(itemTags.start[i], itemTags.start[i + 1])].map((t) => itemTags.names[t]).sort();
+    };
+    // What is served: users 2 and 4 both called Metallica "seen live".
+    assert.deepEqual(tagsOf(log.itemTags, '53'), ['keyword:seen live']);
+    const data = prepareEvaluation(log, { protocol: 'temporal', seed: 1 });
+    // Both users' Metallica taggings are held out (their latest), so nothing in training says "seen live".
+    const heldOutPairs = [...data.test.users].flatMap((u, r) =>
+      [...data.test.items.subarray(data.test.start[r], data.test.start[r + 1])].map((i) => `${log.userIds[u]}:${log.itemIds[i]}`),
+    );
+    assert.ok(heldOutPairs.includes('2:53') && heldOutPairs.includes('4:53'), heldOutPairs.join(' '));
+    assert.deepEqual(tagsOf(data.train.itemTags, '53'), []);
+    // Björk's tags come from training taggings (users 2, 3 and 4), so they stay.
+    assert.deepEqual(tagsOf(data.train.itemTags, '51'), ['keyword:rock', 'keyword:tropicália']);
+    assert.deepEqual(tagsOf(data.validation!.train.itemTags, '53'), []);
   });
 
   it('refuses a folder without taggings when asked for the format, and files without the release’s columns', async () => {
