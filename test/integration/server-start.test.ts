@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { InteractionType } from '../../graph/model.ts';
 import { loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * The real server process (`scripts/start.ts`) restarted on a data directory holding a small graph, with
@@ -16,7 +15,6 @@ import { InterestEngine } from '../../src/engine.ts';
  * (the wasm backend used to crash the process on a graph with nothing to learn from), report the training
  * run in GET /v1/model, and recommend from the other sources meanwhile.
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KEY = 'server-start-test-key-0123456789';
 const T0 = Date.UTC(2025, 5, 1);
 
@@ -36,31 +34,9 @@ async function smallGraphDirectory(type: (i: number) => InteractionType): Promis
   return dataDir;
 }
 
-/** Starts the server on `dataDir`; resolves once it prints that it is ready, with the seconds that took. */
-function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; seconds: number; stderr: () => string }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
-    cwd: ROOT,
-    // The default backend (wasm here), whose kernels failed on the empty training batch.
-    env: { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO_DATA: 'none', API_KEYS: `tester:${KEY}:admin`, GNN_REFRESH_MINUTES: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not become ready in time:\n${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const ready = /^Ready: (http:\/\/[^/\s]+)\//.exec(line);
-      if (ready) {
-        clearTimeout(timer);
-        resolve({ child, url: ready[1]!, seconds: (performance.now() - started) / 1000, stderr: () => stderr });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited before it was ready (code ${code}, signal ${signal}):\n${stderr}`));
-    });
-  });
+/** Starts the server on `dataDir` with the default backend (wasm here), whose kernels failed on the empty training batch. */
+function startServer(dataDir: string): Promise<ServerProcess> {
+  return startServerProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO_DATA: 'none', API_KEYS: `tester:${KEY}:admin`, GNN_REFRESH_MINUTES: '0', LOG_LEVEL: 'info' });
 }
 
 async function call(url: string, method: string, route: string, body?: unknown): Promise<Answer> {

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
 
 /**
  * Graceful shutdown of the real server process (`scripts/start.ts`): a signal while six keep-alive clients
@@ -19,7 +18,6 @@ import { InterestEngine } from '../../src/engine.ts';
  * script's process: `docker stop` on the image's command) and with Ctrl-C (SIGINT to the whole process
  * group, which npm forwards too: the server receives it twice).
  */
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KEY = 'shutdown-test-key-0123456789';
 const CLIENTS = 6;
 const USERS = 30;
@@ -57,12 +55,9 @@ function call(agent: Agent, base: URL, method: string, route: string, body?: unk
 type Launch = 'node' | 'npm';
 
 /** Starts the server; resolves with its base URL once it prints that it is ready. */
-function startServer(launch: Launch, dataDir: string): Promise<{ child: ChildProcess; url: URL; stderr: () => string }> {
-  const [command, args] = launch === 'npm' ? ['npm', ['start', '--silent']] : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
-  const child = spawn(command, args, {
-    cwd: ROOT,
-    env: {
-      ...process.env,
+function startServer(launch: Launch, dataDir: string): Promise<ServerProcess> {
+  return startServerProcess(
+    {
       DATA_DIR: dataDir,
       PORT: '0',
       HOST: '127.0.0.1',
@@ -74,26 +69,8 @@ function startServer(launch: Launch, dataDir: string): Promise<{ child: ChildPro
       GNN_BACKEND: 'cpu',
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    // Its own process group, so that a Ctrl-C can be sent to npm and the server together, as a terminal does.
-    detached: launch === 'npm',
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not become ready in time:\n${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const ready = /^Ready: (http:\/\/[^/\s]+)\//.exec(line);
-      if (ready) {
-        clearTimeout(timer);
-        resolve({ child, url: new URL(ready[1]!), stderr: () => stderr });
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited before it was ready (code ${code}, signal ${signal}):\n${stderr}`));
-    });
-  });
+    { viaNpm: launch === 'npm' },
+  );
 }
 
 const exited = (child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> =>
@@ -125,7 +102,7 @@ describe('graceful shutdown of the server process', function () {
     const started = await startServer(launch, dataDir);
     const server = started.child;
     children.push(server);
-    const base = started.url;
+    const base = new URL(started.url);
     const seed = new Agent({ keepAlive: true, maxSockets: 1 });
     const items = Array.from({ length: ITEMS }, (_, i) => ({ id: `item-${i}`, title: `Item ${i}`, tags: [`topic:${i % 5}`] }));
     assert.equal((await call(seed, base, 'POST', '/v1/items', { items })).status, 200);
