@@ -13,6 +13,7 @@ import { ConfigError, ValidationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
 import { AuthFailureThrottle } from './auth-throttle.ts';
+import { answerClientError } from './client-errors.ts';
 import { ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemOf } from './problem.ts';
@@ -84,6 +85,7 @@ export class ApiServer {
 
   async listen(port = this.config.api.port, host = this.config.api.host): Promise<string> {
     const server = this.app.listen(port, host);
+    server.on('clientError', answerClientError);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
