@@ -3,7 +3,7 @@ import { evaluateRanking } from './evaluator.ts';
 import type { InteractionLog } from './interaction-log.ts';
 import { DEFAULT_RATING_THRESHOLD, describePositiveRule, positiveRuleFor, type PositiveRule } from './positive-rule.ts';
 import type { Scorer, ValidationSplit } from './recommender-model.ts';
-import { DEFAULT_TEST_SHARE, splitInteractions, type HeldOut, type SplitProtocol } from './split.ts';
+import { DEFAULT_TEST_SHARE, orderTiesAtRandom, splitInteractions, type HeldOut, type SplitProtocol } from './split.ts';
 import { trainingDataFrom, type TrainingData } from './training-data.ts';
 
 /** A log split for evaluation: training data and test set, plus a validation split carved from training. */
@@ -49,10 +49,11 @@ export function prepareEvaluation(log: InteractionLog, options: EvaluationDataOp
   const testShare = options.testShare ?? DEFAULT_TEST_SHARE;
   const userCount = log.userIds.length;
   const itemCount = log.itemIds.length;
-  const rule = positiveRuleFor(log.interactions, options.ratingThreshold ?? DEFAULT_RATING_THRESHOLD);
-  const all = trainingDataFrom(log, log.interactions, rule);
+  const interactions = orderTiesAtRandom(log.interactions, seed);
+  const rule = positiveRuleFor(interactions, options.ratingThreshold ?? DEFAULT_RATING_THRESHOLD);
+  const all = trainingDataFrom(log, interactions, rule);
 
-  const outer = splitInteractions(log.interactions, userCount, itemCount, rule, { protocol, seed, testShare });
+  const outer = splitInteractions(interactions, userCount, itemCount, rule, { protocol, seed, testShare });
   if (outer.heldOut.users.length === 0) {
     throw new EvaluationDataError(
       `no user has 2 or more positive items (positives: ${describePositiveRule(rule)}), so there is nothing to evaluate`,
@@ -80,7 +81,7 @@ export function prepareEvaluation(log: InteractionLog, options: EvaluationDataOp
     stats: {
       users: userCount,
       items: itemCount,
-      interactions: log.interactions.length,
+      interactions: interactions.length,
       positivePairs: all.positiveCount,
       evaluatedUsers: outer.heldOut.users.length,
       usersLeftOut: outer.usersLeftOut,

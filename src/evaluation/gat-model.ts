@@ -28,16 +28,6 @@ export const GAT_TRAINING: TrainingOptions = { ...DEFAULT_TRAINING };
  */
 export const GAT_COOCCURRENCE_NEIGHBOURS = 0;
 
-/**
- * Equal times carry no order, but timelines keep the log's order for them: Last.fm's month-level dates list
- * each user's taggings of a month by artist id, and trained in that order the GAT learns to predict the next
- * id. A seeded shuffle of ties (offsets under half a millisecond, so distinct times keep their order) took
- * lastfm-hetrec-2k (temporal, seed 1) from 0.0804 / 0.0545 to 0.1012 / 0.0644 Recall@20 / NDCG@20, above every
- * baseline. Off by default because ml-latest-small went from 0.1528 / 0.1186 to 0.1523 / 0.1140: the temporal
- * split also breaks ties by log order, so a model trained in that order is partly rewarded for it there too.
- */
-export const GAT_SHUFFLE_TIES = false;
-
 /** Small and short, for smoke tests: numbers not comparable with a full run. */
 export const GAT_QUICK = {
   hyper: { dims: 16, heads: 2, fanout: 10, history: 4, scale: 8, seed: 1 } satisfies GatHyperparameters,
@@ -58,8 +48,6 @@ export class GatModel implements RecommenderModel {
     private readonly backendPreference: BackendPreference = 'auto',
     /** Co-interacted items each item shares a feature row with (0: none); see `cooccurrenceTagPairs`. */
     private readonly cooccurrenceNeighbours = GAT_COOCCURRENCE_NEIGHBOURS,
-    /** Order equal times by a seeded shuffle rather than the log's order; see `GAT_SHUFFLE_TIES`. */
-    private readonly shuffleTies = GAT_SHUFFLE_TIES,
   ) {}
 
   async fit(train: TrainingData, context: FitContext): Promise<void> {
@@ -78,7 +66,7 @@ export class GatModel implements RecommenderModel {
       weight[n] = baseWeight(policy, type, type === 'rating' ? log.value[n]! : null);
       positives[n] = positive.isPositive(log.type[n]!, log.value[n]!) ? 1 : 0;
       // Events without a time keep the order they were read in.
-      ts[n] = (Number.isFinite(log.ts[n]!) ? log.ts[n]! : n) + (this.shuffleTies ? tieBreak(log.user[n]!, log.item[n]!, context.seed) : 0);
+      ts[n] = Number.isFinite(log.ts[n]!) ? log.ts[n]! : n;
     }
     this.timelines = buildTimelines(train.userCount, { length: log.length, subject: log.user, item: log.item, typeCode: log.type, weight, ts, positive: positives });
     const itemTags = this.cooccurrenceNeighbours > 0 ? cooccurrenceTagPairs(train, this.cooccurrenceNeighbours) : tagPairs(train);
@@ -108,7 +96,6 @@ export class GatModel implements RecommenderModel {
     return {
       ...this.hyper,
       ...(this.cooccurrenceNeighbours > 0 ? { cooccurrenceNeighbours: this.cooccurrenceNeighbours } : {}),
-      ...(this.shuffleTies ? { shuffleTies: true } : {}),
       backend: this.backend,
       learningRate: this.training.learningRate,
       batchSize: this.training.batchSize,
@@ -150,14 +137,6 @@ export function cooccurrenceTagPairs(train: TrainingData, neighbours: number): {
 }
 
 const COOCCURRENCE_SHRINKAGE = 10;
-
-/** A pseudo-random offset in [0, 0.5) ms for the pair (user, item): the same for the same seed. */
-export function tieBreak(user: number, item: number, seed: number): number {
-  let h = Math.imul(user + 1, 0x9e3779b1) ^ Math.imul(item + 1, 0x85ebca6b) ^ Math.imul(seed + 1, 0xc2b2ae35);
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (((h ^ (h >>> 16)) >>> 0) / 2 ** 32) * 0.5;
-}
 
 function tagPairs(train: TrainingData): { item: Int32Array; tag: Int32Array } {
   const { start, tags } = train.itemTags;

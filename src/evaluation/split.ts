@@ -8,7 +8,8 @@ import { groupByUser } from './training-data.ts';
  * Holds out part of each user's positive items as the test set.
  *
  * A user's positives are the distinct items with at least one positive interaction, each stamped with its
- * earliest positive interaction (ties in time keep log order: a stable sort).
+ * earliest positive interaction (ties in time keep log order: a stable sort; `prepareEvaluation` first puts
+ * equal times in a seeded random order, see `orderTiesAtRandom`).
  *
  * - `temporal` (leave-last-out per user): the last `round(testShare · n)` positives in time, at least 1, are
  *   the test set. Other users' interactions are not cut in time: this is a per-user split, not a global one.
@@ -181,8 +182,30 @@ export function splitInteractions(
 
 /** The interactions whose `keep` flag is set, in their original order. */
 export function selectInteractions(c: InteractionColumns, keep: Uint8Array): InteractionColumns {
-  let length = 0;
-  for (let n = 0; n < c.length; n++) length += keep[n];
+  const kept: number[] = [];
+  for (let n = 0; n < c.length; n++) if (keep[n]) kept.push(n);
+  return reorderInteractions(c, Uint32Array.from(kept));
+}
+
+/**
+ * The log in time order with equal times in a seeded random order. A log lists what happened at one time in
+ * whatever order its file did (Last.fm's taggings of a month by artist id, MovieLens's ratings of a second by
+ * movie id), and every later step (the split, the timelines, the sequences) breaks ties by log order: left as
+ * read, a model would be rewarded for learning the file's order. A log with an untimed interaction is returned
+ * as it is (only the random split takes it).
+ */
+export function orderTiesAtRandom(c: InteractionColumns, seed: number): InteractionColumns {
+  for (let n = 0; n < c.length; n++) if (Number.isNaN(c.ts[n])) return c;
+  const random = new SeededRandom(seed);
+  const key = new Float64Array(c.length);
+  for (let n = 0; n < c.length; n++) key[n] = random.float();
+  const order = Uint32Array.from({ length: c.length }, (_, n) => n).sort((a, b) => c.ts[a] - c.ts[b] || key[a] - key[b]);
+  return reorderInteractions(c, order);
+}
+
+/** Interactions `order[0]`, `order[1]`, … of `c`, in that order. */
+function reorderInteractions(c: InteractionColumns, order: Uint32Array): InteractionColumns {
+  const length = order.length;
   const out = {
     length,
     user: new Uint32Array(length),
@@ -193,19 +216,18 @@ export function selectInteractions(c: InteractionColumns, keep: Uint8Array): Int
   };
   const tagStart = c.eventTags === undefined ? undefined : new Uint32Array(length + 1);
   const tags: number[] = [];
-  for (let n = 0, m = 0; n < c.length; n++) {
-    if (!keep[n]) continue;
+  for (let m = 0; m < length; m++) {
+    const n = order[m];
     out.user[m] = c.user[n];
     out.item[m] = c.item[n];
     out.type[m] = c.type[n];
     out.value[m] = c.value[n];
     out.ts[m] = c.ts[n];
-    m++;
     if (tagStart !== undefined) {
       const from = c.eventTags!.start[n];
       const to = c.eventTags!.start[n + 1];
       for (let t = from; t < to; t++) tags.push(c.eventTags!.tags[t]);
-      tagStart[m] = tags.length;
+      tagStart[m + 1] = tags.length;
     }
   }
   return tagStart === undefined ? out : { ...out, eventTags: { start: tagStart, tags: Uint32Array.from(tags) } };

@@ -6,7 +6,7 @@ import { evaluateRanking } from '../../src/evaluation/evaluator.ts';
 import { InteractionLogBuilder, type InteractionLog } from '../../src/evaluation/interaction-log.ts';
 import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
 import type { HeldOut } from '../../src/evaluation/split.ts';
-import { heldOutCount, splitInteractions } from '../../src/evaluation/split.ts';
+import { heldOutCount, orderTiesAtRandom, splitInteractions } from '../../src/evaluation/split.ts';
 import { trainingDataFrom, type TrainingData } from '../../src/evaluation/training-data.ts';
 
 type Row = readonly [user: string, item: string, type: InteractionType, value: number, ts: number];
@@ -94,6 +94,34 @@ describe('evaluation: the temporal split', () => {
       seed: 1,
     });
     assert.deepEqual(heldOutByUser(log, heldOut), new Map([['u', ['p5']], ['v', ['q4']]]));
+  });
+
+  it('puts equal times in a seeded random order before splitting, and never moves a time past another', () => {
+    // 40 positives at one instant, listed by item id, then one later: which of the tied ones is held out must
+    // not follow the file's order.
+    const rows: Row[] = Array.from({ length: 40 }, (_, n) => ['u', `t${String(n).padStart(2, '0')}`, 'rating', 4, 100] as const);
+    rows.push(['u', 'later', 'rating', 4, 200], ['u', 'earlier', 'rating', 4, 50]);
+    const log = logOf(rows);
+    for (const seed of [1, 2, 3]) {
+      const ordered = orderTiesAtRandom(log.interactions, seed);
+      assert.deepEqual([...ordered.ts], [...log.interactions.ts].sort((a, b) => a - b), 'time order kept');
+      assert.deepEqual(orderTiesAtRandom(log.interactions, seed).item, ordered.item, 'the same for the same seed');
+      const tied = [...ordered.item].filter((_, n) => ordered.ts[n] === 100);
+      let inversions = 0;
+      for (let a = 0; a < tied.length; a++) for (let b = a + 1; b < tied.length; b++) if (tied[a]! > tied[b]!) inversions++;
+      const pairs = (tied.length * (tied.length - 1)) / 2;
+      assert.ok(inversions > pairs * 0.3 && inversions < pairs * 0.7, `${inversions} of ${pairs} tied pairs inverted`);
+    }
+    assert.notDeepEqual(orderTiesAtRandom(log.interactions, 1).item, orderTiesAtRandom(log.interactions, 2).item);
+    // 42 positives: round(0.2 · 42) = 8 held out, 'later' and 7 of the tied ones, not always t33 to t39.
+    const heldOut = new Set<string>();
+    for (const seed of [1, 2, 3]) {
+      const held = heldOutByUser(log, prepareEvaluation(log, { protocol: 'temporal', seed }).test).get('u')!;
+      assert.equal(held.length, 8);
+      assert.ok(held.includes('later') && !held.includes('earlier'));
+      for (const item of held) heldOut.add(item);
+    }
+    assert.ok([...heldOut].some((item) => item < 't33'), `held out across seeds: ${[...heldOut].sort().join(' ')}`);
   });
 
   it('counts ratings of 4 stars and up and the positive event types, stamps an item with its first positive', () => {
