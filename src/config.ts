@@ -138,10 +138,8 @@ const ConfigSchema = z.strictObject({
     diversity: z.number().min(0).max(1),
     /** A subject's most recent positive interactions the walks and tag profile start from. */
     seeds: z.number().int().min(1).max(200),
-    /** Random-walk steps per seed item (Pixie-style walks with restart). */
-    walkSteps: z.number().int().min(0).max(100_000),
-    /** Probability of jumping back to the seed after each item reached. */
-    walkRestart: z.number().gt(0, 'must be above 0').max(1),
+    /** The most likers of one seed item its walk goes through (an even spread of them): bounds a request's cost. */
+    walkLikersPerSeed: z.number().int().min(1).max(100_000),
     /** Catalogues above this many items are searched with the approximate (HNSW) index, not scanned. */
     annThreshold: z.number().int().min(0),
     /** Candidates each source contributes before ranking. */
@@ -203,8 +201,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     weights: { embedding: 0.45, walk: 0.3, tags: 0.15, trending: 0.1 },
     diversity: 0.2,
     seeds: 20,
-    walkSteps: 50,
-    walkRestart: 0.5,
+    walkLikersPerSeed: 200,
     annThreshold: 10_000,
     candidatesPerSource: 60,
     maxPaths: 3,
@@ -249,7 +246,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   COMMUNITIES_RESOLUTION: { path: ['communities', 'resolution'], type: 'number' },
   RECOMMEND_DIVERSITY: { path: ['recommend', 'diversity'], type: 'number' },
   RECOMMEND_ANN_THRESHOLD: { path: ['recommend', 'annThreshold'], type: 'number' },
-  RECOMMEND_WALK_STEPS: { path: ['recommend', 'walkSteps'], type: 'number' },
+  RECOMMEND_WALK_LIKERS_PER_SEED: { path: ['recommend', 'walkLikersPerSeed'], type: 'number' },
 };
 
 /** The environment variables the configuration reads (besides CONFIG_FILE). */

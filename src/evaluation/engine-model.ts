@@ -8,7 +8,7 @@ import { DEFAULT_GAT } from '../../gnn/interest-gat.ts';
 import { loadConfig, type EngineConfig } from '../config.ts';
 import { startEngineServices, type EngineServices } from '../engine-services.ts';
 import { InterestEngine } from '../engine.ts';
-import { Recommender, type RecommendationList } from '../recommendations/recommender.ts';
+import { Recommender, type RecommendationList, type RecommenderHost } from '../recommendations/recommender.ts';
 import { BLEND_SEARCH, BLEND_SEARCH_QUICK, describeBlend, searchBlend, type BlendSearch, type BlendSettings } from './engine-weights.ts';
 import { GAT_QUICK, GAT_TRAINING } from './gat-model.ts';
 import type { FitContext, RecommenderModel, Scorer } from './recommender-model.ts';
@@ -20,6 +20,12 @@ import type { TrainingData } from './training-data.ts';
  * embedding service, and the query layer that serves `GET /v1/users/{id}/recommendations` asked for each
  * user's list. The blend is the configured default (`engine`) or tuned on the validation split
  * (`engine-tuned`).
+ *
+ * Each user is served as of their own latest training interaction, the moment their held-out ones followed:
+ * a live user asks while active, and the query layer decays a seed's weight by its age then (the walk and
+ * tag terms), so serving everyone as of the end of the training period would weigh the history of a user last
+ * seen years before it at nearly nothing (on lastfm-hetrec-2k, 2005 to 2011, most users). Trending items and
+ * the GAT are as of the end of the training period, the same for everyone.
  *
  * The Recommender returns a list, not a score per item: listed items score by rank (the first highest) and
  * the rest −∞, which the evaluator never lists, so the metrics read exactly the served list. Its exclusions
@@ -60,6 +66,11 @@ export function defaultBlend(): BlendSettings {
 
 /** An engine built on one training log, with the services the server runs on top of it. */
 export class ServedEngine {
+  /** The time the query layer serves at: the listed user's latest training interaction (see above). */
+  private servedAt = Number.NaN;
+  /** Each user's latest training interaction, epoch ms (NaN: none dated). */
+  private readonly lastSeen: Float64Array;
+
   private constructor(
     private readonly train: TrainingData,
     private readonly engine: InterestEngine,
@@ -69,7 +80,15 @@ export class ServedEngine {
     readonly gnnOutcome: string,
     /** The embedding service's account of the training run (epochs, validation recall, seconds). */
     readonly gnnTraining: Record<string, unknown> | null,
-  ) {}
+  ) {
+    const log = train.interactions;
+    this.lastSeen = new Float64Array(train.userCount).fill(Number.NaN);
+    for (let n = 0; n < log.length; n++) {
+      const ts = log.ts[n]!;
+      // NaN compares false: the first dated interaction sets it.
+      if (Number.isFinite(ts) && !(ts <= this.lastSeen[log.user[n]!]!)) this.lastSeen[log.user[n]!] = ts;
+    }
+  }
 
   static async open(train: TrainingData, gnn: EngineGnn, seed: number, log: (line: string) => void): Promise<ServedEngine> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'evaluate-engine-'));
@@ -112,7 +131,17 @@ export class ServedEngine {
 
   /** The query layer the server builds (startEngineServices), with this blend; the caller closes it. */
   recommender(blend: BlendSettings): Recommender {
-    return new Recommender(this.engine, this.services.embeddings, { ...this.engine.config.recommend, weights: blend.weights, diversity: blend.diversity });
+    const engine = this.engine;
+    const host: RecommenderHost = {
+      get graph() {
+        return engine.graph;
+      },
+      catalogue: engine.catalogue,
+      weightPolicy: engine.weightPolicy,
+      decayReference: () => (Number.isNaN(this.servedAt) ? engine.decayReference() : this.servedAt),
+      subscribe: (listener) => engine.subscribe(listener),
+    };
+    return new Recommender(host, this.services.embeddings, { ...this.engine.config.recommend, weights: blend.weights, diversity: blend.diversity });
   }
 
   /** What the Recommender serves `user` (a dense index of the training data), the user's training positives left out. */
@@ -120,6 +149,7 @@ export class ServedEngine {
     const { start, index } = this.train.positives;
     const excludeItems: string[] = [];
     for (let p = start[user]!; p < start[user + 1]!; p++) excludeItems.push(this.train.itemIds[index[p]!]!);
+    this.servedAt = this.lastSeen[user]!;
     return recommender.recommend({ kind: 'user', id: this.train.userIds[user]! }, { count, explain: false, filters: { includeConsumed: true, excludeItems } });
   }
 

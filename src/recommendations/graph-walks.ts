@@ -1,95 +1,156 @@
-import { SeededRandom } from '../synthetic/random.ts';
 import { TopKSelector } from '../top-k.ts';
 import type { InteractionAdjacency } from './interaction-adjacency.ts';
 import { NodeTable } from './node-table.ts';
 import type { Seed } from './subject-profile.ts';
 
 /**
- * Pixie-style random walks with restart on the bipartite graph of positive interactions: from each seed
- * item, hop to a random subject who liked it, then to a random item that subject liked, counting visits;
- * after each hop jump back to the seed with probability `restart`. A fixed number of steps per seed bounds
- * the cost; visits per seed are kept apart so that the score, and its explanation, can be split by seed.
+ * Co-interaction walks from a subject's seed items on the bipartite graph of positive interactions: from
+ * each seed to the people who liked it, then on to the items they liked. The hop is computed exactly, not
+ * sampled:
  *
- *   walk(i) = Σ_s w_s · visits_s(i) / steps
+ *   walk(i)   = Σ_s w_s · hop_s(i)
+ *   hop_s(i)  = Σ_{v liked s and i, v ≠ subject} 1 / (|likers(s)| · |items(v)|^½)
  *
- * The requesting subject's own edges are not walked (its own history says nothing new), and each seed's
- * walk is seeded from the seed item and the request, so the same graph gives the same answer.
+ * Each seed shares its weight evenly among its likers, as a walk step does; each liker passes it on to their
+ * items divided by the square root of how many they liked, not by the count as a walk step would: someone
+ * who liked 400 items says less about each than someone who liked 4, but not a hundred times less. Measured
+ * as the only source of the ranking on the evaluation's temporal split (seed 1, Recall@20 / NDCG@20, a
+ * subject's 20 latest positives as seeds): lastfm-hetrec-2k 0.1494 / 0.0943 with the square root, 0.1402 /
+ * 0.0884 with the count (an exact walk step), 0.1469 / 0.0938 with the power 0.3; the 50-step sampled walk
+ * it replaces reached about 0.05. On ml-latest-small 0.1224 / 0.0967 and 0.1186 / 0.0942.
+ *
+ * Items liked by many people are walked from an even spread of at most `likersPerSeed` of their likers
+ * (`hop` then averages over those), which bounds a request's cost at any graph size. The requesting
+ * subject's own edges are not walked: its own history says nothing new. Everything is a function of the
+ * graph alone, so the same graph gives the same answer.
  */
 export interface WalkVisits {
-  /** Items reached, each with its row in `visits` and `directVia`. */
+  /** Items reached. */
   readonly rows: NodeTable;
-  /** [rows × seeds]: visits of each item from each seed. */
-  readonly visits: Float32Array;
-  /**
-   * [rows × seeds]: a subject who liked both the seed and the item (the walk went seed → subject → item
-   * in one hop), or -1: the middle of a co-interaction path, found without intersecting neighbour lists.
-   */
-  readonly directVia: Int32Array;
-  readonly seeds: number;
-  readonly stepsPerSeed: number;
-  /** [rows]: walk(i) of each reached item, summed once for the candidates, the ranking and the paths. */
+  /** [rows]: walk(i) of each reached item. */
   readonly totals: Float64Array;
 }
 
-export function walkFromSeeds(
-  adjacency: InteractionAdjacency,
-  seeds: readonly Seed[],
-  subject: number,
-  stepsPerSeed: number,
-  restart: number,
-  requestSeed: number,
-): WalkVisits {
-  const width = Math.max(1, seeds.length);
-  // Sized for every step to reach a new item: the table never grows during a walk.
-  const rows = new NodeTable(stepsPerSeed * seeds.length);
-  // Room for every step to reach a new item: growing as the walk went cost more than the zeroing.
-  const visits = new Float32Array(Math.max(1, stepsPerSeed * seeds.length) * width);
-  const directVia = new Int32Array(visits.length).fill(-1);
-  const randoms = seeds.map((seed) => new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ requestSeed) >>> 0));
-  const n = seeds.length;
-  const current = Int32Array.from(seeds, (seed) => seed.item);
-  const via = new Int32Array(n);
-  const next = new Int32Array(n);
-  const draws = new Float64Array(n);
-  // Step by step across the seeds rather than seed by seed, each hop of every seed in one batch: a walk is
-  // a chain of dependent reads, mostly cache misses at 5M edges, and the seeds' chains are independent, so
-  // the CPU overlaps their misses (walks took 0.34 instead of 0.50 ms of a request at 5M edges). Each seed
-  // has its own generator, drawn in the same order either way, so the visits are the same.
-  for (let step = 0; step < stepsPerSeed; step++) {
-    for (let s = 0; s < n; s++) draws[s] = randoms[s]!.float();
-    adjacency.randomNeighbours(current, draws, false, via);
-    for (let s = 0; s < n; s++) {
-      if (via[s]! === subject) via[s] = -1;
-      if (via[s]! >= 0) draws[s] = randoms[s]!.float();
-    }
-    adjacency.randomNeighbours(via, draws, true, next);
-    for (let s = 0; s < n; s++) {
-      const start = seeds[s]!.item;
-      const item = next[s]!;
-      if (item < 0) {
-        current[s] = start;
-        continue;
-      }
-      let row = rows.rowOf(item);
-      if (row < 0) row = rows.add(item);
-      const cell = row * width + s;
-      visits[cell]!++;
-      if (current[s] === start && directVia[cell]! < 0) directVia[cell] = via[s]!;
-      current[s] = randoms[s]!.float() < restart ? start : item;
-    }
-  }
-  const totals = new Float64Array(rows.size);
-  if (stepsPerSeed > 0) {
-    for (let row = 0; row < rows.size; row++) {
-      let sum = 0;
-      for (let s = 0; s < seeds.length; s++) sum += seeds[s]!.weight * visits[row * width + s]!;
-      totals[row] = sum / stepsPerSeed;
-    }
-  }
-  return { rows, visits, directVia, seeds: width, stepsPerSeed, totals };
+/** Each seed's part of some items' walk scores, and a liker through whom it flowed. */
+export interface WalkShares {
+  /** Rows of the items asked about. */
+  readonly rows: NodeTable;
+  readonly seeds: number;
+  /** [rows × seeds]: hop_s(i), before the seed's weight. */
+  readonly hop: Float64Array;
+  /** [rows × seeds]: the liker of both who passed on the most (ties: the lower node), or -1. */
+  readonly via: Int32Array;
 }
 
-/** Σ_s w_s · visits_s(i) / steps for one item (0 when never reached). */
+/** The square root in `hop`: the damping of each liker's share by their number of liked items. */
+const LIKER_DAMPING = 0.5;
+
+export class SeedWalks {
+  /** walk(i) by node while a walk runs; valid where `stamp` holds the walk's generation. */
+  private mass = new Float64Array(0);
+  private stamp = new Uint32Array(0);
+  private generation = 0;
+  private reached: Int32Array<ArrayBuffer> = new Int32Array(0);
+
+  constructor(
+    private readonly adjacency: InteractionAdjacency,
+    private readonly likersPerSeed: number,
+  ) {}
+
+  /** walk(i) for every item the seeds reach. */
+  walk(seeds: readonly Seed[], subject: number, nodeBound: number): WalkVisits {
+    this.prepare(nodeBound);
+    const { mass, stamp } = this;
+    const generation = this.generation;
+    let reachedCount = 0;
+    this.forEachHop(seeds, subject, (s, _via, item, share) => {
+      if (stamp[item] !== generation) {
+        stamp[item] = generation;
+        mass[item] = 0;
+        if (reachedCount === this.reached.length) this.reached = grow(this.reached);
+        this.reached[reachedCount++] = item;
+      }
+      mass[item]! += seeds[s]!.weight * share;
+    });
+    const rows = new NodeTable(reachedCount);
+    const totals = new Float64Array(reachedCount);
+    for (let r = 0; r < reachedCount; r++) {
+      const item = this.reached[r]!;
+      rows.add(item);
+      totals[r] = mass[item]!;
+    }
+    return { rows, totals };
+  }
+
+  /** Each seed's hop to each of `items`, for their explanations: the walk's work again, kept for these items only. */
+  shares(seeds: readonly Seed[], subject: number, items: readonly number[], nodeBound: number): WalkShares {
+    this.prepare(nodeBound);
+    const { stamp } = this;
+    const generation = this.generation;
+    const rows = new NodeTable(items.length);
+    for (const item of items) {
+      if (rows.rowOf(item) >= 0) continue;
+      rows.add(item);
+      stamp[item] = generation;
+    }
+    const width = Math.max(1, seeds.length);
+    const hop = new Float64Array(rows.size * width);
+    const via = new Int32Array(hop.length).fill(-1);
+    const best = new Float64Array(hop.length);
+    this.forEachHop(seeds, subject, (s, liker, item, share) => {
+      if (stamp[item] !== generation) return;
+      const cell = rows.rowOf(item) * width + s;
+      hop[cell]! += share;
+      if (share > best[cell]! || (share === best[cell]! && liker < via[cell]!)) {
+        best[cell] = share;
+        via[cell] = liker;
+      }
+    });
+    return { rows, seeds: width, hop, via };
+  }
+
+  /** Calls `visit(seed index, liker, item, share)` for every hop seed → liker → item, in a fixed order. */
+  private forEachHop(seeds: readonly Seed[], subject: number, visit: (s: number, liker: number, item: number, share: number) => void): void {
+    const cap = Math.max(1, this.likersPerSeed);
+    for (let s = 0; s < seeds.length; s++) {
+      const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
+      const taken = Math.min(likers.length, cap);
+      // An even spread over the likers (all of them under the cap), the subject left out.
+      let walked = 0;
+      for (let k = 0; k < taken; k++) if (likers[Math.floor((k * likers.length) / taken)] !== subject) walked++;
+      if (walked === 0) continue;
+      for (let k = 0; k < taken; k++) {
+        const liker = likers[Math.floor((k * likers.length) / taken)]!;
+        if (liker === subject) continue;
+        const items = this.adjacency.positiveItemsOf(liker);
+        const share = 1 / (walked * Math.pow(items.length, LIKER_DAMPING));
+        for (let t = 0; t < items.length; t++) visit(s, liker, items[t]!, share);
+      }
+    }
+  }
+
+  private prepare(nodeBound: number): void {
+    if (this.mass.length < nodeBound) {
+      const size = Math.max(nodeBound, 2 * this.mass.length);
+      this.mass = new Float64Array(size);
+      this.stamp = new Uint32Array(size);
+      this.generation = 0;
+    }
+    this.generation++;
+    if (this.generation === 0xffffffff) {
+      this.stamp.fill(0);
+      this.generation = 1;
+    }
+  }
+}
+
+function grow(array: Int32Array): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(Math.max(1024, 2 * array.length));
+  out.set(array);
+  return out;
+}
+
+/** walk(i) for one item (0 when never reached). */
 export function walkScore(walk: WalkVisits, item: number): number {
   const row = walk.rows.rowOf(item);
   return row < 0 ? 0 : walk.totals[row]!;
@@ -97,7 +158,7 @@ export function walkScore(walk: WalkVisits, item: number): number {
 
 /**
  * The `limit` reached items with the highest walk score that `skip` lets through, best first (ties: lower
- * node first). A walk reaches about a thousand items, of which sixty are wanted: a heap, not a sort.
+ * node first). A walk reaches thousands of items, of which sixty are wanted: a heap, not a sort.
  */
 export function topByWalk(walk: WalkVisits, limit: number, skip: (node: number) => boolean): number[] {
   if (limit <= 0) return [];
@@ -106,14 +167,4 @@ export function topByWalk(walk: WalkVisits, limit: number, skip: (node: number) 
   for (let row = 0; row < walk.rows.size; row++) if (!skip(nodes[row]!)) selector.offer(walk.totals[row]!, nodes[row]!);
   const out = new Uint32Array(limit);
   return Array.from(out.subarray(0, selector.drain(out)));
-}
-
-/** A 32-bit string hash (FNV-1a): request seeds from ids. */
-export function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }

@@ -4,7 +4,7 @@ import type { PositiveEdges } from '../../graph/positive-edges.ts';
 
 /**
  * Who liked what, as sorted arrays: each item's positive subjects and each subject's positive items. The
- * graph keeps neighbour lists as linked edges, fine for a scan but slow for the random access and set
+ * graph keeps neighbour lists as linked edges, fine for a scan but slow for the list reads and set
  * intersections the walks and explanations do. `warm` packs every list at start; a node whose revision
  * says one of its edges changed since gets its own list rebuilt on demand (and again at each change), so
  * the lists never disagree with the live graph.
@@ -79,13 +79,11 @@ function newest(graph: InterestGraph, edges: ArrayLike<number>): number {
 }
 
 export class InteractionAdjacency {
-  /** By node index; a sparse array is faster than a Map here (every walk step reads one). */
+  /** By node index; a sparse array is faster than a Map here (every walk hop reads one). */
   private readonly subjectsByItem: Array<CachedList | undefined> = [];
   private readonly itemsBySubject: Array<CachedList | undefined> = [];
   private bySubjectRows: PackedRows | null = null;
   private byItemRows: PackedRows | null = null;
-  /** `randomNeighbours`' positions in the packed rows, kept for the next call. */
-  private picks = new Int32Array(0);
   /** Co-liker counts by item pair, with the two lists they were counted from. */
   private readonly sharedCounts = new Map<number, { first: Int32Array; second: Int32Array; count: number }>();
 
@@ -97,7 +95,7 @@ export class InteractionAdjacency {
   /**
    * Builds every list in one pass over the edges (about a second at 5M edges), packed in one array per
    * direction (compressed sparse rows), so that the first requests do not each pay for the lists their
-   * walks touch and a walk step reads two flat arrays instead of chasing per-node objects. A node whose
+   * walks touch and a walk reads flat arrays instead of chasing per-node objects. A node whose
    * revision moved on since is served from its own rebuilt list instead.
    */
   warm(): void {
@@ -106,46 +104,6 @@ export class InteractionAdjacency {
     this.byItemRows = packedRows(graph, this.positives, false);
     this.subjectsByItem.length = 0;
     this.itemsBySubject.length = 0;
-  }
-
-  /** A uniformly random positive subject of `item` (`u` uniform in [0, 1)), or -1. */
-  randomSubjectOf(item: number, u: number): number {
-    return this.randomNeighbour(item, u, false);
-  }
-
-  /** A uniformly random positive item of `subject`, or -1. */
-  randomItemOf(subject: number, u: number): number {
-    return this.randomNeighbour(subject, u, true);
-  }
-
-  /**
-   * For each n, a uniformly random positive neighbour of `nodes[n]` (its items when `outgoing`, else its
-   * subjects) drawn with `u[n]`, or -1 for none or where `nodes[n]` is negative. Independent lookups in
-   * two short loops, the rows' offsets first and then the neighbours: the CPU overlaps the cache misses
-   * of many iterations of a short loop, where one walk's chain of lookups waits on each in turn.
-   */
-  randomNeighbours(nodes: Int32Array, u: Float64Array, outgoing: boolean, out: Int32Array): void {
-    const graph = this.graph();
-    const rows = outgoing ? this.bySubjectRows : this.byItemRows;
-    if (this.picks.length < nodes.length) this.picks = new Int32Array(nodes.length);
-    const picks = this.picks;
-    for (let n = 0; n < nodes.length; n++) {
-      const node = nodes[n]!;
-      if (node < 0) picks[n] = NO_NEIGHBOUR;
-      else if (rows && node < rows.revision.length && rows.revision[node] === graph.revisionOf(node)) {
-        const from = rows.offsets[node]!;
-        const count = rows.offsets[node + 1]! - from;
-        picks[n] = count > 0 ? from + Math.floor(u[n]! * count) : NO_NEIGHBOUR;
-      } else {
-        picks[n] = DRAWN;
-        out[n] = this.randomNeighbour(node, u[n]!, outgoing);
-      }
-    }
-    for (let n = 0; n < nodes.length; n++) {
-      const pick = picks[n]!;
-      if (pick >= 0) out[n] = rows!.nodes[pick]!;
-      else if (pick === NO_NEIGHBOUR) out[n] = -1;
-    }
   }
 
   /** Subjects with a positive interaction with `item`, ascending, each once. */
@@ -221,18 +179,6 @@ export class InteractionAdjacency {
     }
   }
 
-  private randomNeighbour(node: number, u: number, outgoing: boolean): number {
-    const graph = this.graph();
-    const rows = outgoing ? this.bySubjectRows : this.byItemRows;
-    if (rows && node < rows.revision.length && rows.revision[node] === graph.revisionOf(node)) {
-      const from = rows.offsets[node]!;
-      const count = rows.offsets[node + 1]! - from;
-      return count > 0 ? rows.nodes[from + Math.floor(u * count)]! : -1;
-    }
-    const nodes = this.list(node, outgoing, outgoing ? this.itemsBySubject : this.subjectsByItem).nodes;
-    return nodes.length > 0 ? nodes[Math.floor(u * nodes.length)]! : -1;
-  }
-
   private list(node: number, outgoing: boolean, cache: Array<CachedList | undefined>): CachedList {
     const graph = this.graph();
     if (!graph.hasNode(node)) return EMPTY;
@@ -273,10 +219,6 @@ export class InteractionAdjacency {
     return { revision: graph.revisionOf(node), nodes: Int32Array.from(nodes), edges: Int32Array.from(strongest), latest: newest(graph, edges) };
   }
 }
-
-/** `randomNeighbours`' marks: the node has no neighbour; the neighbour was drawn from a rebuilt list. */
-const NO_NEIGHBOUR = -1;
-const DRAWN = -2;
 
 /** Keys item pairs as one number; pairs with a node index beyond it are counted afresh each time. */
 const PAIR_KEY_SCALE = 2 ** 26;

@@ -10,7 +10,7 @@ import { NotFoundError } from '../errors.ts';
 import { TopKSelector } from '../top-k.ts';
 import { diversify } from './diversity.ts';
 import { isoTimestamp, PathNodes, people, PathWriter, tagLabel, type ExplanationPath } from './explanation-path.ts';
-import { hashString, topByWalk, walkFromSeeds, walkScore, type WalkVisits } from './graph-walks.ts';
+import { SeedWalks, topByWalk, walkScore, type WalkShares, type WalkVisits } from './graph-walks.ts';
 import { InteractionAdjacency } from './interaction-adjacency.ts';
 import { compileFilters, leavesOutOnlyDefaults } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
@@ -29,7 +29,7 @@ import { TrendingItems } from './trending-items.ts';
  *
  *   embedding  exp((z·x_i + b_i − best) / T)     relative to the subject's best item that is neither
  *                                                 consumed nor rejected, whatever the request's filters; T = 3
- *   walk       1 − exp(−walk(i) / 0.1)            walk(i) = Σ_s w_s · visits_s(i) / steps
+ *   walk       1 − exp(−walk(i) / 0.1)            walk(i) = Σ_s w_s · hop_s(i), see graph-walks.ts
  *   tags       1 − exp(−tags(i) / 2)              see tag-affinity.ts
  *   trending   log(1 + t_i) / log(1 + t_max)
  *
@@ -140,6 +140,8 @@ interface RequestState {
   /** The best embedding score among items neither consumed nor rejected: the reference of the embedding term. */
   readonly bestEmbedding: number;
   readonly visits: WalkVisits;
+  /** Each seed's part of the walk scores of the items being explained (found when their paths are written). */
+  walkShares: WalkShares | null;
   readonly tags: TagScorer;
   /** The attention on each seed's edge in the subject's embedding (1 for given items, 0 for none). */
   readonly seedAttention: Float64Array;
@@ -155,6 +157,7 @@ interface RequestState {
 export class Recommender {
   private readonly positives: PositiveEdges;
   private readonly adjacency: InteractionAdjacency;
+  private readonly walks: SeedWalks;
   private readonly trending: TrendingItems;
   private readonly index: ItemVectorIndex;
   private readonly tagLists: TagLists;
@@ -169,6 +172,7 @@ export class Recommender {
     this.positives = new PositiveEdges(host.weightPolicy);
     this.adjacency = new InteractionAdjacency(() => host.graph, this.positives);
     this.adjacency.warm();
+    this.walks = new SeedWalks(this.adjacency, settings.walkLikersPerSeed);
     this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
     this.index = new ItemVectorIndex(settings.annThreshold);
     this.tagLists = new TagLists(() => host.graph);
@@ -217,9 +221,10 @@ export class Recommender {
     const count = options.count ?? this.settings.defaultCount;
     const explain = options.explain ?? true;
     const lambda = options.diversity ?? this.settings.diversity;
-    const { profile, z, requestSeed } = this.resolveTarget(target, embeddings);
-    const { state, pool, relevance, picked } = this.rank(profile, z, requestSeed, embeddings, options.filters, count, lambda);
+    const { profile, z } = this.resolveTarget(target, embeddings);
+    const { state, pool, relevance, picked } = this.rank(profile, z, embeddings, options.filters, count, lambda);
     const writer = explain ? this.pathWriter(profile, options.anonymiseOthers) : null;
+    if (writer) this.findWalkShares(state, picked.map((i) => pool[i]!));
     return {
       target,
       items: picked.map((i) => this.describe(state, pool[i]!, this.scoreOf(state, pool[i]!).sources, relevance[i]!, writer)),
@@ -238,8 +243,8 @@ export class Recommender {
     const item = graph.nodeIndex('item', itemId);
     if (item < 0) throw new NotFoundError('item', itemId);
     if (graph.nodeIndex(subject.kind, subject.id) < 0) throw new NotFoundError(subject.kind, subject.id);
-    const { profile, z, requestSeed } = this.resolveTarget(subject, embeddings);
-    const ranking = this.rank(profile, z, requestSeed, embeddings, undefined, this.settings.defaultCount, this.settings.diversity);
+    const { profile, z } = this.resolveTarget(subject, embeddings);
+    const ranking = this.rank(profile, z, embeddings, undefined, this.settings.defaultCount, this.settings.diversity);
     const { sources, total } = this.scoreOf(ranking.state, item);
     return {
       subject,
@@ -259,7 +264,6 @@ export class Recommender {
   private rank(
     profile: SubjectProfile,
     z: Float32Array | null,
-    requestSeed: number,
     embeddings: InterestEmbeddings | null,
     filters: RecommendationFilters | undefined,
     count: number,
@@ -282,7 +286,7 @@ export class Recommender {
       // takes a search of its own (an approximate one searches the same way in every request).
       bestEmbedding = !this.index.approximate && leavesOutOnlyDefaults(filters) ? (found[0]?.score ?? bestEmbedding) : this.embeddingReference(profile, z);
     }
-    const state = this.requestState(profile, z, requestSeed, embeddings, bestEmbedding);
+    const state = this.requestState(profile, z, embeddings, bestEmbedding);
     for (const node of topByWalk(state.visits, perSource, skip)) add(node);
     for (const node of state.tags.candidates(TAGS_PER_PROFILE, ITEMS_PER_TAG, perSource, skip)) add(node);
     let trendingTaken = 0;
@@ -358,13 +362,14 @@ export class Recommender {
   }
 
   /** The walks, the tag profile and the attention a request's scores and paths read. */
-  private requestState(profile: SubjectProfile, z: Float32Array | null, requestSeed: number, embeddings: InterestEmbeddings | null, bestEmbedding: number): RequestState {
+  private requestState(profile: SubjectProfile, z: Float32Array | null, embeddings: InterestEmbeddings | null, bestEmbedding: number): RequestState {
     const graph = this.host.graph;
     return {
       profile,
       z,
       bestEmbedding,
-      visits: walkFromSeeds(this.adjacency, profile.seeds, profile.subject, this.settings.walkSteps, this.settings.walkRestart, requestSeed),
+      visits: this.walks.walk(profile.seeds, profile.subject, graph.nodeBound),
+      walkShares: null,
       tags: new TagScorer(graph, this.tagLists, tagProfile(this.tagLists, profile)),
       seedAttention: seedAttention(profile, profile.subject >= 0 && embeddings ? embeddings.attentionOf(profile.subject) : null),
       seedTags: profile.seeds.map((seed) => this.tagLists.tagsOf(seed.item)),
@@ -374,6 +379,15 @@ export class Recommender {
     };
   }
 
+  /** Each seed's part of these items' walk scores, found once per request for the items whose paths are written. */
+  private findWalkShares(state: RequestState, items: readonly number[]): WalkShares {
+    const known = state.walkShares;
+    if (known && items.every((item) => known.rows.rowOf(item) >= 0)) return known;
+    const { seeds, subject } = state.profile;
+    state.walkShares = this.walks.shares(seeds, subject, items, this.host.graph.nodeBound);
+    return state.walkShares;
+  }
+
   private prepareEmbeddings(): InterestEmbeddings | null {
     this.embeddingSource?.updater.flush();
     const embeddings = this.embeddingSource?.embeddings() ?? null;
@@ -381,28 +395,27 @@ export class Recommender {
     return embeddings;
   }
 
-  private resolveTarget(target: RecommendationTarget, embeddings: InterestEmbeddings | null): { profile: SubjectProfile; z: Float32Array | null; requestSeed: number } {
+  private resolveTarget(target: RecommendationTarget, embeddings: InterestEmbeddings | null): { profile: SubjectProfile; z: Float32Array | null } {
     const graph = this.host.graph;
     const now = this.host.decayReference();
     switch (target.kind) {
       case 'user':
       case 'session': {
         const node = graph.nodeIndex(target.kind, target.id);
-        const requestSeed = hashString(`${target.kind}:${target.id}`);
         // Someone we have never seen: no history, so the trending items are what they get.
-        if (node < 0) return { profile: itemsProfile([]), z: null, requestSeed };
+        if (node < 0) return { profile: itemsProfile([]), z: null };
         const profile = subjectProfile(graph, node, this.settings.seeds, now, this.host.weightPolicy.halfLifeMs);
-        return { profile, z: embeddings?.subjects.get(node) ?? null, requestSeed };
+        return { profile, z: embeddings?.subjects.get(node) ?? null };
       }
       case 'similar': {
         const node = graph.nodeIndex('item', target.itemId);
         if (node < 0) throw new NotFoundError('item', target.itemId);
-        return { profile: itemsProfile([node]), z: this.virtualSubject(embeddings, [node]), requestSeed: hashString(`item:${target.itemId}`) };
+        return { profile: itemsProfile([node]), z: this.virtualSubject(embeddings, [node]) };
       }
       case 'items': {
         const nodes = target.itemIds.map((id) => graph.nodeIndex('item', id)).filter((n) => n >= 0);
         if (nodes.length === 0) throw new NotFoundError('item', target.itemIds.join(', '));
-        return { profile: itemsProfile(nodes), z: this.virtualSubject(embeddings, nodes), requestSeed: hashString(`items:${target.itemIds.join('\u0000')}`) };
+        return { profile: itemsProfile(nodes), z: this.virtualSubject(embeddings, nodes) };
       }
     }
   }
@@ -467,9 +480,9 @@ export class Recommender {
   private paths(state: RequestState, item: number, sources: SourceScores, score: number, writer: PathWriter): ExplanationPath[] {
     const { seeds } = state.profile;
     if (score <= 0) return [];
-    const { visits } = state;
-    const row = visits.rows.rowOf(item);
-    const walkRaw = row < 0 ? 0 : visits.totals[row]!;
+    const walkRaw = walkScore(state.visits, item);
+    const shares = walkRaw > 0 ? this.findWalkShares(state, [item]) : null;
+    const row = shares ? shares.rows.rowOf(item) : -1;
     const tagRaw = state.tags.score(item);
     const itemTags = this.tagLists.tagsOf(item);
     const itemTagCount = itemTags.nodes.length;
@@ -479,10 +492,10 @@ export class Recommender {
       const seed = seeds[s]!;
       if (seed.item === item) continue;
       let embedding = sources.embedding * embeddingShares[s]!;
-      const cell = row * visits.seeds + s;
-      const via = row < 0 ? -1 : visits.directVia[cell]!;
+      const cell = row * (shares?.seeds ?? 0) + s;
+      const via = row < 0 ? -1 : shares!.via[cell]!;
       if (via >= 0) {
-        const walk = walkRaw > 0 ? (sources.walk * seed.weight * visits.visits[cell]!) / visits.stepsPerSeed / walkRaw : 0;
+        const walk = (sources.walk * seed.weight * shares!.hop[cell]!) / walkRaw;
         candidates.push({ kind: 'co-interaction', seed: s, via, weight: walk + embedding });
         embedding = 0;
       }

@@ -9,7 +9,10 @@ import type { ModelRun } from '../../src/evaluation/evaluation-report.ts';
 import { renderMarkdown } from '../../src/evaluation/evaluation-report.ts';
 import { blendSuggestion, searchBlend, SOURCE_NAMES, withShare, type BlendSettings } from '../../src/evaluation/engine-weights.ts';
 import { evaluateRanking, type MetricValues } from '../../src/evaluation/evaluator.ts';
-import { readInteractionLog } from '../../src/evaluation/interaction-log.ts';
+import { InteractionLogBuilder, readInteractionLog } from '../../src/evaluation/interaction-log.ts';
+import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
+import { trainingDataFrom } from '../../src/evaluation/training-data.ts';
+import { INTERACTION_TYPES } from '../../graph/model.ts';
 import { LazyEngineModel } from '../../src/evaluation/lazy-engine-model.ts';
 import { createModel } from '../../src/evaluation/models.ts';
 import { RandomModel } from '../../src/evaluation/random-model.ts';
@@ -110,6 +113,36 @@ describe('evaluation: engine (the served Recommender)', function () {
     await engine.close();
     assert.deepEqual(engineFolders(), foldersBefore);
     assert.equal(engine.settings().gat, 'succeeded', 'settings stay readable after close');
+  });
+});
+
+describe('evaluation: engine, served as of each user\'s own time', function () {
+  this.timeout(120_000);
+
+  it('weighs a user\'s history as of their latest interaction, not as of the end of the training period', async () => {
+    // "early" liked three items in 2020; everyone else was active three years later (12 half-lives of 90 days).
+    const builder = new InteractionLogBuilder();
+    const like = INTERACTION_TYPES.indexOf('like');
+    const day = 86_400_000;
+    const early = Date.UTC(2020, 0, 1);
+    const late = early + 3 * 365 * day;
+    for (const [n, item] of ['a1', 'a2', 'a3'].entries()) builder.add(builder.userOf('early'), builder.itemOf(item), like, NaN, early + n * day);
+    for (let u = 0; u < 6; u++) {
+      for (const [n, item] of ['a1', 'a2', 'a3', 'a4', `b${u}`].entries()) builder.add(builder.userOf(`u${u}`), builder.itemOf(item), like, NaN, late + (u * 5 + n) * day);
+    }
+    const log = builder.build();
+    const train = trainingDataFrom(log, log.interactions, positiveRuleFor(log.interactions));
+    const engine = createModel('engine', { budget: 'quick' }) as LazyEngineModel;
+    try {
+      await engine.fit(train, { seed: 1, k: 5, maxK: 5, validation: undefined, log: () => {} });
+      const served = engine.listFor(log.userIds.indexOf('early')).items;
+      const a4 = served.find((item) => item.itemId === 'a4');
+      assert.ok(a4, `a4, liked by everyone who liked early's items, is served: ${served.map((i) => i.itemId).join(' ')}`);
+      // As of 2023 early's likes would weigh 2^-12 of a like, and the walk term would be below 0.001.
+      assert.ok(a4.sources.walk > 0.05, `walk term ${a4.sources.walk}`);
+    } finally {
+      await engine.close();
+    }
   });
 });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { groupedDigits, isoTimestamp, PathNodes, tagLabel } from '../../src/recommendations/explanation-path.ts';
 import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
-import { EdgeTypeCode, HAS_TAG } from '../../graph/model.ts';
+import { EdgeTypeCode, HAS_TAG, INTERACTION_MASK } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
-import { walkFromSeeds, walkScore } from '../../src/recommendations/graph-walks.ts';
+import { SeedWalks, walkScore } from '../../src/recommendations/graph-walks.ts';
 import { NodeTable } from '../../src/recommendations/node-table.ts';
 import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
 import { TagLists, type TagSpan } from '../../src/recommendations/tag-affinity.ts';
@@ -72,49 +72,65 @@ describe('query-layer parts', () => {
     assert.equal(new NodeTable(0).rowOf(0), -1);
   });
 
-  it('walks every seed a step at a time to the visits of one walk after another', () => {
+  it('walks from each seed through its likers to their items, exactly, and splits each score by seed', () => {
     const data = generateSyntheticDataset({ seed: 6, edges: 8_000, users: 300, items: 60, topics: 3, sessions: 0 });
     const graph = syntheticGraph(data, data.interactions.length);
     const adjacency = new InteractionAdjacency(() => graph, new PositiveEdges(policy));
     adjacency.warm();
     const subject = Array.from({ length: 300 }, (_, u) => graph.nodeIndex('user', data.userId(u))).find((u) => u >= 0 && adjacency.positiveItemsOf(u).length >= 7)!;
     const seeds = [...adjacency.positiveItemsOf(subject)].slice(0, 7).map((item, s) => ({ item, edge: -1, weight: 1 + s }));
-    // A liked item whose list changed since the lists were packed takes the slower path for its hops.
+    // A liked item whose list changed since the lists were packed is read from its rebuilt list.
     graph.addEdge(graph.nodeIndex('user', data.userId(1)), seeds[2]!.item, EdgeTypeCode.like, graph.latestTimestamp + 1, policy.typeWeights.like);
-    const steps = 40;
-    const restart = 0.3;
-    const walk = walkFromSeeds(adjacency, seeds, subject, steps, restart, 99);
-    // The plain walk: one seed at a time, hop by hop.
-    const visits = new Map<string, number>();
-    const via = new Map<string, number>();
-    seeds.forEach((seed, s) => {
-      const random = new SeededRandom((Math.imul(seed.item + 1, 0x9e3779b1) ^ 99) >>> 0);
-      let current = seed.item;
-      for (let step = 0; step < steps; step++) {
-        const middle = adjacency.randomSubjectOf(current, random.float());
-        const next = middle >= 0 && middle !== subject ? adjacency.randomItemOf(middle, random.float()) : -1;
-        if (next < 0) {
-          current = seed.item;
-          continue;
-        }
-        visits.set(`${next}/${s}`, (visits.get(`${next}/${s}`) ?? 0) + 1);
-        if (current === seed.item && !via.has(`${next}/${s}`)) via.set(`${next}/${s}`, middle);
-        current = random.float() < restart ? seed.item : next;
-      }
-    });
-    let reached = 0;
-    for (let row = 0; row < walk.rows.size; row++) {
-      const item = walk.rows.nodes[row]!;
-      let expected = 0;
+    // Plainly, from the graph's own edges: hop_s(i) = Σ over the seed's likers v (the subject left out, at most
+    // `cap` of them, evenly spread) of 1 / (likers walked · √|items(v)|), for every item v liked.
+    const likedBy = (node: number, outgoing: boolean): number[] => {
+      const found = new Set<number>();
+      const visit = (e: number, other: number) => {
+        if (new PositiveEdges(policy).isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) found.add(other);
+      };
+      if (outgoing) graph.forEachOutEdge(node, visit, INTERACTION_MASK);
+      else graph.forEachInEdge(node, visit, INTERACTION_MASK);
+      return [...found].sort((a, b) => a - b);
+    };
+    for (const cap of [1_000, 5]) {
+      const walks = new SeedWalks(adjacency, cap);
+      const walk = walks.walk(seeds, subject, graph.nodeBound);
+      const hop = new Map<string, number>();
+      const expected = new Map<number, number>();
       seeds.forEach((seed, s) => {
-        assert.equal(walk.visits[row * walk.seeds + s], visits.get(`${item}/${s}`) ?? 0, `visits of ${item} from seed ${s}`);
-        assert.equal(walk.directVia[row * walk.seeds + s], via.get(`${item}/${s}`) ?? -1, `first hop to ${item} from seed ${s}`);
-        expected += (seed.weight * (visits.get(`${item}/${s}`) ?? 0)) / steps;
+        const all = likedBy(seed.item, false);
+        const spread = Array.from({ length: Math.min(cap, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(cap, all.length))]!);
+        const likers = spread.filter((v) => v !== subject);
+        for (const v of likers) {
+          const items = likedBy(v, true);
+          for (const item of items) {
+            const share = 1 / (likers.length * Math.sqrt(items.length));
+            hop.set(`${item}/${s}`, (hop.get(`${item}/${s}`) ?? 0) + share);
+            expected.set(item, (expected.get(item) ?? 0) + seed.weight * share);
+          }
+        }
       });
-      assert.ok(Math.abs(walkScore(walk, item) - expected) < 1e-12);
-      reached++;
+      assert.equal(walk.rows.size, expected.size, `cap ${cap}: the same items reached`);
+      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `cap ${cap}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
+      // The split by seed of a few items' scores adds up to their scores, through a liker of both.
+      const items = [...expected.keys()].slice(0, 5);
+      const shares = walks.shares(seeds, subject, items, graph.nodeBound);
+      for (const item of items) {
+        const row = shares.rows.rowOf(item);
+        let sum = 0;
+        seeds.forEach((seed, s) => {
+          const cell = row * shares.seeds + s;
+          assert.ok(Math.abs(shares.hop[cell]! - (hop.get(`${item}/${s}`) ?? 0)) < 1e-12);
+          sum += seed.weight * shares.hop[cell]!;
+          const via = shares.via[cell]!;
+          if (shares.hop[cell]! > 0) {
+            assert.notEqual(via, subject);
+            assert.ok(likedBy(via, true).includes(item) && likedBy(via, true).includes(seed.item), `${via} liked both ${seed.item} and ${item}`);
+          } else assert.equal(via, -1);
+        });
+        assert.ok(Math.abs(sum - walkScore(walk, item)) < 1e-9);
+      }
     }
-    assert.equal(reached, new Set([...visits.keys()].map((key) => key.split('/')[0])).size, 'the same items reached');
   });
 
   it("finds each item's newest positive interaction, packed at start and after changes", () => {
