@@ -58,11 +58,12 @@ export class ItemEncoder {
   }
 
   /**
-   * x from given embedding rows e [n, D] (`pairs.item` indexing them): training reads its batch's rows
-   * from the optimiser's table, so that the gradient is one for those rows only, not for the whole table.
+   * x from given embedding rows e [n, D] (`pairs.item` indexing them) and tag rows (`pairs.tag` indexing
+   * them; the whole tag table when not given): training reads its batch's rows of both tables from the
+   * optimiser's, so that the gradient is one for those rows only, not for the whole tables.
    */
-  encodeTrained(trained: tf.Tensor2D, pairs: ItemTagPairs): tf.Tensor2D {
-    return tf.tidy(() => scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, trained.shape[0]))) as tf.Tensor2D, 1));
+  encodeTrained(trained: tf.Tensor2D, pairs: ItemTagPairs, tagRows: tf.Tensor2D = this.tagEmbedding as tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, trained.shape[0], tagRows))) as tf.Tensor2D, 1));
   }
 
   /** b for the same rows: 0 for untrained items. */
@@ -72,10 +73,10 @@ export class ItemEncoder {
   }
 
   /** The tag mean as a sparse product: A [rows × T] holds 1/|T_i| at (i, t) for each pair. */
-  private tagMean(pairs: ItemTagPairs, rows: number): tf.Tensor2D {
+  private tagMean(pairs: ItemTagPairs, rows: number, tags: tf.Tensor2D = this.tagEmbedding as tf.Tensor2D): tf.Tensor2D {
     const counts = new Float32Array(rows);
     for (const i of pairs.item) counts[i]! += 1;
     const weights = Float32Array.from(pairs.item, (i) => 1 / counts[i]!);
-    return sparseMatMul(pairs.item, pairs.tag, weights, this.tagEmbedding as tf.Tensor2D, rows);
+    return sparseMatMul(pairs.item, pairs.tag, weights, tags, rows);
   }
 }

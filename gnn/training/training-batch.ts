@@ -101,25 +101,29 @@ export function batchLoss(model: InterestGAT, itemTags: ItemTagPairs, items: num
   return tf.tidy(() => {
     const local = localItems(batch, itemTags, items);
     const rows = tf.tensor1d(local.rows, 'int32');
-    return localLoss(model, batch, local, tf.gather(model.items.embedding, rows) as tf.Tensor2D, tf.gather(model.items.bias, rows) as tf.Tensor1D, scale, weights);
+    const tags = tf.gather(model.items.tagEmbedding, tf.tensor1d(local.tagRows, 'int32')) as tf.Tensor2D;
+    return localLoss(model, batch, local, { embedding: tf.gather(model.items.embedding, rows) as tf.Tensor2D, bias: tf.gather(model.items.bias, rows) as tf.Tensor1D, tags }, scale, weights);
   });
 }
 
-/** `batchLoss` from the embedding and bias rows [n, D], [n] of the batch's items (`local.rows`). */
-function localLoss(
-  model: InterestGAT,
-  batch: TrainingBatch,
-  local: LocalItems,
-  embedding: tf.Tensor2D,
-  bias: tf.Tensor1D,
-  scale: LossScale,
-  weights: LossWeights,
-): tf.Scalar {
+/** The rows of the item and tag tables a batch reads, in its local numbering. */
+interface LocalTables {
+  /** [n, D] */
+  readonly embedding: tf.Tensor2D;
+  /** [n] */
+  readonly bias: tf.Tensor1D;
+  /** [tags, D] */
+  readonly tags: tf.Tensor2D;
+}
+
+/** `batchLoss` from the rows of the batch's items (`local.rows`) and tags (`local.tagRows`). */
+function localLoss(model: InterestGAT, batch: TrainingBatch, local: LocalItems, tables: LocalTables, scale: LossScale, weights: LossWeights): tf.Scalar {
   return tf.tidy(() => {
     const b = batch.targets.length;
     const d = model.hyper.dims;
+    const { bias } = tables;
     // Features and biases of the batch's items only, in their local numbering.
-    const features = model.items.encodeTrained(embedding, local.pairs);
+    const features = model.items.encodeTrained(tables.embedding, local.pairs, tables.tags);
     const padded = tf.concat([features, tf.zeros([1, d])]) as tf.Tensor2D;
     const z = model.encodeSubjects(padded, { ...batch.neighbourhoods, neighbour: local.neighbour });
     const targetIdx = tf.tensor1d(local.targets, 'int32');
@@ -153,7 +157,9 @@ function localLoss(
 interface LocalItems {
   /** Global item of each local one. */
   readonly rows: Int32Array;
-  /** The item–tag pairs of those items, `item` in local numbers. */
+  /** Global tag of each local one: the tags of those items. */
+  readonly tagRows: Int32Array;
+  /** The item–tag pairs of those items, in local numbers (items and tags). */
   readonly pairs: ItemTagPairs;
   /** The batch's neighbours, targets, sampled negatives and hard negatives in local numbers; padding is `rows.length`. */
   readonly neighbour: Int32Array;
@@ -171,8 +177,9 @@ interface LocalItems {
  */
 function localItems(batch: TrainingBatch, itemTags: ItemTagPairs, items: number): LocalItems {
   const index = ItemTagIndex.of(itemTags, items);
-  const localOf = index.localOf;
+  const { localOf, tagLocalOf } = index;
   const rows: number[] = [];
+  const tagRows: number[] = [];
   const add = (item: number): void => {
     if (item >= 0 && item < items && localOf[item] === -1) {
       localOf[item] = rows.length;
@@ -193,12 +200,18 @@ function localItems(batch: TrainingBatch, itemTags: ItemTagPairs, items: number)
     const pairTag: number[] = [];
     rows.forEach((item, at) => {
       for (let p = index.start[item]!; p < index.start[item + 1]!; p++) {
+        const tag = index.tag[p]!;
+        if (tagLocalOf[tag] === -1) {
+          tagLocalOf[tag] = tagRows.length;
+          tagRows.push(tag);
+        }
         pairItem.push(at);
-        pairTag.push(index.tag[p]!);
+        pairTag.push(tagLocalOf[tag]!);
       }
     });
     return {
       rows: Int32Array.from(rows),
+      tagRows: Int32Array.from(tagRows),
       pairs: { item: Int32Array.from(pairItem), tag: Int32Array.from(pairTag) },
       neighbour: renumber(batch.neighbourhoods.neighbour),
       targets: renumber(batch.targets),
@@ -207,19 +220,21 @@ function localItems(batch: TrainingBatch, itemTags: ItemTagPairs, items: number)
     };
   } finally {
     for (const item of rows) localOf[item] = -1;
+    for (const tag of tagRows) tagLocalOf[tag] = -1;
   }
 }
 
 /**
  * Each item's tags in compressed-row form, built once per training input (not per step: a pass over every
- * item–tag pair each step grew with the catalogue), and a scratch item → local-number map, kept all −1
- * between uses.
+ * item–tag pair each step grew with the catalogue), and scratch item → local-number and tag → local-number
+ * maps, kept all −1 between uses.
  */
 class ItemTagIndex {
   private static readonly built = new WeakMap<ItemTagPairs, ItemTagIndex>();
   readonly start: Int32Array;
   readonly tag: Int32Array;
   readonly localOf: Int32Array;
+  readonly tagLocalOf: Int32Array;
 
   private constructor(pairs: ItemTagPairs, readonly items: number) {
     this.start = new Int32Array(items + 1);
@@ -231,6 +246,9 @@ class ItemTagIndex {
       if (i >= 0 && i < items) this.tag[fill[i]!++] = pairs.tag[p]!;
     });
     this.localOf = new Int32Array(items).fill(-1);
+    let tags = 0;
+    for (const t of this.tag) tags = Math.max(tags, t + 1);
+    this.tagLocalOf = new Int32Array(tags).fill(-1);
   }
 
   static of(pairs: ItemTagPairs, items: number): ItemTagIndex {
@@ -245,8 +263,8 @@ class ItemTagIndex {
 
 /**
  * Gradients of `batchLoss`: for the dense parameters (`denseParameters` order; null for one the loss does
- * not depend on, such as the tag table when no item has tags), and for the rows of the item tables the
- * batch reads, which come from `tables` (the optimiser's, see gat-optimizer.ts); and the loss.
+ * not depend on), and for the rows of the item and tag tables the batch reads, which come from `tables`
+ * (the optimiser's, see gat-optimizer.ts); and the loss.
  */
 export function batchGradients(
   model: InterestGAT,
@@ -260,22 +278,29 @@ export function batchGradients(
   const dense = denseParameters(model);
   // A data-parallel shard of a batch smaller than the thread count has no rows: it adds nothing.
   if (batch.targets.length === 0) {
-    return { loss: tf.scalar(0), dense: dense.map(() => null), items: { rows: new Int32Array(0), embedding: new Float32Array(0), bias: new Float32Array(0) } };
+    const none = new Int32Array(0);
+    const empty = new Float32Array(0);
+    return { loss: tf.scalar(0), dense: dense.map(() => null), items: { rows: none, embedding: empty, bias: empty, tagRows: none, tags: empty } };
   }
   const local = localItems(batch, itemTags, items);
   const n = local.rows.length;
-  const embedding = tf.tensor2d(tables.embedding.gather(local.rows), [n, model.hyper.dims]);
+  const d = model.hyper.dims;
+  const embedding = tf.tensor2d(tables.embedding.gather(local.rows), [n, d]);
   const bias = tf.tensor1d(tables.bias.gather(local.rows));
+  const tags = tf.tensor2d(tables.tags.gather(local.tagRows), [local.tagRows.length, d]);
   try {
-    const { value, grads } = tf.engine().gradients(() => localLoss(model, batch, local, embedding, bias, scale, weights), [...dense, embedding, bias], undefined, true);
-    const [gEmbedding, gBias] = grads.slice(dense.length);
+    const { value, grads } = tf.engine().gradients(() => localLoss(model, batch, local, { embedding, bias, tags }, scale, weights), [...dense, embedding, bias, tags], undefined, true);
+    const [gEmbedding, gBias, gTags] = grads.slice(dense.length);
     // Copies: on the cpu backend dataSync hands out the tensor's own storage.
-    const rowGradients = (g: tf.Tensor | undefined, width: number): Float32Array => (g ? (g.dataSync() as Float32Array).slice() : new Float32Array(n * width));
-    const result = { loss: value as tf.Scalar, dense: grads.slice(0, dense.length).map((g) => g ?? null), items: { rows: local.rows, embedding: rowGradients(gEmbedding, model.hyper.dims), bias: rowGradients(gBias, 1) } };
-    tf.dispose([gEmbedding, gBias].filter((g): g is tf.Tensor => g !== undefined));
+    const rowGradients = (g: tf.Tensor | undefined, count: number, width: number): Float32Array => (g ? (g.dataSync() as Float32Array).slice() : new Float32Array(count * width));
+    const result = {
+      loss: value as tf.Scalar,
+      dense: grads.slice(0, dense.length).map((g) => g ?? null),
+      items: { rows: local.rows, embedding: rowGradients(gEmbedding, n, d), bias: rowGradients(gBias, n, 1), tagRows: local.tagRows, tags: rowGradients(gTags, local.tagRows.length, d) },
+    };
+    tf.dispose([gEmbedding, gBias, gTags].filter((g): g is tf.Tensor => g !== undefined));
     return result;
   } finally {
-    embedding.dispose();
-    bias.dispose();
+    tf.dispose([embedding, bias, tags]);
   }
 }

@@ -140,6 +140,16 @@ describe('data-parallel GAT training', function () {
           for (let d = 0; d < hyper.dims; d++) worst = Math.max(worst, Math.abs(whole.items.embedding[n * hyper.dims + d]! - summed.embedding[m * hyper.dims + d]!));
         });
         assert.ok(worst < 1e-5, `item rows: largest difference ${worst}`);
+        // The tag rows likewise.
+        assert.ok(whole.items.tagRows.length > 0);
+        assert.deepEqual([...summed.tagRows].sort((a, b) => a - b), [...whole.items.tagRows].sort((a, b) => a - b));
+        const tagSlot = new Map([...summed.tagRows].map((r, n) => [r, n]));
+        let worstTag = 0;
+        whole.items.tagRows.forEach((r, n) => {
+          const m = tagSlot.get(r)!;
+          for (let d = 0; d < hyper.dims; d++) worstTag = Math.max(worstTag, Math.abs(whole.items.tags[n * hyper.dims + d]! - summed.tags[m * hyper.dims + d]!));
+        });
+        assert.ok(worstTag < 1e-5, `tag rows: largest difference ${worstTag}`);
         tables.dispose();
         for (const r of [whole, ...parts]) tf.dispose([r.loss, ...r.dense.filter((g): g is tf.Tensor => g !== null)]);
       } finally {

@@ -144,12 +144,12 @@ describe('lazy Adam for the item tables', () => {
     assert.deepEqual(sum.values, Float32Array.of(1, 2, 10.5, 20.25, 4, 8));
   });
 
-  it('updates only the item rows a training step reads, and every row it reads', () => {
+  it('updates only the item and tag rows a training step reads, and every row it reads', () => {
     const items = 50;
     const hyper = { dims: 8, heads: 2, fanout: 4, history: 0, scale: 8, seed: 2 };
-    const model = new InterestGAT(hyper, items, 3);
+    const model = new InterestGAT(hyper, items, 5);
     const optimizer = new GatOptimizer(model, 0.01);
-    const before = { e: model.items.embedding.dataSync().slice(), b: model.items.bias.dataSync().slice() };
+    const before = { e: model.items.embedding.dataSync().slice(), b: model.items.bias.dataSync().slice(), g: model.items.tagEmbedding.dataSync().slice() };
     try {
       // Two subjects over items 0–5, targets 6 and 7, sampled negatives 8–11, hard negative 12.
       const neighbourhoods = emptyNeighbourhoods(2, 4, items);
@@ -166,8 +166,10 @@ describe('lazy Adam for the item tables', () => {
         negatives: { items: Int32Array.of(8, 9, 10, 11), logExpected: new Float32Array(4), targetLogExpected: new Float32Array(2) },
         excluded: { start: Int32Array.of(0, 0, 0), column: new Int32Array(0) },
       };
-      const step = batchGradients(model, { item: Int32Array.of(0, 9), tag: Int32Array.of(1, 2) }, items, batch, lossScaleOf(batch), { hardNegativeWeight: 0.5 }, optimizer);
+      // Items 0 and 9 carry tags 1 and 2; item 30, never read, carries tag 4.
+      const step = batchGradients(model, { item: Int32Array.of(0, 9, 30), tag: Int32Array.of(1, 2, 4) }, items, batch, lossScaleOf(batch), { hardNegativeWeight: 0.5 }, optimizer);
       assert.deepEqual([...step.items.rows].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      assert.deepEqual([...step.items.tagRows].sort((a, b) => a - b), [1, 2]);
       optimizer.apply(step);
       tf.dispose([step.loss, ...step.dense.filter((g): g is tf.Tensor => g !== null)]);
       optimizer.flush();
@@ -180,6 +182,12 @@ describe('lazy Adam for the item tables', () => {
           assert.deepEqual(row(e), row(before.e), `item ${item}'s embedding`);
           assert.equal(b[item], before.b[item], `item ${item}'s bias`);
         }
+      }
+      const g = model.items.tagEmbedding.dataSync();
+      for (let tag = 0; tag < 5; tag++) {
+        const row = (values: Float32Array | Int32Array | Uint8Array) => Array.from(values.subarray(tag * 8, (tag + 1) * 8));
+        if (tag === 1 || tag === 2) assert.notDeepEqual(row(g), row(before.g), `tag ${tag} moved`);
+        else assert.deepEqual(row(g), row(before.g), `tag ${tag} did not move`);
       }
       // Biases are read for targets, negatives and hard negatives (not for neighbours).
       for (const item of [6, 7, 8, 11, 12]) assert.notEqual(b[item], before.b[item], `item ${item}'s bias moved`);
