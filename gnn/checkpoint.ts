@@ -9,7 +9,8 @@ import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
 
 /**
  * Trained models on disk, in the data directory: `model/gat-<version>.json` (hyperparameters, vocabulary,
- * parameter shapes, training summary) and `model/gat-<version>.bin` (float32 little-endian values), and
+ * parameter shapes, training summary), `model/gat-<version>.bin` (float32 little-endian values), for a model
+ * with co-liked features `model/gat-<version>.co-liked.bin` (its co-liked lists, int32), and
  * `model/manifest.json` listing the current checkpoint and the previous one, newest first, with the size
  * and SHA-256 of each of their files.
  *
@@ -57,9 +58,10 @@ const descriptionSchema = z.strictObject({
   version: versionSchema,
   trainedAt: z.string(),
   backend: z.string(),
-  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), history: z.number().int().nonnegative(), scale: z.number().positive(), seed: z.number().int() }),
+  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), history: z.number().int().nonnegative(), scale: z.number().positive(), seed: z.number().int(), coLiked: z.number().int().nonnegative().optional() }),
   training: z.record(z.string(), z.unknown()),
-  vocabulary: z.strictObject({ items: z.array(z.string()), tags: z.array(z.string()) }),
+  // coLiked: how many neighbours the co-liked lists hold, in `gat-<version>.co-liked.bin` (see saveCheckpoint).
+  vocabulary: z.strictObject({ items: z.array(z.string()), tags: z.array(z.string()), coLiked: z.strictObject({ neighbours: z.number().int().nonnegative() }).optional() }),
   parameters: z.array(z.strictObject({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
 });
 
@@ -96,12 +98,26 @@ export function saveCheckpoint(dataDir: string, model: InterestGAT, vocabulary: 
   });
   const values = new Float32Array(offset);
   snapshot.forEach((p, i) => values.set(p.values, parameters[i]!.offset));
-  const description = { format: FORMAT, ...summary, hyper: { ...summary.hyper }, vocabulary, parameters };
+  const { coLiked } = vocabulary;
+  const description = {
+    format: FORMAT,
+    ...summary,
+    hyper: { ...summary.hyper },
+    vocabulary: { items: vocabulary.items, tags: vocabulary.tags, ...(coLiked ? { coLiked: { neighbours: coLiked.neighbour.length } } : {}) },
+    parameters,
+  };
   const base = `gat-${summary.version}`;
   const contents: Array<[name: string, data: Uint8Array]> = [
     [`${base}.bin`, new Uint8Array(values.buffer, values.byteOffset, values.byteLength)],
     [`${base}.json`, Buffer.from(JSON.stringify(description))],
   ];
+  if (coLiked) {
+    // The lists the model was trained with, int32: the items' start offsets, then the neighbours.
+    const lists = new Int32Array(coLiked.start.length + coLiked.neighbour.length);
+    lists.set(coLiked.start);
+    lists.set(coLiked.neighbour, coLiked.start.length);
+    contents.push([`${base}.co-liked.bin`, new Uint8Array(lists.buffer)]);
+  }
   for (const [name, data] of contents) writeDurably(path.join(dir, name), data);
   const entry: ManifestEntry = { version: summary.version, files: contents.map(([name, data]) => ({ name, bytes: data.length, sha256: sha256Of(data) })) };
   // The previous checkpoint kept is the newest one that still verifies: after a damaged one was refused at
@@ -182,7 +198,21 @@ function loadEntry(dir: string, entry: ManifestEntry): LoadedCheckpoint {
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError(binPath, (error as Error).message, { cause: error });
   }
-  const { vocabulary, parameters: _parameters, format: _format, ...summary } = description;
+  const { vocabulary: described, parameters: _parameters, format: _format, ...summary } = description;
+  const vocabulary: ModelVocabulary = { items: described.items, tags: described.tags };
+  if (described.coLiked) {
+    const file = listed('.co-liked.bin');
+    const listsPath = path.join(dir, file.name);
+    const listBytes = readListed(dir, file);
+    verify(dir, file, listBytes);
+    const starts = described.items.length + 1;
+    if (listBytes.byteLength !== 4 * (starts + described.coLiked.neighbours)) {
+      model.dispose();
+      throw new CheckpointError(listsPath, `holds ${listBytes.byteLength} bytes, not ${starts} offsets and ${described.coLiked.neighbours} neighbours`);
+    }
+    const lists = new Int32Array(listBytes.buffer.slice(listBytes.byteOffset, listBytes.byteOffset + listBytes.byteLength));
+    return { summary, vocabulary: { ...vocabulary, coLiked: { start: lists.subarray(0, starts), neighbour: lists.subarray(starts) } }, model };
+  }
   return { summary, vocabulary, model };
 }
 

@@ -27,7 +27,7 @@ export async function trainOnGraph(
   options: TrainingOptions,
   hooks: { warmStart?: WarmStart; onEpoch?: (report: EpochReport) => void; onBatch?: () => Promise<void> } = {},
 ): Promise<GraphTrainingResult> {
-  const { input, vocabulary } = trainingInputFromGraph(graph, policy);
+  const { input, vocabulary } = trainingInputFromGraph(graph, policy, undefined, hyper.coLiked ?? 0);
   const model = new InterestGAT(hyper, vocabulary.items.length, vocabulary.tags.length);
   try {
     if (hooks.warmStart) transferWeights(hooks.warmStart, model, vocabulary);
@@ -44,7 +44,7 @@ export function transferWeights(from: WarmStart, to: InterestGAT, vocabulary: Mo
   if (JSON.stringify(from.model.hyper) !== JSON.stringify(to.hyper)) return; // a different shape: start afresh
   const source = new Map(from.model.params.snapshot().map((p) => [p.name, p]));
   const rowsOf = (name: string): { from: readonly string[]; to: readonly string[] } | null =>
-    name.startsWith('items.g') ? { from: from.vocabulary.tags, to: vocabulary.tags } : name.startsWith('items.') ? { from: from.vocabulary.items, to: vocabulary.items } : null;
+    name.startsWith('items.g') ? { from: tagRowIds(from.model, from.vocabulary), to: tagRowIds(to, vocabulary) } : name.startsWith('items.') ? { from: from.vocabulary.items, to: vocabulary.items } : null;
   const entries = to.params.snapshot().map((target) => {
     const old = source.get(target.name);
     if (!old) return target;
@@ -60,4 +60,9 @@ export function transferWeights(from: WarmStart, to: InterestGAT, vocabulary: Mo
     return { name: target.name, shape: target.shape, values };
   });
   to.params.restore(entries);
+}
+
+/** The tag table's rows by id: the tags, then (with co-liked features) each item's own row, keyed apart from any tag id. */
+function tagRowIds(model: InterestGAT, vocabulary: ModelVocabulary): readonly string[] {
+  return (model.hyper.coLiked ?? 0) > 0 ? [...vocabulary.tags, ...vocabulary.items.map((id) => `\u0000co-liked\u0000${id}`)] : vocabulary.tags;
 }

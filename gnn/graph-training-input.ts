@@ -2,6 +2,7 @@ import type { WeightPolicy } from '../graph/edge-weight.ts';
 import type { InterestGraph } from '../graph/interest-graph.ts';
 import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../graph/model.ts';
 import { PositiveEdges } from '../graph/positive-edges.ts';
+import { coLikedItems, withCoLikedFeatures, type CoLikedItems } from './co-liked-items.ts';
 import { buildTimelines } from './interaction-timelines.ts';
 import type { TrainingInput } from './training/gat-trainer.ts';
 
@@ -14,6 +15,11 @@ export interface ModelVocabulary {
   readonly items: readonly string[];
   /** External tag ids, by model row. */
   readonly tags: readonly string[];
+  /**
+   * Each item row's co-liked items, when the model has co-liked features (`GatHyperparameters.coLiked`):
+   * found from the graph when the model is trained, saved and loaded with it.
+   */
+  readonly coLiked?: CoLikedItems;
 }
 
 export interface GraphTrainingInput {
@@ -57,8 +63,11 @@ export function itemTagPairs(graph: InterestGraph, vocabulary: ModelVocabulary):
   return { item: Int32Array.from(item), tag: Int32Array.from(tag) };
 }
 
-/** Timelines of every user and session over the vocabulary's items. */
-export function trainingInputFromGraph(graph: InterestGraph, policy: WeightPolicy, vocabulary = vocabularyOf(graph)): GraphTrainingInput {
+/**
+ * Timelines of every user and session over the vocabulary's items; with `coLiked` > 0, each item's that many
+ * most co-liked items too, in the vocabulary and as feature pairs.
+ */
+export function trainingInputFromGraph(graph: InterestGraph, policy: WeightPolicy, vocabulary = vocabularyOf(graph), coLiked = 0): GraphTrainingInput {
   const itemRow = new Map(vocabulary.items.map((id, i) => [id, i]));
   const positives = new PositiveEdges(policy);
   const subject: number[] = [];
@@ -91,5 +100,9 @@ export function trainingInputFromGraph(graph: InterestGraph, policy: WeightPolic
     );
   }
   const timelines = buildTimelines(subjects, { length: subject.length, subject, item, typeCode, weight, ts, positive });
-  return { input: { timelines, itemTags: itemTagPairs(graph, vocabulary), items: vocabulary.items.length }, vocabulary };
+  const items = vocabulary.items.length;
+  const tagPairs = itemTagPairs(graph, vocabulary);
+  if (coLiked <= 0) return { input: { timelines, itemTags: tagPairs, items }, vocabulary: { items: vocabulary.items, tags: vocabulary.tags } };
+  const lists = coLikedItems(timelines, items, coLiked);
+  return { input: { timelines, itemTags: withCoLikedFeatures(tagPairs, lists, vocabulary.tags.length), items }, vocabulary: { ...vocabulary, coLiked: lists } };
 }

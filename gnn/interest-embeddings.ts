@@ -53,6 +53,7 @@ export class InterestEmbeddings {
     this.attentionEdges = new NodeVectors(width, 1024, (length) => new Int32Array(length));
     this.itemRow = new Map(vocabulary.items.map((id, i) => [id, i]));
     this.tagRow = new Map(vocabulary.tags.map((id, i) => [id, i]));
+    if ((model.hyper.coLiked ?? 0) > 0 && !vocabulary.coLiked) throw new Error('a model with co-liked features needs the vocabulary\'s co-liked lists (trainingInputFromGraph finds them)');
   }
 
   get dims(): number {
@@ -75,7 +76,7 @@ export class InterestEmbeddings {
     return { items: items.length, subjects: subjects.length };
   }
 
-  /** Recomputes x_i and b_i of these item nodes from their current tags. */
+  /** Recomputes x_i and b_i of these item nodes from their current tags (and the co-liked lists, fixed for the model's life). */
   refreshItems(nodes: readonly number[]): void {
     if (nodes.length === 0) return;
     const graph = this.graph();
@@ -95,6 +96,18 @@ export class InterestEmbeddings {
         },
         1 << HAS_TAG,
       );
+      const coLiked = this.vocabulary.coLiked;
+      const row = rows[n]!;
+      if (coLiked && row >= 0 && coLiked.start[row] !== coLiked.start[row + 1]) {
+        // As in withCoLikedFeatures: the item's own co-liked row and its neighbours'.
+        const base = this.vocabulary.tags.length;
+        pairItem.push(n);
+        pairTag.push(base + row);
+        for (let p = coLiked.start[row]!; p < coLiked.start[row + 1]!; p++) {
+          pairItem.push(n);
+          pairTag.push(base + coLiked.neighbour[p]!);
+        }
+      }
     });
     const encoded = this.model.items.encodeRows(rows, { item: Int32Array.from(pairItem), tag: Int32Array.from(pairTag) });
     const values = encoded.dataSync() as Float32Array;

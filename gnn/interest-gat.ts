@@ -33,9 +33,14 @@ export interface GatHyperparameters {
    */
   readonly scale: number;
   readonly seed: number;
+  /**
+   * Co-liked items whose feature rows each item shares (see co-liked-items.ts); 0 or absent: none. The tag
+   * table then has a row per item after the tags' rows.
+   */
+  readonly coLiked?: number;
 }
 
-export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, history: 0, scale: 8, seed: 1 };
+export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, history: 0, scale: 8, seed: 1, coLiked: 50 };
 
 export class InterestGAT {
   readonly params: ParameterSet;
@@ -46,12 +51,13 @@ export class InterestGAT {
   constructor(
     readonly hyper: GatHyperparameters,
     itemCount: number,
-    tagCount: number,
+    /** Real tags: the tag table's first rows. */
+    readonly tagCount: number,
   ) {
     if (hyper.dims % hyper.heads !== 0) throw new RangeError(`dims (${hyper.dims}) must be a multiple of heads (${hyper.heads})`);
     const headDims = hyper.dims / hyper.heads;
     this.params = new ParameterSet(hyper.seed);
-    this.items = new ItemEncoder(this.params, itemCount, tagCount, hyper.dims);
+    this.items = new ItemEncoder(this.params, itemCount, tagCount + ((hyper.coLiked ?? 0) > 0 ? itemCount : 0), hyper.dims);
     this.layer1 = new NeighbourAttention(this.params, 'layer1', hyper.dims, hyper.heads, headDims);
     this.layer2 = new TargetedAttention(this.params, 'layer2', hyper.dims, hyper.dims, hyper.dims, hyper.heads, headDims);
   }

@@ -107,6 +107,8 @@ const ConfigSchema = z.strictObject({
     history: z.number().int().min(0).max(200),
     /** Length of a subject embedding: scores are scale · cosine + item bias (the softmax's inverse temperature). */
     scale: z.number().positive().max(1000),
+    /** Co-liked items whose feature rows each item shares (0: none): an item seen a few times leans on them. */
+    coLiked: z.number().int().min(0).max(500),
     seed: z.number().int(),
     epochs: z.number().int().min(1).max(1000),
     /** Train at start-up when the data directory holds no saved model. */
@@ -186,6 +188,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     fanout: 20,
     history: 0,
     scale: 8,
+    coLiked: 50,
     seed: 1,
     epochs: 30,
     trainOnStart: true,
@@ -239,6 +242,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   GNN_FANOUT: { path: ['gnn', 'fanout'], type: 'number' },
   GNN_HISTORY: { path: ['gnn', 'history'], type: 'number' },
   GNN_SCALE: { path: ['gnn', 'scale'], type: 'number' },
+  GNN_CO_LIKED: { path: ['gnn', 'coLiked'], type: 'number' },
   GNN_EPOCHS: { path: ['gnn', 'epochs'], type: 'number' },
   GNN_TRAIN_ON_START: { path: ['gnn', 'trainOnStart'], type: 'boolean' },
   GNN_REFRESH_MINUTES: { path: ['gnn', 'refreshMinutes'], type: 'number' },

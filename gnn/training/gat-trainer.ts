@@ -230,7 +230,7 @@ async function startPeers(model: InterestGAT, input: TrainingInput, options: Tra
     backend: backend as 'wasm' | 'cpu',
     hyper: model.hyper,
     items: model.items.items,
-    tags: model.items.tags,
+    tags: model.tagCount,
     itemTags: input.itemTags,
     weights: { hardNegativeWeight: options.hardNegativeWeight },
     learningRate: options.learningRate,

@@ -345,6 +345,7 @@ export function embeddingSettingsOf(gnn: {
   fanout: number;
   history: number;
   scale: number;
+  coLiked: number;
   seed: number;
   epochs: number;
   trainOnStart: boolean;
@@ -353,6 +354,6 @@ export function embeddingSettingsOf(gnn: {
   refreshMinNewInteractions: number;
   fineTuneEpochs: number;
 }): EmbeddingSettings {
-  const { dims, heads, fanout, history, scale, seed, ...rest } = gnn;
-  return { ...rest, model: { dims, heads, fanout, history, scale, seed } };
+  const { dims, heads, fanout, history, scale, coLiked, seed, ...rest } = gnn;
+  return { ...rest, model: { dims, heads, fanout, history, scale, coLiked, seed } };
 }

@@ -48,12 +48,12 @@ const quiet = pino({ level: 'silent' });
 /** The configuration every engine of the evaluation runs with: the defaults, in a folder of its own. */
 function engineConfig(dataDir: string, gnn: EngineGnn, seed: number): EngineConfig {
   const base = loadConfig({ env: {}, overrides: { dataDir, durability: 'normal', logLevel: 'silent' } });
-  const { dims, heads, fanout, history, scale } = gnn.hyper;
+  const { dims, heads, fanout, history, scale, coLiked = 0 } = gnn.hyper;
   return {
     ...base,
     // A throwaway folder: no space kept for erasures, no periodic jobs.
     erasureReserveMb: 0,
-    gnn: { ...base.gnn, dims, heads, fanout, history, scale, seed, epochs: gnn.epochs, trainOnStart: true, refreshMinutes: 0 },
+    gnn: { ...base.gnn, dims, heads, fanout, history, scale, coLiked, seed, epochs: gnn.epochs, trainOnStart: true, refreshMinutes: 0 },
     communities: { ...base.communities, refreshMinutes: 0 },
   };
 }

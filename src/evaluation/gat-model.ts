@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { baseWeight } from '../../graph/edge-weight.ts';
 import { INTERACTION_TYPES } from '../../graph/model.ts';
 import { initialiseBackend, type BackendPreference } from '../../gnn/backend.ts';
+import { coLikedItems, withCoLikedFeatures } from '../../gnn/co-liked-items.ts';
 import { buildTimelines, timelineNeighbourhoods, type InteractionTimelines } from '../../gnn/interaction-timelines.ts';
 import { DEFAULT_GAT, InterestGAT, type GatHyperparameters } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, trainGat, type TrainingOptions, type TrainingReport } from '../../gnn/training/gat-trainer.ts';
@@ -10,7 +11,6 @@ import { loadConfig } from '../config.ts';
 import { PositiveTest } from './positive-rule.ts';
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
 import type { TrainingData } from './training-data.ts';
-import { similarItems } from './item-knn-model.ts';
 
 /**
  * The product's model in the evaluation harness: the same InterestGAT and trainer the engine runs,
@@ -19,14 +19,6 @@ import { similarItems } from './item-knn-model.ts';
  * Early stopping holds out each user's last training positive; the test set is never seen.
  */
 export const GAT_TRAINING: TrainingOptions = { ...DEFAULT_TRAINING };
-
-/**
- * Co-interacted items whose feature rows an item shares (0: off; see `cooccurrenceTagPairs`). Off by default:
- * on lastfm-hetrec-2k (temporal, seed 1) 20 lifted Recall@20 / NDCG@20 from 0.0804 / 0.0545 to 0.0870 / 0.0564,
- * on ml-latest-small it gave 0.1504 / 0.1202 against 0.1528 / 0.1186, and its rows live in the tag table,
- * which the optimiser updates densely: a step would cost the catalogue again.
- */
-export const GAT_COOCCURRENCE_NEIGHBOURS = 0;
 
 /** Small and short, for smoke tests: numbers not comparable with a full run. */
 export const GAT_QUICK = {
@@ -46,8 +38,6 @@ export class GatModel implements RecommenderModel {
     private readonly hyper: GatHyperparameters = DEFAULT_GAT,
     private readonly training: TrainingOptions = GAT_TRAINING,
     private readonly backendPreference: BackendPreference = 'auto',
-    /** Co-interacted items each item shares a feature row with (0: none); see `cooccurrenceTagPairs`. */
-    private readonly cooccurrenceNeighbours = GAT_COOCCURRENCE_NEIGHBOURS,
   ) {}
 
   async fit(train: TrainingData, context: FitContext): Promise<void> {
@@ -69,8 +59,9 @@ export class GatModel implements RecommenderModel {
       ts[n] = Number.isFinite(log.ts[n]!) ? log.ts[n]! : n;
     }
     this.timelines = buildTimelines(train.userCount, { length: log.length, subject: log.user, item: log.item, typeCode: log.type, weight, ts, positive: positives });
-    const itemTags = this.cooccurrenceNeighbours > 0 ? cooccurrenceTagPairs(train, this.cooccurrenceNeighbours) : tagPairs(train);
-    const tagCount = train.itemTags.names.length + (this.cooccurrenceNeighbours > 0 ? train.itemCount : 0);
+    const tagCount = train.itemTags.names.length;
+    const coLiked = this.hyper.coLiked ?? 0;
+    const itemTags = coLiked > 0 ? withCoLikedFeatures(tagPairs(train), coLikedItems(this.timelines, train.itemCount, coLiked), tagCount) : tagPairs(train);
     this.model = new InterestGAT({ ...this.hyper, seed: context.seed }, train.itemCount, tagCount);
     this.report = await trainGat(this.model, { timelines: this.timelines, itemTags, items: train.itemCount }, { ...this.training, seed: context.seed }, (epoch) =>
       context.log(`gat: epoch ${epoch.epoch} loss ${epoch.loss.toFixed(4)} validation recall@${this.training.validationK} ${epoch.validationRecall.toFixed(4)} (${epoch.seconds.toFixed(1)} s)`),
@@ -95,7 +86,6 @@ export class GatModel implements RecommenderModel {
   settings(): Record<string, unknown> {
     return {
       ...this.hyper,
-      ...(this.cooccurrenceNeighbours > 0 ? { cooccurrenceNeighbours: this.cooccurrenceNeighbours } : {}),
       backend: this.backend,
       learningRate: this.training.learningRate,
       batchSize: this.training.batchSize,
@@ -111,32 +101,6 @@ export class GatModel implements RecommenderModel {
     this.itemFeatures = undefined;
   }
 }
-
-/**
- * The item tags plus co-occurrence "tags": item i also carries a tag of its own (index T + i) and the tags of
- * its `neighbours` most co-interacted items (ItemKNN's cosine with shrinkage 10 over the training positives),
- * so items liked by the same people share feature rows. An item seen a few times learns little of its own
- * row e_i; its features then lean on what its neighbours' rows learnt.
- */
-export function cooccurrenceTagPairs(train: TrainingData, neighbours: number): { item: Int32Array; tag: Int32Array } {
-  const own = tagPairs(train);
-  const [table] = similarItems(train, [COOCCURRENCE_SHRINKAGE], neighbours);
-  const tagBase = train.itemTags.names.length;
-  const items: number[] = Array.from(own.item);
-  const tags: number[] = Array.from(own.tag);
-  for (let i = 0; i < train.itemCount; i++) {
-    if (train.itemPopularity[i] === 0) continue;
-    items.push(i);
-    tags.push(tagBase + i);
-    for (let q = i * table!.width; q < i * table!.width + table!.count[i]!; q++) {
-      items.push(i);
-      tags.push(tagBase + table!.neighbour[q]!);
-    }
-  }
-  return { item: Int32Array.from(items), tag: Int32Array.from(tags) };
-}
-
-const COOCCURRENCE_SHRINKAGE = 10;
 
 function tagPairs(train: TrainingData): { item: Int32Array; tag: Int32Array } {
   const { start, tags } = train.itemTags;

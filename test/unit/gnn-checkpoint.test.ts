@@ -5,12 +5,12 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { loadCheckpoint, modelDirectory, saveCheckpoint, type LoadedCheckpoint, type RefusedCheckpoint } from '../../gnn/checkpoint.ts';
-import { vocabularyOf } from '../../gnn/graph-training-input.ts';
+import { trainingInputFromGraph, vocabularyOf } from '../../gnn/graph-training-input.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
 import { CheckpointError, OutdatedCheckpointError } from '../../src/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
-import { syntheticGraph } from '../support/synthetic-graph.ts';
+import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 
 /**
  * Checkpoints on disk that are damaged after they were written: a block overwritten in place (same size),
@@ -192,5 +192,31 @@ describe('GAT checkpoints: damage on disk', function () {
     saveCheckpoint(dataDir, model, vocabulary, { version: 'v2', trainedAt: '', backend: 'test', hyper, training: {} });
     assert.equal(existsSync(file('CURRENT')), false);
     assert.equal(load().loaded?.summary.version, 'v2');
+  });
+
+  it('saves a model\'s co-liked lists with it, loads them back, and refuses them damaged', () => {
+    const { input, vocabulary: withLists } = trainingInputFromGraph(graph, policy, vocabulary, 5);
+    assert.ok(withLists.coLiked && withLists.coLiked.neighbour.length > 0);
+    const coLikedHyper = { ...hyper, coLiked: 5 };
+    const model = new InterestGAT(coLikedHyper, withLists.items.length, withLists.tags.length);
+    models.push(model);
+    saveCheckpoint(dataDir, model, withLists, { version: 'v1', trainedAt: '', backend: 'test', hyper: coLikedHyper, training: {} });
+    const { loaded } = load();
+    assert.deepEqual(Array.from(loaded!.vocabulary.coLiked!.start), Array.from(withLists.coLiked.start));
+    assert.deepEqual(Array.from(loaded!.vocabulary.coLiked!.neighbour), Array.from(withLists.coLiked.neighbour));
+    // The same features as the model that was saved: every item's own row and its neighbours'.
+    const encode = (m: InterestGAT, v: typeof withLists) => {
+      const embeddings = new InterestEmbeddings(m, v, { version: 'x', trainedAt: '', backend: '' }, () => graph);
+      embeddings.recomputeAll();
+      return Array.from(embeddings.items.nodes(), (node) => Array.from(embeddings.items.get(node)!));
+    };
+    assert.deepEqual(encode(loaded!.model, loaded!.vocabulary), encode(model, withLists));
+    assert.equal(input.itemTags.tag.some((t) => t >= withLists.tags.length), true, 'training reads the co-liked rows');
+    assert.throws(() => new InterestEmbeddings(model, vocabulary, { version: 'x', trainedAt: '', backend: '' }, () => graph), /co-liked lists/);
+    // Cut short, the lists are refused with the file named, and there is no other checkpoint.
+    truncateSync(file('gat-v1.co-liked.bin'), 12);
+    const { loaded: none, refused } = load();
+    assert.equal(none, null);
+    assert.match(refused[0]!.message, /gat-v1\.co-liked\.bin/);
   });
 });
