@@ -63,15 +63,28 @@ export class SeedWalks {
     const { mass, stamp } = this;
     const generation = this.generation;
     let reachedCount = 0;
-    this.forEachHop(seeds, subject, (s, _via, item, share) => {
-      if (stamp[item] !== generation) {
-        stamp[item] = generation;
-        mass[item] = 0;
-        if (reachedCount === this.reached.length) this.reached = grow(this.reached);
-        this.reached[reachedCount++] = item;
+    const cap = Math.max(1, this.likersPerSeed);
+    for (let s = 0; s < seeds.length; s++) {
+      const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
+      const taken = Math.min(likers.length, cap);
+      const walked = walkedLikers(likers, taken, subject);
+      for (let k = 0; k < taken && walked > 0; k++) {
+        const liker = likers[Math.floor((k * likers.length) / taken)]!;
+        if (liker === subject) continue;
+        const items = this.adjacency.positiveItemsOf(liker);
+        const share = seeds[s]!.weight * hopShare(walked, items.length);
+        for (let t = 0; t < items.length; t++) {
+          const item = items[t]!;
+          if (stamp[item] !== generation) {
+            stamp[item] = generation;
+            mass[item] = 0;
+            if (reachedCount === this.reached.length) this.reached = grow(this.reached);
+            this.reached[reachedCount++] = item;
+          }
+          mass[item]! += share;
+        }
       }
-      mass[item]! += seeds[s]!.weight * share;
-    });
+    }
     const rows = new NodeTable(reachedCount);
     const totals = new Float64Array(reachedCount);
     for (let r = 0; r < reachedCount; r++) {
@@ -97,36 +110,30 @@ export class SeedWalks {
     const hop = new Float64Array(rows.size * width);
     const via = new Int32Array(hop.length).fill(-1);
     const best = new Float64Array(hop.length);
-    this.forEachHop(seeds, subject, (s, liker, item, share) => {
-      if (stamp[item] !== generation) return;
-      const cell = rows.rowOf(item) * width + s;
-      hop[cell]! += share;
-      if (share > best[cell]! || (share === best[cell]! && liker < via[cell]!)) {
-        best[cell] = share;
-        via[cell] = liker;
-      }
-    });
-    return { rows, seeds: width, hop, via };
-  }
-
-  /** Calls `visit(seed index, liker, item, share)` for every hop seed → liker → item, in a fixed order. */
-  private forEachHop(seeds: readonly Seed[], subject: number, visit: (s: number, liker: number, item: number, share: number) => void): void {
     const cap = Math.max(1, this.likersPerSeed);
     for (let s = 0; s < seeds.length; s++) {
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
       const taken = Math.min(likers.length, cap);
-      // An even spread over the likers (all of them under the cap), the subject left out.
-      let walked = 0;
-      for (let k = 0; k < taken; k++) if (likers[Math.floor((k * likers.length) / taken)] !== subject) walked++;
-      if (walked === 0) continue;
-      for (let k = 0; k < taken; k++) {
+      const walked = walkedLikers(likers, taken, subject);
+      for (let k = 0; k < taken && walked > 0; k++) {
         const liker = likers[Math.floor((k * likers.length) / taken)]!;
         if (liker === subject) continue;
-        const items = this.adjacency.positiveItemsOf(liker);
-        const share = 1 / (walked * Math.pow(items.length, LIKER_DAMPING));
-        for (let t = 0; t < items.length; t++) visit(s, liker, items[t]!, share);
+        const liked = this.adjacency.positiveItemsOf(liker);
+        const share = hopShare(walked, liked.length);
+        for (let t = 0; t < liked.length; t++) {
+          const item = liked[t]!;
+          if (stamp[item] !== generation) continue;
+          const cell = rows.rowOf(item) * width + s;
+          hop[cell]! += share;
+          // Likers come in ascending order: the first with the largest share is the lowest.
+          if (share > best[cell]!) {
+            best[cell] = share;
+            via[cell] = liker;
+          }
+        }
       }
     }
+    return { rows, seeds: width, hop, via };
   }
 
   private prepare(nodeBound: number): void {
@@ -142,6 +149,21 @@ export class SeedWalks {
       this.generation = 1;
     }
   }
+}
+
+/**
+ * How many of the `taken` likers spread evenly over `likers` (`likers[floor(k · n / taken)]`, k < taken)
+ * are not the subject: they share the seed's weight.
+ */
+function walkedLikers(likers: Int32Array, taken: number, subject: number): number {
+  let walked = 0;
+  for (let k = 0; k < taken; k++) if (likers[Math.floor((k * likers.length) / taken)] !== subject) walked++;
+  return walked;
+}
+
+/** What one liker passes on to each of its `liked` items: 1 / (walked · liked^½). */
+function hopShare(walked: number, liked: number): number {
+  return 1 / (walked * Math.pow(liked, LIKER_DAMPING));
 }
 
 function grow(array: Int32Array): Int32Array<ArrayBuffer> {
