@@ -40,7 +40,7 @@ export interface GatHyperparameters {
   readonly coLiked?: number;
 }
 
-export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, history: 0, scale: 8, seed: 1, coLiked: 50 };
+export const DEFAULT_GAT: GatHyperparameters = { dims: 64, heads: 4, fanout: 20, history: 0, scale: 8, seed: 1, coLiked: 0 };
 
 export class InterestGAT {
   readonly params: ParameterSet;

@@ -188,7 +188,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     fanout: 20,
     history: 0,
     scale: 8,
-    coLiked: 50,
+    coLiked: 0,
     seed: 1,
     epochs: 30,
     trainOnStart: true,

@@ -142,7 +142,7 @@ describe('EmbeddingService with a damaged saved model', function () {
       const version = service.status().version!;
       assert.notEqual(version, 'v1');
       await until(() => !service.status().trainingInProgress, 60_000);
-      assert.deepEqual(readdirSync(modelDirectory(dataDir)).sort(), [`gat-${version}.bin`, `gat-${version}.co-liked.bin`, `gat-${version}.json`, 'manifest.json']);
+      assert.deepEqual(readdirSync(modelDirectory(dataDir)).sort(), [`gat-${version}.bin`, `gat-${version}.json`, 'manifest.json']);
     } finally {
       await service.close();
     }
