@@ -9,19 +9,18 @@ import type { Seed } from './subject-profile.ts';
  * sampled:
  *
  *   walk(i)   = Σ_s w_s · hop_s(i)
- *   hop_s(i)  = Σ_{v liked s and i, v ≠ subject} 1 / (|likers(s)| · |items(v)|^½)
+ *   hop_s(i)  = Σ_{v ∈ V_s, v liked i} 1 / (|V_s| · |items(v)|^½)        V_s: the likers of s walked
  *
  * Each seed shares its weight evenly among its likers, as a walk step does; each liker passes it on to their
  * items divided by the square root of how many they liked, not by the count as a walk step would: someone
  * who liked 400 items says less about each than someone who liked 4, but not a hundred times less. Measured
- * as the only source of the ranking on the evaluation's temporal split (seed 1, Recall@20 / NDCG@20, a
- * subject's 20 latest positives as seeds): lastfm-hetrec-2k 0.1494 / 0.0943 with the square root, 0.1402 /
- * 0.0884 with the count (an exact walk step), 0.1469 / 0.0938 with the power 0.3; the 50-step sampled walk
- * it replaces reached about 0.05. On ml-latest-small 0.1224 / 0.0967 and 0.1186 / 0.0942.
+ * as the only score on the evaluation's temporal split (seed 1, Recall@20 / NDCG@20, a user's 20 latest
+ * training positives as seeds of weight 1): lastfm-hetrec-2k 0.1494 / 0.0943 with the square root, 0.1402 /
+ * 0.0884 with the count (an exact walk step), 0.1469 / 0.0938 with the power 0.3; ml-latest-small 0.1224 /
+ * 0.0967 and 0.1186 / 0.0942. The 50-step sampled walk it replaces reached about 0.05 on lastfm.
  *
- * Items liked by many people are walked from an even spread of at most `likersPerSeed` of their likers
- * (`hop` then averages over those), which bounds a request's cost at any graph size. The requesting
- * subject's own edges are not walked: its own history says nothing new. Everything is a function of the
+ * V_s is an even spread of at most `likersPerSeed` of the seed's likers, the requesting subject left out
+ * (its own history says nothing new), which bounds a request's cost at any graph size. Everything is a function of the
  * graph alone, so the same graph gives the same answer.
  */
 export interface WalkVisits {
