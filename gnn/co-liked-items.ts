@@ -89,17 +89,21 @@ export function withCoLikedFeatures(tags: ItemTagPairs, coLiked: CoLikedItems, t
   const item: number[] = Array.from(tags.item);
   const tag: number[] = Array.from(tags.tag);
   for (let i = 0; i < items; i++) {
-    const from = coLiked.start[i]!;
-    const to = coLiked.start[i + 1]!;
-    if (from === to) continue;
-    item.push(i);
-    tag.push(tagCount + i);
-    for (let p = from; p < to; p++) {
+    forEachCoLikedRow(coLiked, i, tagCount, (row) => {
       item.push(i);
-      tag.push(tagCount + coLiked.neighbour[p]!);
-    }
+      tag.push(row);
+    });
   }
   return { item: Int32Array.from(item), tag: Int32Array.from(tag) };
+}
+
+/** The co-liked feature rows of item row `item`: its own and its neighbours' (none for an item nobody liked). */
+export function forEachCoLikedRow(coLiked: CoLikedItems, item: number, tagCount: number, visit: (tagRow: number) => void): void {
+  const from = coLiked.start[item]!;
+  const to = coLiked.start[item + 1]!;
+  if (from === to) return;
+  visit(tagCount + item);
+  for (let p = from; p < to; p++) visit(tagCount + coLiked.neighbour[p]!);
 }
 
 /** The k best (score, row) offers: a min-heap on score (ties: the higher row goes first, so lower rows stay). */

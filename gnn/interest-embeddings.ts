@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { forEachCoLikedRow } from './co-liked-items.ts';
 import type { InterestGraph } from '../graph/interest-graph.ts';
 import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../graph/model.ts';
 import { emptyNeighbourhoods, neighbourhoodIndexes, recencyBucket } from './edge-features.ts';
@@ -96,17 +97,11 @@ export class InterestEmbeddings {
         },
         1 << HAS_TAG,
       );
-      const coLiked = this.vocabulary.coLiked;
-      const row = rows[n]!;
-      if (coLiked && row >= 0 && coLiked.start[row] !== coLiked.start[row + 1]) {
-        // As in withCoLikedFeatures: the item's own co-liked row and its neighbours'.
-        const base = this.vocabulary.tags.length;
-        pairItem.push(n);
-        pairTag.push(base + row);
-        for (let p = coLiked.start[row]!; p < coLiked.start[row + 1]!; p++) {
+      if (this.vocabulary.coLiked && rows[n]! >= 0) {
+        forEachCoLikedRow(this.vocabulary.coLiked, rows[n]!, this.vocabulary.tags.length, (row) => {
           pairItem.push(n);
-          pairTag.push(base + coLiked.neighbour[p]!);
-        }
+          pairTag.push(row);
+        });
       }
     });
     const encoded = this.model.items.encodeRows(rows, { item: Int32Array.from(pairItem), tag: Int32Array.from(pairTag) });
