@@ -82,7 +82,8 @@ describe('query-layer parts', () => {
     // A liked item whose list changed since the lists were packed is read from its rebuilt list.
     graph.addEdge(graph.nodeIndex('user', data.userId(1)), seeds[2]!.item, EdgeTypeCode.like, graph.latestTimestamp + 1, policy.typeWeights.like);
     // Plainly, from the graph's own edges: hop_s(i) = Σ over the seed's likers v (the subject left out, at most
-    // `cap` of them, evenly spread) of 1 / (likers walked · √|items(v)|), for every item v liked.
+    // `cap` of them, evenly spread) of (|items(v)| / read) / (likers walked · √|items(v)|), for each of the
+    // items of v read (at most `itemsCap`, evenly spread).
     const likedBy = (node: number, outgoing: boolean): number[] => {
       const found = new Set<number>();
       const visit = (e: number, other: number) => {
@@ -92,26 +93,26 @@ describe('query-layer parts', () => {
       else graph.forEachInEdge(node, visit, INTERACTION_MASK);
       return [...found].sort((a, b) => a - b);
     };
-    for (const cap of [1_000, 5]) {
-      const walks = new SeedWalks(adjacency, cap);
+    const spread = <T>(all: readonly T[], most: number): T[] => Array.from({ length: Math.min(most, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(most, all.length))]!);
+    for (const [cap, itemsCap] of [[1_000, 1_000], [5, 1_000], [1_000, 4]] as const) {
+      const walks = new SeedWalks(adjacency, cap, itemsCap);
       const walk = walks.walk(seeds, subject, graph.nodeBound);
       const hop = new Map<string, number>();
       const expected = new Map<number, number>();
       seeds.forEach((seed, s) => {
-        const all = likedBy(seed.item, false);
-        const spread = Array.from({ length: Math.min(cap, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(cap, all.length))]!);
-        const likers = spread.filter((v) => v !== subject);
+        const likers = spread(likedBy(seed.item, false), cap).filter((v) => v !== subject);
         for (const v of likers) {
           const items = likedBy(v, true);
-          for (const item of items) {
-            const share = 1 / (likers.length * Math.sqrt(items.length));
+          const read = spread(items, itemsCap);
+          for (const item of read) {
+            const share = items.length / read.length / (likers.length * Math.sqrt(items.length));
             hop.set(`${item}/${s}`, (hop.get(`${item}/${s}`) ?? 0) + share);
             expected.set(item, (expected.get(item) ?? 0) + seed.weight * share);
           }
         }
       });
-      assert.equal(walk.rows.size, expected.size, `cap ${cap}: the same items reached`);
-      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `cap ${cap}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
+      assert.equal(walk.rows.size, expected.size, `caps ${cap}, ${itemsCap}: the same items reached`);
+      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `caps ${cap}, ${itemsCap}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
       // The split by seed of a few items' scores adds up to their scores, through a liker of both.
       const items = [...expected.keys()].slice(0, 5);
       const shares = walks.shares(seeds, subject, items, graph.nodeBound);
