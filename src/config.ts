@@ -144,6 +144,8 @@ const ConfigSchema = z.strictObject({
     walkLikersPerSeed: z.number().int().min(1).max(100_000),
     /** The most items of one liker the walk reads (an even spread of them, each standing for its share of the rest). */
     walkItemsPerLiker: z.number().int().min(1).max(100_000),
+    /** The most items the walk reads from one seed's likers (fewer of them are walked beyond it). */
+    walkItemsPerSeed: z.number().int().min(1).max(10_000_000),
     /** Catalogues above this many items are searched with the approximate (HNSW) index, not scanned. */
     annThreshold: z.number().int().min(0),
     /** Candidates each source contributes before ranking. */
@@ -206,8 +208,9 @@ export const DEFAULT_CONFIG: ConfigShape = {
     weights: { embedding: 0.45, walk: 0.3, tags: 0.15, trending: 0.1 },
     diversity: 0.2,
     seeds: 20,
-    walkLikersPerSeed: 100,
-    walkItemsPerLiker: 50,
+    walkLikersPerSeed: 200,
+    walkItemsPerLiker: 500,
+    walkItemsPerSeed: 2_000,
     annThreshold: 10_000,
     candidatesPerSource: 60,
     maxPaths: 3,
@@ -255,6 +258,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   RECOMMEND_ANN_THRESHOLD: { path: ['recommend', 'annThreshold'], type: 'number' },
   RECOMMEND_WALK_LIKERS_PER_SEED: { path: ['recommend', 'walkLikersPerSeed'], type: 'number' },
   RECOMMEND_WALK_ITEMS_PER_LIKER: { path: ['recommend', 'walkItemsPerLiker'], type: 'number' },
+  RECOMMEND_WALK_ITEMS_PER_SEED: { path: ['recommend', 'walkItemsPerSeed'], type: 'number' },
 };
 
 /** The environment variables the configuration reads (besides CONFIG_FILE). */

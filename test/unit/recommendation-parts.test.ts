@@ -94,13 +94,17 @@ describe('query-layer parts', () => {
       return [...found].sort((a, b) => a - b);
     };
     const spread = <T>(all: readonly T[], most: number): T[] => Array.from({ length: Math.min(most, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(most, all.length))]!);
-    for (const [cap, itemsCap] of [[1_000, 1_000], [5, 1_000], [1_000, 4]] as const) {
-      const walks = new SeedWalks(adjacency, cap, itemsCap);
+    for (const [cap, itemsCap, perSeed] of [[1_000, 1_000, 1e9], [5, 1_000, 1e9], [1_000, 4, 1e9], [1_000, 1_000, 60]] as const) {
+      const walks = new SeedWalks(adjacency, { likersPerSeed: cap, itemsPerLiker: itemsCap, itemsPerSeed: perSeed });
       const walk = walks.walk(seeds, subject, graph.nodeBound);
       const hop = new Map<string, number>();
       const expected = new Map<number, number>();
       seeds.forEach((seed, s) => {
-        const likers = spread(likedBy(seed.item, false), cap).filter((v) => v !== subject);
+        // The spread, thinned to every step-th liker when their items (each capped) would exceed `perSeed`.
+        const spreadLikers = spread(likedBy(seed.item, false), cap);
+        const reads = spreadLikers.filter((v) => v !== subject).reduce((sum, v) => sum + Math.min(itemsCap, likedBy(v, true).length), 0);
+        const step = Math.max(1, Math.ceil(reads / perSeed));
+        const likers = spreadLikers.filter((v, k) => k % step === 0 && v !== subject);
         for (const v of likers) {
           const items = likedBy(v, true);
           const read = spread(items, itemsCap);
@@ -111,8 +115,8 @@ describe('query-layer parts', () => {
           }
         }
       });
-      assert.equal(walk.rows.size, expected.size, `caps ${cap}, ${itemsCap}: the same items reached`);
-      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `caps ${cap}, ${itemsCap}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
+      assert.equal(walk.rows.size, expected.size, `limits ${cap}, ${itemsCap}, ${perSeed}: the same items reached`);
+      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `limits ${cap}, ${itemsCap}, ${perSeed}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
       // The split by seed of a few items' scores adds up to their scores, through a liker of both.
       const items = [...expected.keys()].slice(0, 5);
       const shares = walks.shares(seeds, subject, items, graph.nodeBound);
