@@ -210,7 +210,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     seeds: 20,
     walkLikersPerSeed: 200,
     walkItemsPerLiker: 500,
-    walkItemsPerSeed: 2_000,
+    walkItemsPerSeed: 5_000,
     annThreshold: 10_000,
     candidatesPerSource: 60,
     maxPaths: 3,
