@@ -144,8 +144,8 @@ const ConfigSchema = z.strictObject({
     walkLikersPerSeed: z.number().int().min(1).max(100_000),
     /** The most items of one liker the walk reads (an even spread of them, each standing for its share of the rest). */
     walkItemsPerLiker: z.number().int().min(1).max(100_000),
-    /** The most items the walk reads from one seed's likers (fewer of them are walked beyond it). */
-    walkItemsPerSeed: z.number().int().min(1).max(10_000_000),
+    /** The most items the walks of one request read (the likers of its largest seeds are thinned to fit). */
+    walkItemsPerRequest: z.number().int().min(1).max(100_000_000),
     /** Catalogues above this many items are searched with the approximate (HNSW) index, not scanned. */
     annThreshold: z.number().int().min(0),
     /** Candidates each source contributes before ranking. */
@@ -210,7 +210,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     seeds: 20,
     walkLikersPerSeed: 200,
     walkItemsPerLiker: 500,
-    walkItemsPerSeed: 5_000,
+    walkItemsPerRequest: 20_000,
     annThreshold: 10_000,
     candidatesPerSource: 60,
     maxPaths: 3,
@@ -258,7 +258,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   RECOMMEND_ANN_THRESHOLD: { path: ['recommend', 'annThreshold'], type: 'number' },
   RECOMMEND_WALK_LIKERS_PER_SEED: { path: ['recommend', 'walkLikersPerSeed'], type: 'number' },
   RECOMMEND_WALK_ITEMS_PER_LIKER: { path: ['recommend', 'walkItemsPerLiker'], type: 'number' },
-  RECOMMEND_WALK_ITEMS_PER_SEED: { path: ['recommend', 'walkItemsPerSeed'], type: 'number' },
+  RECOMMEND_WALK_ITEMS_PER_REQUEST: { path: ['recommend', 'walkItemsPerRequest'], type: 'number' },
 };
 
 /** The environment variables the configuration reads (besides CONFIG_FILE). */

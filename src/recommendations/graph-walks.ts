@@ -23,12 +23,13 @@ import type { Seed } from './subject-profile.ts';
  * 0.0967 and 0.1186 / 0.0942. The 50-step sampled walk it replaces reached about 0.05 on lastfm.
  *
  * V_s is an even spread of at most `likersPerSeed` of the seed's likers, the requesting subject left out
- * (its own history says nothing new), thinned evenly so that one seed's walk reads at most `itemsPerSeed`
- * items, and I_v at most `itemsPerLiker` of v's items (see `WalkLimits`): a request's cost is bounded at any
- * graph size. Unbounded, the likers of popular items in a 5M-edge graph are mostly its heaviest users, and
- * requests took 10 ms instead of 1.6. A sparse catalogue's seeds mostly stay within the limits: on
- * lastfm-hetrec-2k (`engine`, Recall@20 / NDCG@20) unlimited 0.1634 / 0.1078, 5,000 items a seed 0.1626 /
- * 0.1076, 2,000 0.1610 / 0.1061, and every liker capped at 50 items instead 0.1527 / 0.1023. Everything is a function of the
+ * (its own history says nothing new), thinned evenly so that the request reads at most `itemsPerRequest`
+ * items, and I_v at most `itemsPerLiker` of v's items (see `WalkLimits`, `planSeeds`): a request's cost is
+ * bounded at any graph size. Unbounded, the likers of popular items in a 5M-edge graph are mostly its
+ * heaviest users, and requests took 10 ms instead of 1.3. Rare seeds are walked whole, and what sparse
+ * catalogues gain is there: on lastfm-hetrec-2k (`engine`, Recall@20 / NDCG@20) unlimited 0.1634 / 0.1078;
+ * a fixed 5,000 items a seed 0.1626 / 0.1076, 2,000 0.1610 / 0.1061; every liker capped at 50 items 0.1527 /
+ * 0.1023. Everything is a function of the
  * graph alone, so the same graph gives the same answer.
  */
 export interface WalkVisits {
@@ -55,8 +56,8 @@ export interface WalkLimits {
   readonly likersPerSeed: number;
   /** The most items of one liker read (an even spread, each standing for its share of the rest). */
   readonly itemsPerLiker: number;
-  /** The most items read from one seed's likers: beyond it, every second (third, …) liker of the spread is walked. */
-  readonly itemsPerSeed: number;
+  /** The most items one request reads, shared out among its seeds smallest first (see `planSeeds`). */
+  readonly itemsPerRequest: number;
 }
 
 /** The square root in `hop`: the damping of each liker's share by their number of liked items. */
@@ -70,10 +71,8 @@ export class SeedWalks {
   private reached: Int32Array<ArrayBuffer> = new Int32Array(0);
   /** [from, to) of the liker's items being read. */
   private readonly span = new Int32Array(2);
-  /** The seed being walked: its likers spread (taken), every step-th of them walked, how many that is. */
-  private taken = 0;
-  private step = 1;
-  private walked = 0;
+  /** Per seed: its likers spread (taken), every step-th of them walked, how many that is, the items that would read. */
+  private plan = { taken: new Int32Array(0), step: new Int32Array(0), walked: new Int32Array(0), reads: new Float64Array(0) };
 
   constructor(
     private readonly adjacency: InteractionAdjacency,
@@ -87,10 +86,12 @@ export class SeedWalks {
     const generation = this.generation;
     let reachedCount = 0;
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
+    this.planSeeds(seeds, subject);
     for (let s = 0; s < seeds.length; s++) {
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
-      this.planSeed(likers, subject);
-      const { taken, step, walked } = this;
+      const taken = this.plan.taken[s]!;
+      const step = this.plan.step[s]!;
+      const walked = this.plan.walked[s]!;
       for (let k = 0; k < taken && walked > 0; k += step) {
         const liker = likers[Math.floor((k * likers.length) / taken)]!;
         if (liker === subject) continue;
@@ -137,10 +138,12 @@ export class SeedWalks {
     const via = new Int32Array(hop.length).fill(-1);
     const best = new Float64Array(hop.length);
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
+    this.planSeeds(seeds, subject);
     for (let s = 0; s < seeds.length; s++) {
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
-      this.planSeed(likers, subject);
-      const { taken, step, walked } = this;
+      const taken = this.plan.taken[s]!;
+      const step = this.plan.step[s]!;
+      const walked = this.plan.walked[s]!;
       for (let k = 0; k < taken && walked > 0; k += step) {
         const liker = likers[Math.floor((k * likers.length) / taken)]!;
         if (liker === subject) continue;
@@ -166,27 +169,40 @@ export class SeedWalks {
   }
 
   /**
-   * V_s for a seed with these likers: an even spread of at most `likersPerSeed` of them, thinned to every
-   * step-th so that the items read stay within `itemsPerSeed` (each liker's count capped at `itemsPerLiker`);
-   * the subject is left out. Sets `taken`, `step` and `walked` (|V_s|).
+   * V_s for each seed: an even spread of at most `likersPerSeed` of its likers (the subject left out), thinned
+   * to every step-th so that the request reads at most `itemsPerRequest` items (each liker's count capped at
+   * `itemsPerLiker`). The budget is shared out smallest seed first: a seed that needs less than an even share
+   * is walked whole and leaves the rest to the others, so rare seeds are never thinned.
    */
-  private planSeed(likers: Int32Array, subject: number): void {
-    const n = likers.length;
-    const taken = Math.min(n, Math.max(1, this.limits.likersPerSeed));
+  private planSeeds(seeds: readonly Seed[], subject: number): void {
+    const count = seeds.length;
+    if (this.plan.taken.length < count) this.plan = { taken: new Int32Array(count), step: new Int32Array(count), walked: new Int32Array(count), reads: new Float64Array(count) };
+    const { taken, step, walked, reads } = this.plan;
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
-    let reads = 0;
-    for (let k = 0; k < taken; k++) {
-      const liker = likers[Math.floor((k * n) / taken)]!;
-      if (liker === subject) continue;
-      this.adjacency.positiveItemSpan(liker, this.span);
-      reads += Math.min(this.span[1]! - this.span[0]!, itemsCap);
+    for (let s = 0; s < count; s++) {
+      const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
+      const n = likers.length;
+      taken[s] = Math.min(n, Math.max(1, this.limits.likersPerSeed));
+      let r = 0;
+      for (let k = 0; k < taken[s]!; k++) {
+        const liker = likers[Math.floor((k * n) / taken[s]!)]!;
+        if (liker === subject) continue;
+        this.adjacency.positiveItemSpan(liker, this.span);
+        r += Math.min(this.span[1]! - this.span[0]!, itemsCap);
+      }
+      reads[s] = r;
     }
-    const step = Math.max(1, Math.ceil(reads / Math.max(1, this.limits.itemsPerSeed)));
-    let walked = 0;
-    for (let k = 0; k < taken; k += step) if (likers[Math.floor((k * n) / taken)] !== subject) walked++;
-    this.taken = taken;
-    this.step = step;
-    this.walked = walked;
+    const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => reads[a]! - reads[b]! || a - b);
+    let remaining = Math.max(1, this.limits.itemsPerRequest);
+    order.forEach((s, i) => {
+      const share = remaining / (count - i);
+      step[s] = reads[s]! <= share ? 1 : Math.ceil(reads[s]! / Math.max(1, share));
+      remaining = Math.max(0, remaining - reads[s]! / step[s]!);
+      const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
+      let w = 0;
+      for (let k = 0; k < taken[s]!; k += step[s]!) if (likers[Math.floor((k * likers.length) / taken[s]!)] !== subject) w++;
+      walked[s] = w;
+    });
   }
 
   private prepare(nodeBound: number): void {

@@ -178,7 +178,7 @@ export class Recommender {
     this.positives = new PositiveEdges(host.weightPolicy);
     this.adjacency = new InteractionAdjacency(() => host.graph, this.positives);
     this.adjacency.warm();
-    this.walks = new SeedWalks(this.adjacency, { likersPerSeed: settings.walkLikersPerSeed, itemsPerLiker: settings.walkItemsPerLiker, itemsPerSeed: settings.walkItemsPerSeed });
+    this.walks = new SeedWalks(this.adjacency, { likersPerSeed: settings.walkLikersPerSeed, itemsPerLiker: settings.walkItemsPerLiker, itemsPerRequest: settings.walkItemsPerRequest });
     this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
     this.index = new ItemVectorIndex(settings.annThreshold);
     this.tagLists = new TagLists(() => host.graph);

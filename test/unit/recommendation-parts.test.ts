@@ -94,17 +94,25 @@ describe('query-layer parts', () => {
       return [...found].sort((a, b) => a - b);
     };
     const spread = <T>(all: readonly T[], most: number): T[] => Array.from({ length: Math.min(most, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(most, all.length))]!);
-    for (const [cap, itemsCap, perSeed] of [[1_000, 1_000, 1e9], [5, 1_000, 1e9], [1_000, 4, 1e9], [1_000, 1_000, 60]] as const) {
-      const walks = new SeedWalks(adjacency, { likersPerSeed: cap, itemsPerLiker: itemsCap, itemsPerSeed: perSeed });
+    for (const [cap, itemsCap, perRequest] of [[1_000, 1_000, 1e9], [5, 1_000, 1e9], [1_000, 4, 1e9], [1_000, 1_000, 1_500]] as const) {
+      const walks = new SeedWalks(adjacency, { likersPerSeed: cap, itemsPerLiker: itemsCap, itemsPerRequest: perRequest });
       const walk = walks.walk(seeds, subject, graph.nodeBound);
       const hop = new Map<string, number>();
       const expected = new Map<number, number>();
+      // Each seed's spread, thinned to every step-th liker so that the request reads about `perRequest` items:
+      // shared out smallest seed first, each taking at most an even share of what is left.
+      const spreads = seeds.map((seed) => spread(likedBy(seed.item, false), cap));
+      const reads = spreads.map((likers) => likers.filter((v) => v !== subject).reduce((sum, v) => sum + Math.min(itemsCap, likedBy(v, true).length), 0));
+      const steps = seeds.map(() => 1);
+      let remaining: number = perRequest;
+      [...seeds.keys()].sort((a, b) => reads[a]! - reads[b]! || a - b).forEach((s, i) => {
+        const share = remaining / (seeds.length - i);
+        steps[s] = reads[s]! <= share ? 1 : Math.ceil(reads[s]! / Math.max(1, share));
+        remaining = Math.max(0, remaining - reads[s]! / steps[s]!);
+      });
+      if (perRequest < 1e9) assert.ok(steps.some((step) => step > 1), `steps ${steps.join(" ")}`);
       seeds.forEach((seed, s) => {
-        // The spread, thinned to every step-th liker when their items (each capped) would exceed `perSeed`.
-        const spreadLikers = spread(likedBy(seed.item, false), cap);
-        const reads = spreadLikers.filter((v) => v !== subject).reduce((sum, v) => sum + Math.min(itemsCap, likedBy(v, true).length), 0);
-        const step = Math.max(1, Math.ceil(reads / perSeed));
-        const likers = spreadLikers.filter((v, k) => k % step === 0 && v !== subject);
+        const likers = spreads[s]!.filter((v, k) => k % steps[s]! === 0 && v !== subject);
         for (const v of likers) {
           const items = likedBy(v, true);
           const read = spread(items, itemsCap);
@@ -115,8 +123,8 @@ describe('query-layer parts', () => {
           }
         }
       });
-      assert.equal(walk.rows.size, expected.size, `limits ${cap}, ${itemsCap}, ${perSeed}: the same items reached`);
-      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `limits ${cap}, ${itemsCap}, ${perSeed}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
+      assert.equal(walk.rows.size, expected.size, `limits ${cap}, ${itemsCap}, ${perRequest}: the same items reached`);
+      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `limits ${cap}, ${itemsCap}, ${perRequest}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
       // The split by seed of a few items' scores adds up to their scores, through a liker of both.
       const items = [...expected.keys()].slice(0, 5);
       const shares = walks.shares(seeds, subject, items, graph.nodeBound);
