@@ -85,33 +85,19 @@ export class SeedWalks {
     const { mass, stamp } = this;
     const generation = this.generation;
     let reachedCount = 0;
-    const itemsCap = Math.max(1, this.limits.itemsPerLiker);
-    this.planSeeds(seeds, subject);
-    for (let s = 0; s < seeds.length; s++) {
-      const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
-      const taken = this.plan.taken[s]!;
-      const step = this.plan.step[s]!;
-      const walked = this.plan.walked[s]!;
-      for (let k = 0; k < taken && walked > 0; k += step) {
-        const liker = likers[Math.floor((k * likers.length) / taken)]!;
-        if (liker === subject) continue;
-        const liked = this.adjacency.positiveItemSpan(liker, this.span);
-        const from = this.span[0]!;
-        const count = this.span[1]! - from;
-        const read = Math.min(count, itemsCap);
-        const share = seeds[s]!.weight * hopShare(walked, count, read);
-        for (let t = 0; t < read; t++) {
-          const item = liked[from + Math.floor((t * count) / read)]!;
-          if (stamp[item] !== generation) {
-            stamp[item] = generation;
-            mass[item] = 0;
-            if (reachedCount === this.reached.length) this.reached = grow(this.reached);
-            this.reached[reachedCount++] = item;
-          }
-          mass[item]! += share;
+    this.forEachLiker(seeds, subject, (s, _liker, liked, from, count, read, share) => {
+      const weighted = seeds[s]!.weight * share;
+      for (let t = 0; t < read; t++) {
+        const item = liked[from + Math.floor((t * count) / read)]!;
+        if (stamp[item] !== generation) {
+          stamp[item] = generation;
+          mass[item] = 0;
+          if (reachedCount === this.reached.length) this.reached = grow(this.reached);
+          this.reached[reachedCount++] = item;
         }
+        mass[item]! += weighted;
       }
-    }
+    });
     const rows = new NodeTable(reachedCount);
     const totals = new Float64Array(reachedCount);
     for (let r = 0; r < reachedCount; r++) {
@@ -137,6 +123,32 @@ export class SeedWalks {
     const hop = new Float64Array(rows.size * width);
     const via = new Int32Array(hop.length).fill(-1);
     const best = new Float64Array(hop.length);
+    this.forEachLiker(seeds, subject, (s, liker, liked, from, count, read, share) => {
+      for (let t = 0; t < read; t++) {
+        const item = liked[from + Math.floor((t * count) / read)]!;
+        if (stamp[item] !== generation) continue;
+        const cell = rows.rowOf(item) * width + s;
+        hop[cell]! += share;
+        // Likers come in ascending order: the first with the largest share is the lowest.
+        if (share > best[cell]!) {
+          best[cell] = share;
+          via[cell] = liker;
+        }
+      }
+    });
+    return { rows, seeds: width, hop, via };
+  }
+
+  /**
+   * Every liker walked (see `planSeeds`), seed by seed in ascending node order: `visit` gets the seed's index,
+   * the liker, where its items are (`liked[from .. from + count)`), how many of them to read (an even spread)
+   * and what it passes to each, before the seed's weight.
+   */
+  private forEachLiker(
+    seeds: readonly Seed[],
+    subject: number,
+    visit: (s: number, liker: number, liked: Int32Array, from: number, count: number, read: number, share: number) => void,
+  ): void {
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
     this.planSeeds(seeds, subject);
     for (let s = 0; s < seeds.length; s++) {
@@ -151,21 +163,9 @@ export class SeedWalks {
         const from = this.span[0]!;
         const count = this.span[1]! - from;
         const read = Math.min(count, itemsCap);
-        const share = hopShare(walked, count, read);
-        for (let t = 0; t < read; t++) {
-          const item = liked[from + Math.floor((t * count) / read)]!;
-          if (stamp[item] !== generation) continue;
-          const cell = rows.rowOf(item) * width + s;
-          hop[cell]! += share;
-          // Likers come in ascending order: the first with the largest share is the lowest.
-          if (share > best[cell]!) {
-            best[cell] = share;
-            via[cell] = liker;
-          }
-        }
+        visit(s, liker, liked, from, count, read, hopShare(walked, count, read));
       }
     }
-    return { rows, seeds: width, hop, via };
   }
 
   /**
