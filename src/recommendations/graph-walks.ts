@@ -5,8 +5,8 @@ import type { Seed } from './subject-profile.ts';
 
 /**
  * Co-interaction walks from a subject's seed items on the bipartite graph of positive interactions: from
- * each seed to the people who liked it, then on to the items they liked. The hop is computed exactly, not
- * sampled:
+ * each seed to the people who liked it, then on to the items they liked. The hop is computed, not sampled
+ * (exactly, within the limits below):
  *
  *   walk(i)   = Σ_s w_s · hop_s(i)
  *   hop_s(i)  = Σ_{v ∈ V_s, i ∈ I_v} (|items(v)| / |I_v|) / (|V_s| · |items(v)|^½)
@@ -29,8 +29,7 @@ import type { Seed } from './subject-profile.ts';
  * heaviest users, and requests took 10 ms instead of 1.3. Rare seeds are walked whole, and what sparse
  * catalogues gain is there: on lastfm-hetrec-2k (`engine`, Recall@20 / NDCG@20) unlimited 0.1634 / 0.1078;
  * a fixed 5,000 items a seed 0.1626 / 0.1076, 2,000 0.1610 / 0.1061; every liker capped at 50 items 0.1527 /
- * 0.1023. Everything is a function of the
- * graph alone, so the same graph gives the same answer.
+ * 0.1023. Everything is a function of the graph alone, so the same graph gives the same answer.
  */
 export interface WalkVisits {
   /** Items reached. */
@@ -50,7 +49,7 @@ export interface WalkShares {
   readonly via: Int32Array;
 }
 
-/** How much of the graph one seed's walk reads. */
+/** How much of the graph a request's walks read. */
 export interface WalkLimits {
   /** The most likers of a seed considered (an even spread of them). */
   readonly likersPerSeed: number;
