@@ -210,7 +210,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
     seeds: 20,
     walkLikersPerSeed: 200,
     walkItemsPerLiker: 500,
-    walkItemsPerRequest: 20_000,
+    walkItemsPerRequest: 10_000,
     annThreshold: 10_000,
     candidatesPerSource: 60,
     maxPaths: 3,

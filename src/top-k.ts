@@ -40,6 +40,13 @@ export class TopKSelector {
     this.size = 0;
   }
 
+  /** Whether `offer(score, item)` would keep the item now (a cheap test before a costly eligibility check). */
+  wouldKeep(score: number, item: number): boolean {
+    if (this.size < this.k) return true;
+    const s = score !== score ? -Infinity : score;
+    return s > this.heapScore[0]! || (s === this.heapScore[0] && item < this.heapItem[0]!);
+  }
+
   offer(score: number, item: number): void {
     const hs = this.heapScore;
     const hi = this.heapItem;

@@ -1,5 +1,5 @@
 import { TopKSelector } from '../top-k.ts';
-import type { InteractionAdjacency } from './interaction-adjacency.ts';
+import { indexOfSorted, type InteractionAdjacency } from './interaction-adjacency.ts';
 import { NodeTable } from './node-table.ts';
 import type { Seed } from './subject-profile.ts';
 
@@ -23,19 +23,31 @@ import type { Seed } from './subject-profile.ts';
  * 0.0967 and 0.1186 / 0.0942. The 50-step sampled walk it replaces reached about 0.05 on lastfm.
  *
  * V_s is an even spread of at most `likersPerSeed` of the seed's likers, the requesting subject left out
- * (its own history says nothing new), thinned evenly so that the request reads at most `itemsPerRequest`
+ * (its own history says nothing new), thinned evenly so that the request reads about `itemsPerRequest`
  * items, and I_v at most `itemsPerLiker` of v's items (see `WalkLimits`, `planSeeds`): a request's cost is
  * bounded at any graph size. Unbounded, the likers of popular items in a 5M-edge graph are mostly its
  * heaviest users, and requests took 10 ms instead of 1.3. Rare seeds are walked whole, and what sparse
- * catalogues gain is there: on lastfm-hetrec-2k (`engine`, Recall@20 / NDCG@20) unlimited 0.1634 / 0.1078;
- * a fixed 5,000 items a seed 0.1626 / 0.1076, 2,000 0.1610 / 0.1061; every liker capped at 50 items 0.1527 /
- * 0.1023. Everything is a function of the graph alone, so the same graph gives the same answer.
+ * catalogues gain is there: on lastfm-hetrec-2k (`engine`, Recall@20 / NDCG@20) unlimited 0.1633 / 0.1074,
+ * 20,000 items a request 0.1639 / 0.1078, 10,000 (the default) 0.1628 / 0.1080, 5,000 0.1613 / 0.1050;
+ * every liker capped at 50 items 0.1527 / 0.1023. At 5M edges the walk is most of a request's cost, and
+ * 10,000 takes about a fifth off a request's time against 20,000. Everything is a function of the graph
+ * alone, so the same graph gives the same answer.
  */
 export interface WalkVisits {
   /** Items reached. */
   readonly rows: NodeTable;
   /** [rows]: walk(i) of each reached item. */
   readonly totals: Float64Array;
+  /** Which likers of each seed were walked: `shares` walks the same ones. */
+  readonly plan: WalkPlan;
+}
+
+/** Per seed: its likers spread (`taken`), every `step`-th of them walked, how many that is (`walked`). */
+export interface WalkPlan {
+  readonly subject: number;
+  readonly taken: Int32Array;
+  readonly step: Int32Array;
+  readonly walked: Int32Array;
 }
 
 /** Each seed's part of some items' walk scores, and a liker through whom it flowed. */
@@ -55,23 +67,31 @@ export interface WalkLimits {
   readonly likersPerSeed: number;
   /** The most items of one liker read (an even spread, each standing for its share of the rest). */
   readonly itemsPerLiker: number;
-  /** The most items one request reads, shared out among its seeds smallest first (see `planSeeds`). */
+  /** About how many items one request reads at most, shared out among its seeds smallest first (see `planSeeds`). */
   readonly itemsPerRequest: number;
+  /**
+   * How many of a seed's likers `planSeeds` counts the items of to estimate what walking it would read (an
+   * even spread of them, scaled up). Counting every liker of every seed took a third of the walk's time at
+   * 5M edges: the likers of popular items are all over the graph.
+   */
+  readonly likersCountedToPlan?: number;
 }
+
+const LIKERS_COUNTED_TO_PLAN = 32;
 
 /** The square root in `hop`: the damping of each liker's share by their number of liked items. */
 const LIKER_DAMPING = 0.5;
 
 export class SeedWalks {
-  /** walk(i) by node while a walk runs; valid where `stamp` holds the walk's generation. */
-  private mass = new Float64Array(0);
-  private stamp = new Uint32Array(0);
+  /**
+   * By node, side by side: [2n] walk(n) while a walk runs, valid where [2n + 1] holds the walk's generation.
+   * Together, one cache line serves both reads of an item: the walk's reads land all over a graph this size.
+   */
+  private cells = new Float64Array(0);
   private generation = 0;
   private reached: Int32Array<ArrayBuffer> = new Int32Array(0);
   /** [from, to) of the liker's items being read. */
   private readonly span = new Int32Array(2);
-  /** Per seed: its likers spread (taken), every step-th of them walked, how many that is, the items that would read. */
-  private plan = { taken: new Int32Array(0), step: new Int32Array(0), walked: new Int32Array(0), reads: new Float64Array(0) };
 
   constructor(
     private readonly adjacency: InteractionAdjacency,
@@ -81,20 +101,23 @@ export class SeedWalks {
   /** walk(i) for every item the seeds reach. */
   walk(seeds: readonly Seed[], subject: number, nodeBound: number): WalkVisits {
     this.prepare(nodeBound);
-    const { mass, stamp } = this;
+    const { cells } = this;
     const generation = this.generation;
     let reachedCount = 0;
-    this.forEachLiker(seeds, subject, (s, _liker, liked, from, count, read, share) => {
+    const plan = this.planSeeds(seeds, subject);
+    this.forEachLiker(seeds, plan, (s, _liker, liked, from, count, read, share) => {
       const weighted = seeds[s]!.weight * share;
+      // The whole list (the common case) without the spread's index arithmetic.
+      const whole = read === count;
       for (let t = 0; t < read; t++) {
-        const item = liked[from + Math.floor((t * count) / read)]!;
-        if (stamp[item] !== generation) {
-          stamp[item] = generation;
-          mass[item] = 0;
+        const at = 2 * liked[whole ? from + t : from + Math.floor((t * count) / read)]!;
+        if (cells[at + 1] !== generation) {
+          cells[at + 1] = generation;
+          cells[at] = 0;
           if (reachedCount === this.reached.length) this.reached = grow(this.reached);
-          this.reached[reachedCount++] = item;
+          this.reached[reachedCount++] = at >> 1;
         }
-        mass[item]! += weighted;
+        cells[at]! += weighted;
       }
     });
     const rows = new NodeTable(reachedCount);
@@ -102,30 +125,34 @@ export class SeedWalks {
     for (let r = 0; r < reachedCount; r++) {
       const item = this.reached[r]!;
       rows.add(item);
-      totals[r] = mass[item]!;
+      totals[r] = cells[2 * item]!;
     }
-    return { rows, totals };
+    return { rows, totals, plan };
   }
 
-  /** Each seed's hop to each of `items`, for their explanations: the walk's work again, kept for these items only. */
-  shares(seeds: readonly Seed[], subject: number, items: readonly number[], nodeBound: number): WalkShares {
+  /**
+   * Each seed's hop to each of `items`, for their explanations: the walk that found `visits` again (the same
+   * likers), kept for these items only.
+   */
+  shares(visits: WalkVisits, seeds: readonly Seed[], items: readonly number[], nodeBound: number): WalkShares {
     this.prepare(nodeBound);
-    const { stamp } = this;
+    const { cells } = this;
     const generation = this.generation;
     const rows = new NodeTable(items.length);
     for (const item of items) {
       if (rows.rowOf(item) >= 0) continue;
       rows.add(item);
-      stamp[item] = generation;
+      cells[2 * item + 1] = generation;
     }
     const width = Math.max(1, seeds.length);
     const hop = new Float64Array(rows.size * width);
     const via = new Int32Array(hop.length).fill(-1);
     const best = new Float64Array(hop.length);
-    this.forEachLiker(seeds, subject, (s, liker, liked, from, count, read, share) => {
+    this.forEachLiker(seeds, visits.plan, (s, liker, liked, from, count, read, share) => {
+      const whole = read === count;
       for (let t = 0; t < read; t++) {
-        const item = liked[from + Math.floor((t * count) / read)]!;
-        if (stamp[item] !== generation) continue;
+        const item = liked[whole ? from + t : from + Math.floor((t * count) / read)]!;
+        if (cells[2 * item + 1] !== generation) continue;
         const cell = rows.rowOf(item) * width + s;
         hop[cell]! += share;
         // Likers come in ascending order: the first with the largest share is the lowest.
@@ -145,51 +172,57 @@ export class SeedWalks {
    */
   private forEachLiker(
     seeds: readonly Seed[],
-    subject: number,
+    plan: WalkPlan,
     visit: (s: number, liker: number, liked: Int32Array, from: number, count: number, read: number, share: number) => void,
   ): void {
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
-    this.planSeeds(seeds, subject);
+    const { subject, taken, step, walked } = plan;
     for (let s = 0; s < seeds.length; s++) {
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
-      const taken = this.plan.taken[s]!;
-      const step = this.plan.step[s]!;
-      const walked = this.plan.walked[s]!;
-      for (let k = 0; k < taken && walked > 0; k += step) {
-        const liker = likers[Math.floor((k * likers.length) / taken)]!;
+      const n = likers.length;
+      for (let k = 0; k < taken[s]! && walked[s]! > 0; k += step[s]!) {
+        const liker = likers[Math.floor((k * n) / taken[s]!)]!;
         if (liker === subject) continue;
         const liked = this.adjacency.positiveItemSpan(liker, this.span);
         const from = this.span[0]!;
         const count = this.span[1]! - from;
         const read = Math.min(count, itemsCap);
-        visit(s, liker, liked, from, count, read, hopShare(walked, count, read));
+        visit(s, liker, liked, from, count, read, hopShare(walked[s]!, count, read));
       }
     }
   }
 
   /**
    * V_s for each seed: an even spread of at most `likersPerSeed` of its likers (the subject left out), thinned
-   * to every step-th so that the request reads at most `itemsPerRequest` items (each liker's count capped at
+   * to every step-th so that the request reads about `itemsPerRequest` items (each liker's count capped at
    * `itemsPerLiker`). The budget is shared out smallest seed first: a seed that needs less than an even share
-   * is walked whole and leaves the rest to the others, so rare seeds are never thinned.
+   * is walked whole and leaves the rest to the others, so rare seeds are never thinned. What a seed would
+   * read is counted on an even spread of `likersCountedToPlan` of its likers and scaled up (exact for seeds
+   * with no more likers than that).
    */
-  private planSeeds(seeds: readonly Seed[], subject: number): void {
+  private planSeeds(seeds: readonly Seed[], subject: number): WalkPlan {
     const count = seeds.length;
-    if (this.plan.taken.length < count) this.plan = { taken: new Int32Array(count), step: new Int32Array(count), walked: new Int32Array(count), reads: new Float64Array(count) };
-    const { taken, step, walked, reads } = this.plan;
+    const plan = { subject, taken: new Int32Array(count), step: new Int32Array(count), walked: new Int32Array(count) };
+    const { taken, step, walked } = plan;
+    const reads = new Float64Array(count);
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
+    const counted = Math.max(1, this.limits.likersCountedToPlan ?? LIKERS_COUNTED_TO_PLAN);
     for (let s = 0; s < count; s++) {
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
       const n = likers.length;
-      taken[s] = Math.min(n, Math.max(1, this.limits.likersPerSeed));
+      const t = (taken[s] = Math.min(n, Math.max(1, this.limits.likersPerSeed)));
+      const m = Math.min(t, counted);
       let r = 0;
-      for (let k = 0; k < taken[s]!; k++) {
-        const liker = likers[Math.floor((k * n) / taken[s]!)]!;
+      let others = 0;
+      for (let j = 0; j < m; j++) {
+        const liker = likers[Math.floor((Math.floor((j * t) / m) * n) / t)]!;
         if (liker === subject) continue;
         this.adjacency.positiveItemSpan(liker, this.span);
         r += Math.min(this.span[1]! - this.span[0]!, itemsCap);
+        others++;
       }
-      reads[s] = r;
+      const subjectTaken = walksThrough(likers, t, 1, subject) ? 1 : 0;
+      reads[s] = others > 0 ? (r * (t - subjectTaken)) / others : 0;
     }
     const order = Array.from({ length: count }, (_, s) => s).sort((a, b) => reads[a]! - reads[b]! || a - b);
     let remaining = Math.max(1, this.limits.itemsPerRequest);
@@ -198,25 +231,31 @@ export class SeedWalks {
       step[s] = reads[s]! <= share ? 1 : Math.ceil(reads[s]! / Math.max(1, share));
       remaining = Math.max(0, remaining - reads[s]! / step[s]!);
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
-      let w = 0;
-      for (let k = 0; k < taken[s]!; k += step[s]!) if (likers[Math.floor((k * likers.length) / taken[s]!)] !== subject) w++;
-      walked[s] = w;
+      walked[s] = Math.ceil(taken[s]! / step[s]!) - (walksThrough(likers, taken[s]!, step[s]!, subject) ? 1 : 0);
     });
+    return plan;
   }
 
   private prepare(nodeBound: number): void {
-    if (this.mass.length < nodeBound) {
-      const size = Math.max(nodeBound, 2 * this.mass.length);
-      this.mass = new Float64Array(size);
-      this.stamp = new Uint32Array(size);
+    if (this.cells.length < 2 * nodeBound) {
+      this.cells = new Float64Array(2 * Math.max(nodeBound, this.cells.length));
       this.generation = 0;
     }
+    // Exact as a double for 2^53 walks: never wraps in practice.
     this.generation++;
-    if (this.generation === 0xffffffff) {
-      this.stamp.fill(0);
-      this.generation = 1;
-    }
   }
+}
+
+/**
+ * Whether `subject` is among the likers walked: those at floor(k · n / taken) for k = 0, step, 2·step, … below
+ * `taken`. With n ≥ taken that index rises strictly with k, so at most one k lands on the subject's position.
+ */
+function walksThrough(likers: Int32Array, taken: number, step: number, subject: number): boolean {
+  const at = indexOfSorted(likers, subject);
+  if (at < 0) return false;
+  const n = likers.length;
+  const k = Math.ceil((at * taken) / n);
+  return k < taken && k % step === 0 && Math.floor((k * n) / taken) === at;
 }
 
 /** What one liker passes on to each of the `read` of its `liked` items it is read for: (liked / read) / (walked · liked^½). */
@@ -244,7 +283,12 @@ export function topByWalk(walk: WalkVisits, limit: number, skip: (node: number) 
   if (limit <= 0) return [];
   const { nodes } = walk.rows;
   const selector = new TopKSelector(limit);
-  for (let row = 0; row < walk.rows.size; row++) if (!skip(nodes[row]!)) selector.offer(walk.totals[row]!, nodes[row]!);
+  // The filters are asked only about items that would make the list so far: most of thousands never do.
+  for (let row = 0; row < walk.rows.size; row++) {
+    const score = walk.totals[row]!;
+    const node = nodes[row]!;
+    if (selector.wouldKeep(score, node) && !skip(node)) selector.offer(score, node);
+  }
   const out = new Uint32Array(limit);
   return Array.from(out.subarray(0, selector.drain(out)));
 }

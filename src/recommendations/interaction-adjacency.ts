@@ -268,7 +268,8 @@ function intersectionSize(x: Int32Array, y: Int32Array): number {
   return count;
 }
 
-function indexOfSorted(nodes: Int32Array, node: number): number {
+/** Where `node` is in an ascending list (as the adjacency's lists are), or -1: a binary search. */
+export function indexOfSorted(nodes: Int32Array, node: number): number {
   let lo = 0;
   let hi = nodes.length - 1;
   while (lo <= hi) {

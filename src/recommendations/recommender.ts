@@ -389,8 +389,7 @@ export class Recommender {
   private findWalkShares(state: RequestState, items: readonly number[]): WalkShares {
     const known = state.walkShares;
     if (known && items.every((item) => known.rows.rowOf(item) >= 0)) return known;
-    const { seeds, subject } = state.profile;
-    state.walkShares = this.walks.shares(seeds, subject, items, this.host.graph.nodeBound);
+    state.walkShares = this.walks.shares(state.visits, state.profile.seeds, items, this.host.graph.nodeBound);
     return state.walkShares;
   }
 

@@ -142,4 +142,16 @@ describe('evaluation: ranking', () => {
     assert.equal(n, 3);
     assert.deepEqual([...out], [2, 3, 4]);
   });
+
+  it('says whether an offer would be kept, as offering it would decide', () => {
+    const selector = new TopKSelector(2);
+    assert.equal(selector.wouldKeep(-Infinity, 9), true, 'room left: anything is kept');
+    selector.offer(1, 5);
+    selector.offer(3, 2);
+    assert.equal(selector.wouldKeep(0.5, 0), false, 'below the worst kept');
+    assert.equal(selector.wouldKeep(NaN, 0), false, 'NaN ranks last');
+    assert.equal(selector.wouldKeep(1, 4), true, 'a tie with the worst kept, at a lower index');
+    assert.equal(selector.wouldKeep(1, 6), false, 'a tie at a higher index');
+    assert.equal(selector.wouldKeep(2, 7), true);
+  });
 });

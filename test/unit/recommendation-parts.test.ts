@@ -94,15 +94,20 @@ describe('query-layer parts', () => {
       return [...found].sort((a, b) => a - b);
     };
     const spread = <T>(all: readonly T[], most: number): T[] => Array.from({ length: Math.min(most, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(most, all.length))]!);
-    for (const [cap, itemsCap, perRequest] of [[1_000, 1_000, 1e9], [5, 1_000, 1e9], [1_000, 4, 1e9], [1_000, 1_000, 1_500]] as const) {
-      const walks = new SeedWalks(adjacency, { likersPerSeed: cap, itemsPerLiker: itemsCap, itemsPerRequest: perRequest });
+    for (const [cap, itemsCap, perRequest, counted] of [[1_000, 1_000, 1e9, 1e9], [5, 1_000, 1e9, 1e9], [1_000, 4, 1e9, 1e9], [1_000, 1_000, 1_500, 1e9], [1_000, 1_000, 1_500, 2]] as const) {
+      const walks = new SeedWalks(adjacency, { likersPerSeed: cap, itemsPerLiker: itemsCap, itemsPerRequest: perRequest, likersCountedToPlan: counted });
       const walk = walks.walk(seeds, subject, graph.nodeBound);
       const hop = new Map<string, number>();
       const expected = new Map<number, number>();
       // Each seed's spread, thinned to every step-th liker so that the request reads about `perRequest` items:
-      // shared out smallest seed first, each taking at most an even share of what is left.
+      // shared out smallest seed first, each taking at most an even share of what is left. What a seed would
+      // read is counted on a spread of `counted` of its likers, scaled up to all but the subject.
       const spreads = seeds.map((seed) => spread(likedBy(seed.item, false), cap));
-      const reads = spreads.map((likers) => likers.filter((v) => v !== subject).reduce((sum, v) => sum + Math.min(itemsCap, likedBy(v, true).length), 0));
+      const reads = spreads.map((likers) => {
+        const sample = spread(likers, counted).filter((v) => v !== subject);
+        const read = sample.reduce((sum, v) => sum + Math.min(itemsCap, likedBy(v, true).length), 0);
+        return sample.length === 0 ? 0 : (read * likers.filter((v) => v !== subject).length) / sample.length;
+      });
       const steps = seeds.map(() => 1);
       let remaining: number = perRequest;
       [...seeds.keys()].sort((a, b) => reads[a]! - reads[b]! || a - b).forEach((s, i) => {
@@ -123,11 +128,11 @@ describe('query-layer parts', () => {
           }
         }
       });
-      assert.equal(walk.rows.size, expected.size, `limits ${cap}, ${itemsCap}, ${perRequest}: the same items reached`);
-      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `limits ${cap}, ${itemsCap}, ${perRequest}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
+      assert.equal(walk.rows.size, expected.size, `limits ${cap}, ${itemsCap}, ${perRequest}, ${counted}: the same items reached`);
+      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `limits ${cap}, ${itemsCap}, ${perRequest}, ${counted}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
       // The split by seed of a few items' scores adds up to their scores, through a liker of both.
       const items = [...expected.keys()].slice(0, 5);
-      const shares = walks.shares(seeds, subject, items, graph.nodeBound);
+      const shares = walks.shares(walk, seeds, items, graph.nodeBound);
       for (const item of items) {
         const row = shares.rows.rowOf(item);
         let sum = 0;
