@@ -44,6 +44,7 @@ export interface WalkVisits {
 
 /** Per seed: its likers spread (`taken`), every `step`-th of them walked, how many that is (`walked`). */
 export interface WalkPlan {
+  readonly seeds: readonly Seed[];
   readonly subject: number;
   readonly taken: Int32Array;
   readonly step: Int32Array;
@@ -105,7 +106,7 @@ export class SeedWalks {
     const generation = this.generation;
     let reachedCount = 0;
     const plan = this.planSeeds(seeds, subject);
-    this.forEachLiker(seeds, plan, (s, _liker, liked, from, count, read, share) => {
+    this.forEachLiker(plan, (s, _liker, liked, from, count, read, share) => {
       const weighted = seeds[s]!.weight * share;
       // The whole list (the common case) without the spread's index arithmetic.
       const whole = read === count;
@@ -134,7 +135,8 @@ export class SeedWalks {
    * Each seed's hop to each of `items`, for their explanations: the walk that found `visits` again (the same
    * likers), kept for these items only.
    */
-  shares(visits: WalkVisits, seeds: readonly Seed[], items: readonly number[], nodeBound: number): WalkShares {
+  shares(visits: WalkVisits, items: readonly number[], nodeBound: number): WalkShares {
+    const { seeds } = visits.plan;
     this.prepare(nodeBound);
     const { cells } = this;
     const generation = this.generation;
@@ -148,7 +150,7 @@ export class SeedWalks {
     const hop = new Float64Array(rows.size * width);
     const via = new Int32Array(hop.length).fill(-1);
     const best = new Float64Array(hop.length);
-    this.forEachLiker(seeds, visits.plan, (s, liker, liked, from, count, read, share) => {
+    this.forEachLiker(visits.plan, (s, liker, liked, from, count, read, share) => {
       const whole = read === count;
       for (let t = 0; t < read; t++) {
         const item = liked[whole ? from + t : from + Math.floor((t * count) / read)]!;
@@ -171,12 +173,11 @@ export class SeedWalks {
    * and what it passes to each, before the seed's weight.
    */
   private forEachLiker(
-    seeds: readonly Seed[],
     plan: WalkPlan,
     visit: (s: number, liker: number, liked: Int32Array, from: number, count: number, read: number, share: number) => void,
   ): void {
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);
-    const { subject, taken, step, walked } = plan;
+    const { seeds, subject, taken, step, walked } = plan;
     for (let s = 0; s < seeds.length; s++) {
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
       const n = likers.length;
@@ -202,7 +203,7 @@ export class SeedWalks {
    */
   private planSeeds(seeds: readonly Seed[], subject: number): WalkPlan {
     const count = seeds.length;
-    const plan = { subject, taken: new Int32Array(count), step: new Int32Array(count), walked: new Int32Array(count) };
+    const plan = { seeds, subject, taken: new Int32Array(count), step: new Int32Array(count), walked: new Int32Array(count) };
     const { taken, step, walked } = plan;
     const reads = new Float64Array(count);
     const itemsCap = Math.max(1, this.limits.itemsPerLiker);

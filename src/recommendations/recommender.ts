@@ -389,7 +389,7 @@ export class Recommender {
   private findWalkShares(state: RequestState, items: readonly number[]): WalkShares {
     const known = state.walkShares;
     if (known && items.every((item) => known.rows.rowOf(item) >= 0)) return known;
-    state.walkShares = this.walks.shares(state.visits, state.profile.seeds, items, this.host.graph.nodeBound);
+    state.walkShares = this.walks.shares(state.visits, items, this.host.graph.nodeBound);
     return state.walkShares;
   }
 
