@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { EngineError } from '../src/errors.ts';
-import type { Logger } from '../src/logger.ts';
+import { EngineError } from '../base/errors.ts';
+import type { Logger } from '../base/logger.ts';
 import { registerFusedKernels } from './kernels/registry.ts';
 
 /**

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CheckpointError, OutdatedCheckpointError } from '../src/errors.ts';
-import { writeFileDurably } from '../src/durable-file.ts';
+import { CheckpointError, OutdatedCheckpointError } from '../base/errors.ts';
+import { writeFileDurably } from '../base/durable-file.ts';
 import type { ModelVocabulary } from './graph-training-input.ts';
 import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
 

@@ -15,8 +15,8 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError } from 'commander';
-import { BACKEND_PREFERENCES, BackendUnavailableError, selectBackend, type BackendInfo, type BackendPreference } from '../gnn/backend.ts';
-import { createLogger } from '../src/logger.ts';
+import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, BackendUnavailableError, selectBackend } from '../gnn/index.ts';
+import { createLogger } from '../base/logger.ts';
 import { SeededRandom } from '../src/synthetic/random.ts';
 import { positiveInteger } from './cli.ts';
 

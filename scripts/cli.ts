@@ -1,5 +1,5 @@
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { EngineError } from '../src/errors.ts';
+import { EngineError } from '../base/errors.ts';
 
 /** What the CLIs print for a failure: our typed errors by their message, anything else with its stack. */
 export function describeFailure(error: unknown): string {

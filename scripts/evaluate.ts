@@ -17,7 +17,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EngineError, InputFileError } from '../src/errors.ts';
+import { EngineError, InputFileError } from '../base/errors.ts';
 import { describeFailure, parseOrExit, formatBytes, formatCount } from './cli.ts';
 import { prepareEvaluation, validationSplitOf, type EvaluationData } from '../src/evaluation/evaluation-data.ts';
 import { EvaluationDataError } from '../src/evaluation/evaluation-error.ts';
@@ -162,6 +162,7 @@ async function runModel(name: string, data: EvaluationData, args: EvaluateArgume
     await model.close?.();
   }
   const headline = ranking.byK[args.k];
+  if (headline === undefined) throw new Error(`${name}: no metrics at the headline K=${args.k} (evaluated at K=${ranking.ks.join(', ')})`);
   progress(
     `${name}: Recall@${args.k} ${headline.recall.toFixed(4)} NDCG@${args.k} ${headline.ndcg.toFixed(4)} ` +
       `(fit ${fitSeconds.toFixed(1)} s, ranking ${ranking.seconds.toFixed(1)} s)`,

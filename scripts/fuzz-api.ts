@@ -29,7 +29,7 @@ import { ApiServer } from '../src/api/api-server.ts';
 import { loadConfig, type EngineConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { startEngineServices } from '../src/engine-services.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger } from '../base/logger.ts';
 import { openGraphStore } from '../src/store/open-store.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { describeFailure, positiveInteger } from './cli.ts';
@@ -349,7 +349,7 @@ class RequestSource {
             () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: gzipSync(plain), headers: { 'content-encoding': 'gzip' } }),
             () => {
               const corrupt = gzipSync(plain);
-              corrupt[Math.floor(corrupt.length / 2)] ^= 0xff;
+              corrupt[Math.floor(corrupt.length / 2)]! ^= 0xff;
               return { kind: 'content-encoding', method: 'POST', path: '/v1/events', body: corrupt, headers: { 'content-encoding': 'gzip' } };
             },
             () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: gzipSync(plain).subarray(0, 12), headers: { 'content-encoding': 'gzip' } }),

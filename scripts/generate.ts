@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { INTERACTION_TYPES, NodeKindCode } from '../graph/model.ts';
-import { ValidationError } from '../src/errors.ts';
+import { ValidationError } from '../base/errors.ts';
 import {
   generateSyntheticDataset,
   type SyntheticDataset,

@@ -13,7 +13,7 @@ import { Command, Option } from 'commander';
 import type { CatalogueItem } from '../src/catalogue/catalogue-item.ts';
 import { loadConfig, type EngineConfig } from '../src/config.ts';
 import { InterestEngine, type GraphStats } from '../src/engine.ts';
-import { ConfigError, InputFileError, ValidationError } from '../src/errors.ts';
+import { ConfigError, InputFileError, ValidationError } from '../base/errors.ts';
 import { describeFailure, parseOrExit, formatBytes, formatCount } from './cli.ts';
 import type { InteractionEventInput } from '../src/events/interaction-event.ts';
 import { LOADER_FORMATS, describeLoadError, openLoader, type Loader, type LoaderFormat } from '../src/loaders/index.ts';

@@ -20,7 +20,7 @@ import { ApiServer } from '../src/api/api-server.ts';
 import { loadConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { startEngineServices, type EngineServices } from '../src/engine-services.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger } from '../base/logger.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { positiveInteger } from './cli.ts';
 

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { EpochReport } from '../gnn/training/gat-trainer.ts';
+import type { EpochReport } from '../gnn/index.ts';
 
 /**
  * A progress bar on stderr for training, one step per epoch, with the loss and validation recall. Drawn

@@ -13,7 +13,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
-import { NotFoundError, ValidationError } from '../src/errors.ts';
+import { NotFoundError, ValidationError } from '../base/errors.ts';
 import type { ExplanationPath } from '../src/recommendations/explanation-path.ts';
 import { parseRecommendationOptions, type RecommendationTarget } from '../src/recommendations/recommendation-query.ts';
 import { Recommender, type RecommendedItem } from '../src/recommendations/recommender.ts';

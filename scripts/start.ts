@@ -14,9 +14,9 @@ import { ensureApiKeys } from '../src/api/key-file.ts';
 import { loadConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { startEngineServices, type EngineServices } from '../src/engine-services.ts';
-import { EngineError } from '../src/errors.ts';
+import { EngineError } from '../base/errors.ts';
 import { lastEvaluationIn } from '../src/evaluation/evaluation-report.ts';
-import { createLogger } from '../src/logger.ts';
+import { createLogger } from '../base/logger.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { epochProgress, loadProgress } from './progress.ts';
 

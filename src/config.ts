@@ -3,8 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { INTERACTION_TYPES, type InteractionType } from '../graph/model.ts';
 import type { WeightPolicy } from '../graph/edge-weight.ts';
-import type { BackendPreference } from '../gnn/backend.ts';
-import { ConfigError, type FieldIssue } from './errors.ts';
+import type { BackendPreference } from '../gnn/index.ts';
+import { ConfigError, type FieldIssue } from '../base/errors.ts';
 import { fieldIssues } from './validation.ts';
 
 /**

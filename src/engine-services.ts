@@ -4,7 +4,7 @@ import { EmbeddingService, embeddingSettingsOf, type TrainingHooks } from './emb
 import { EmbeddingWriteBack } from './embeddings/embedding-write-back.ts';
 import type { InterestEngine } from './engine.ts';
 import { GraphExplorer } from './exploration/graph-explorer.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../base/logger.ts';
 import { Recommender } from './recommendations/recommender.ts';
 
 /**

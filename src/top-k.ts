@@ -30,7 +30,7 @@ export class TopKSelector {
     this.size = 0;
     for (let item = 0; item < count; item++) {
       if (skipMark !== undefined && skipMark[item] === skipValue) continue;
-      this.offer(scores[offset + item], item);
+      this.offer(scores[offset + item]!, item);
     }
     return this.drain(out);
   }
@@ -57,14 +57,14 @@ export class TopKSelector {
       let c = this.size++;
       while (c > 0) {
         const parent = (c - 1) >> 1;
-        if (hs[parent] < s || (hs[parent] === s && hi[parent] > item)) break;
-        hs[c] = hs[parent];
-        hi[c] = hi[parent];
+        if (hs[parent]! < s || (hs[parent] === s && hi[parent]! > item)) break;
+        hs[c] = hs[parent]!;
+        hi[c] = hi[parent]!;
         c = parent;
       }
       hs[c] = s;
       hi[c] = item;
-    } else if (s > hs[0] || (s === hs[0] && item < hi[0])) {
+    } else if (s > hs[0]! || (s === hs[0] && item < hi[0]!)) {
       this.siftDown(s, item, k);
     }
   }
@@ -76,8 +76,8 @@ export class TopKSelector {
     const hi = this.heapItem;
     // Pop the worst repeatedly, filling `out` from the back.
     for (let end = size - 1; end >= 0; end--) {
-      out[end] = hi[0];
-      this.siftDown(hs[end], hi[end], end);
+      out[end] = hi[0]!;
+      this.siftDown(hs[end]!, hi[end]!, end);
     }
     this.size = 0;
     return size;
@@ -89,9 +89,9 @@ export class TopKSelector {
     const hs = this.heapScore;
     const hi = this.heapItem;
     for (let end = size - 1; end >= 0; end--) {
-      out[end] = hi[0];
-      outScores[end] = hs[0];
-      this.siftDown(hs[end], hi[end], end);
+      out[end] = hi[0]!;
+      outScores[end] = hs[0]!;
+      this.siftDown(hs[end]!, hi[end]!, end);
     }
     this.size = 0;
     return size;
@@ -107,10 +107,10 @@ export class TopKSelector {
       if (left >= size) break;
       const right = left + 1;
       let worst = left;
-      if (right < size && (hs[right] < hs[left] || (hs[right] === hs[left] && hi[right] > hi[left]))) worst = right;
-      if (s < hs[worst] || (s === hs[worst] && item > hi[worst])) break;
-      hs[c] = hs[worst];
-      hi[c] = hi[worst];
+      if (right < size && (hs[right]! < hs[left]! || (hs[right] === hs[left] && hi[right]! > hi[left]!))) worst = right;
+      if (s < hs[worst]! || (s === hs[worst] && item > hi[worst]!)) break;
+      hs[c] = hs[worst]!;
+      hi[c] = hi[worst]!;
       c = worst;
     }
     hs[c] = s;

@@ -37,13 +37,13 @@ export function accumulateSegments(x: NumericArray, ids: Int32Array, numSegments
   const inner = x.length / n;
   if (inner === 1) {
     for (let i = 0; i < n; i++) {
-      const s = ids[i];
-      if (s >= 0 && s < numSegments) out[s] += x[i];
+      const s = ids[i]!;
+      if (s >= 0 && s < numSegments) out[s]! += x[i]!;
     }
     return;
   }
   for (let i = 0; i < n; i++) {
-    const s = ids[i];
+    const s = ids[i]!;
     if (s < 0 || s >= numSegments) continue;
     let src = i * inner;
     let dst = s * inner;
@@ -51,13 +51,13 @@ export function accumulateSegments(x: NumericArray, ids: Int32Array, numSegments
     // Four at a time where the width allows: markedly faster in V8 (see sparse-matmul.ts).
     if (inner % 4 === 0) {
       while (src < end) {
-        out[dst] += x[src];
-        out[dst + 1] += x[src + 1];
-        out[dst + 2] += x[src + 2];
-        out[dst + 3] += x[src + 3];
+        out[dst]! += x[src]!;
+        out[dst + 1]! += x[src + 1]!;
+        out[dst + 2]! += x[src + 2]!;
+        out[dst + 3]! += x[src + 3]!;
         dst += 4;
         src += 4;
       }
-    } else while (src < end) out[dst++] += x[src++];
+    } else while (src < end) out[dst++]! += x[src++]!;
   }
 }

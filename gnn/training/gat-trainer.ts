@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { InsufficientTrainingDataError } from '../../src/errors.ts';
+import { InsufficientTrainingDataError } from '../../base/errors.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';

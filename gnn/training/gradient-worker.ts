@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger } from '../../base/logger.ts';
 import { initialiseBackend } from '../backend.ts';
 import { InterestGAT } from '../interest-gat.ts';
 import { addItemRowGradients, GatOptimizer, type ItemRowGradients } from './gat-optimizer.ts';

@@ -4,7 +4,7 @@ import type { BackendPreference } from '../backend.ts';
 import type { GatHyperparameters } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import type { ItemRowGradients } from './gat-optimizer.ts';
-import { startModuleWorker } from '../worker-thread.ts';
+import { startModuleWorker } from '../../base/worker-thread.ts';
 import type { LossScale, LossWeights, TrainingBatch } from './training-batch.ts';
 
 /**

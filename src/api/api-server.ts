@@ -9,8 +9,8 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-dist';
 import type { EngineConfig } from '../config.ts';
-import { ConfigError, ValidationError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { ConfigError, ValidationError } from '../../base/errors.ts';
+import type { Logger } from '../../base/logger.ts';
 import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
 import { AuthFailureThrottle } from './auth-throttle.ts';
 import { answerClientError } from './client-errors.ts';
@@ -18,7 +18,8 @@ import { ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemOf } from './problem.ts';
 import { requestLogOptions } from './request-log.ts';
-import { parseWith, ROUTES, type ApiServices } from './routes.ts';
+import { parseWith, type ApiServices } from './route.ts';
+import { ROUTES } from './routes/index.ts';
 import { ShutdownDrain } from './shutdown-drain.ts';
 
 /**
@@ -214,10 +215,11 @@ export class ApiServer {
         json,
         async (req: Request, res: Response) => {
           const services = this.services!;
-          const params = route.params ? parseWith(route.params, req.params, 'path') : {};
+          const params = route.params ? parseWith(route.params, req.params, 'path') : undefined;
           if (route.body && req.body === undefined) throw new ValidationError([{ path: 'body', message: 'a JSON body (Content-Type: application/json) is required' }]);
-          const body = route.body && !route.bodyCheckedByHandler ? parseWith(route.body, req.body, '') : req.body;
-          const result = await this.drain.track(() => route.handle(services, { params: params as Record<string, string>, query: req.query, body, caller: req.caller! }));
+          const body = route.body && route.parsesBody ? parseWith(route.body, req.body, '') : req.body;
+          const query = route.query ? parseWith(route.query, req.query, 'query') : undefined;
+          const result = await this.drain.track(() => route.handle(services, { params, query, body, caller: req.caller! }));
           res.status(result.status ?? 200);
           if (result.body === undefined) res.end();
           else res.json(result.body);

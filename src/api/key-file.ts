@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ApiKeyListSchema, type EngineConfig } from '../config.ts';
-import { writeFileDurably } from '../durable-file.ts';
-import { ConfigError } from '../errors.ts';
+import { writeFileDurably } from '../../base/durable-file.ts';
+import { ConfigError } from '../../base/errors.ts';
 import { fieldIssues } from '../validation.ts';
 import type { ApiKey } from './auth.ts';
 

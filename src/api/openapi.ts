@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RecommendationCountSchema } from '../recommendations/recommendation-query.ts';
-import type { Route } from './routes.ts';
+import type { Route } from './route.ts';
 import { ProblemSchema, RecommendationCountQuerySchema } from './schemas.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { ConflictError, EngineError, NotFoundError, StorageFullError, ValidationError, type FieldIssue } from '../errors.ts';
+import { ConflictError, EngineError, NotFoundError, StorageFullError, ValidationError, type FieldIssue } from '../../base/errors.ts';
 
 /**
  * Errors as RFC 9457 problem documents, mapped from our typed errors in this one place. Clients never

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../base/logger.ts';
 import { redactSerializedError, redactUrl } from './log-redaction.ts';
 
 /**

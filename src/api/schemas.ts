@@ -50,9 +50,9 @@ export const RecommendationQuerySchema = z.strictObject({
   count: RecommendationCountQuerySchema.optional(),
   diversity: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   explain: booleanText.optional().describe('Explanation paths with each item (default true).'),
-  includeTags: listText.optional().describe('Comma-separated: keep only items with one of these tags.'),
-  excludeTags: listText.optional().describe('Comma-separated: drop items with any of these tags.'),
-  excludeItems: listText.optional(),
+  includeTags: listText.pipe(RecommendationFiltersSchema.shape.includeTags.unwrap()).optional().describe('Comma-separated: keep only items with one of these tags.'),
+  excludeTags: listText.pipe(RecommendationFiltersSchema.shape.excludeTags.unwrap()).optional().describe('Comma-separated: drop items with any of these tags.'),
+  excludeItems: listText.pipe(RecommendationFiltersSchema.shape.excludeItems.unwrap()).optional(),
   includeConsumed: booleanText.optional(),
 });
 

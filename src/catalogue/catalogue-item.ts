@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from '../errors.ts';
+import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import { freeRecord } from '../free-data.ts';
 import { identifier } from '../identifier.ts';
 import { fieldIssues } from '../validation.ts';

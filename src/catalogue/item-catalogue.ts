@@ -1,4 +1,3 @@
-import type { GraphStore } from '../store/graph-store.ts';
 import type { CatalogueItem } from './catalogue-item.ts';
 
 /**
@@ -14,12 +13,17 @@ export interface ItemRecord {
 const PAGE = 1_000;
 const NO_ATTRIBUTES: Readonly<Record<string, unknown>> = Object.freeze({});
 
+/** What loading the catalogue needs of a store: its items in id order, a page at a time. */
+export interface CatalogueSource {
+  listItems(page: { after?: string; limit: number }): Promise<CatalogueItem[]>;
+}
+
 export class ItemCatalogue {
   private readonly records = new Map<string, ItemRecord>();
   private changes = 0;
 
-  /** Reads every record from the store, a page at a time. */
-  static async load(store: GraphStore): Promise<ItemCatalogue> {
+  /** Reads every record from a store (any `GraphStore`), a page at a time. */
+  static async load(store: CatalogueSource): Promise<ItemCatalogue> {
     const catalogue = new ItemCatalogue();
     let after: string | undefined;
     for (;;) {

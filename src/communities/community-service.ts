@@ -4,7 +4,7 @@ import { PositiveEdges } from '../../graph/positive-edges.ts';
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../base/logger.ts';
 import type { GraphWriteBack } from '../store/graph-store.ts';
 import { alignCommunityIds, detectCommunities, DEFAULT_COMMUNITY_SETTINGS, type CommunitySettings } from './interest-communities.ts';
 

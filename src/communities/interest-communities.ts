@@ -67,7 +67,7 @@ export function detectCommunities(graph: InterestGraph, policy: WeightPolicy, se
           const key = lo * bound + hi;
           pairWeight.set(key, (pairWeight.get(key) ?? 0) + w);
         }
-        strength[items[a]!] += w * (items.length - 1);
+        strength[items[a]!]! += w * (items.length - 1);
       }
     }
   }

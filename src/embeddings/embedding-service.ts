@@ -1,15 +1,9 @@
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { initialiseBackend, type BackendInfo, type BackendPreference } from '../../gnn/backend.ts';
-import { loadCheckpoint, newVersion, saveCheckpoint } from '../../gnn/checkpoint.ts';
-import { trainOnGraph } from '../../gnn/graph-model-training.ts';
-import { IncrementalUpdater } from '../../gnn/incremental-updater.ts';
-import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
-import type { GatHyperparameters } from '../../gnn/interest-gat.ts';
-import { DEFAULT_TRAINING, type EpochReport, type TrainingOptions } from '../../gnn/training/gat-trainer.ts';
+import { type BackendInfo, type BackendPreference, DEFAULT_TRAINING, type EpochReport, type GatHyperparameters, IncrementalUpdater, initialiseBackend, InterestEmbeddings, loadCheckpoint, newVersion, saveCheckpoint, type TrainingOptions, trainOnGraph } from '../../gnn/index.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import { ConflictError, InsufficientTrainingDataError, OutdatedCheckpointError } from '../errors.ts';
-import type { Logger } from '../logger.ts';
+import { ConflictError, InsufficientTrainingDataError, OutdatedCheckpointError } from '../../base/errors.ts';
+import type { Logger } from '../../base/logger.ts';
 
 /**
  * The GNN in service: picks the backend, loads the saved model (or, when there is none and the graph has

@@ -1,8 +1,8 @@
 import { NodeKindCode } from '../../graph/model.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import type { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
+import type { InterestEmbeddings } from '../../gnn/index.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../base/logger.ts';
 import type { EmbeddingRow, GraphWriteBack } from '../store/graph-store.ts';
 import type { EmbeddingService } from './embedding-service.ts';
 

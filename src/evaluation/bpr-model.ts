@@ -125,28 +125,28 @@ export class BprTrainer implements EpochTrainer {
     sampler.shuffle();
     const { order, pairUser, pairItem } = sampler;
     for (let n = 0; n < order.length; n++) {
-      const pair = order[n];
-      const u = pairUser[pair];
-      const i = pairItem[pair];
+      const pair = order[n]!;
+      const u = pairUser[pair]!;
+      const i = pairItem[pair]!;
       const j = sampler.negativeFor(u);
       if (j < 0) continue;
       const uo = u * dims;
       const io = i * dims;
       const jo = j * dims;
-      let x = b[i] - b[j];
-      for (let d = 0; d < dims; d++) x += P[uo + d] * (Q[io + d] - Q[jo + d]);
+      let x = b[i]! - b[j]!;
+      for (let d = 0; d < dims; d++) x += P[uo + d]! * (Q[io + d]! - Q[jo + d]!);
       // d/dx of ln σ(x) is σ(−x).
       const g = sigmoid(-x);
       for (let d = 0; d < dims; d++) {
-        const pu = P[uo + d];
-        const qi = Q[io + d];
-        const qj = Q[jo + d];
+        const pu = P[uo + d]!;
+        const qi = Q[io + d]!;
+        const qj = Q[jo + d]!;
         P[uo + d] = pu + lr * (g * (qi - qj) - reg * pu);
         Q[io + d] = qi + lr * (g * pu - reg * qi);
         Q[jo + d] = qj + lr * (-g * pu - reg * qj);
       }
-      b[i] += lr * (g - reg * b[i]);
-      b[j] += lr * (-g - reg * b[j]);
+      b[i]! += lr * (g - reg * b[i]!);
+      b[j]! += lr * (-g - reg * b[j]!);
     }
   }
 

@@ -24,24 +24,24 @@ export function dotProductScores(
     const i1 = Math.min(itemCount, i0 + block);
     let r = 0;
     for (; r + 4 <= n; r += 4) {
-      const u0 = users[r] * dim;
-      const u1 = users[r + 1] * dim;
-      const u2 = users[r + 2] * dim;
-      const u3 = users[r + 3] * dim;
+      const u0 = users[r]! * dim;
+      const u1 = users[r + 1]! * dim;
+      const u2 = users[r + 2]! * dim;
+      const u3 = users[r + 3]! * dim;
       const row = r * itemCount;
       for (let i = i0; i < i1; i++) {
         const io = i * dim;
-        const bias = itemBias === undefined ? 0 : itemBias[i];
+        const bias = itemBias === undefined ? 0 : itemBias[i]!;
         let s0 = bias;
         let s1 = bias;
         let s2 = bias;
         let s3 = bias;
         for (let d = 0; d < dim; d++) {
-          const v = V[io + d];
-          s0 += U[u0 + d] * v;
-          s1 += U[u1 + d] * v;
-          s2 += U[u2 + d] * v;
-          s3 += U[u3 + d] * v;
+          const v = V[io + d]!;
+          s0 += U[u0 + d]! * v;
+          s1 += U[u1 + d]! * v;
+          s2 += U[u2 + d]! * v;
+          s3 += U[u3 + d]! * v;
         }
         out[row + i] = s0;
         out[row + itemCount + i] = s1;
@@ -50,12 +50,12 @@ export function dotProductScores(
       }
     }
     for (; r < n; r++) {
-      const uo = users[r] * dim;
+      const uo = users[r]! * dim;
       const row = r * itemCount;
       for (let i = i0; i < i1; i++) {
         const io = i * dim;
-        let s = itemBias === undefined ? 0 : itemBias[i];
-        for (let d = 0; d < dim; d++) s += U[uo + d] * V[io + d];
+        let s = itemBias === undefined ? 0 : itemBias[i]!;
+        for (let d = 0; d < dim; d++) s += U[uo + d]! * V[io + d]!;
         out[row + i] = s;
       }
     }
@@ -93,10 +93,10 @@ export class AdamOptimizer {
     const b2 = 1 - beta2;
     const stepSize = (this.learningRate * Math.sqrt(1 - beta2 ** this.t)) / (1 - beta1 ** this.t);
     for (let n = 0; n < params.length; n++) {
-      const g = grad[n];
-      const mn = (m[n] += b1 * (g - m[n]));
-      const vn = (v[n] += b2 * (g * g - v[n]));
-      params[n] -= (stepSize * mn) / (Math.sqrt(vn) + epsilon);
+      const g = grad[n]!;
+      const mn = (m[n]! += b1 * (g - m[n]!));
+      const vn = (v[n]! += b2 * (g * g - v[n]!));
+      params[n]! -= (stepSize * mn) / (Math.sqrt(vn) + epsilon);
     }
   }
 }

@@ -124,12 +124,17 @@ export function blendSuggestion(runs: readonly ModelRun[], k: number): string[] 
   const lines = ['', '### The served blend, tuned (engine-tuned)', ''];
   const baseRun = runs.find((run) => run.name === 'engine');
   const base = baseRun ? blendOf(baseRun) : null;
-  const metrics = (run: ModelRun) => `NDCG@${k} ${run.byK[k].ndcg.toFixed(4)}, Recall@${k} ${run.byK[k].recall.toFixed(4)}`;
+  const atK = (run: ModelRun) => {
+    const m = run.byK[k];
+    if (m === undefined) throw new Error(`model ${run.name} has no metrics at K=${k}`);
+    return m;
+  };
+  const metrics = (run: ModelRun) => `NDCG@${k} ${atK(run).ndcg.toFixed(4)}, Recall@${k} ${atK(run).recall.toFixed(4)}`;
   if (!baseRun || !base) {
     lines.push(`Tuned on the validation split: ${describeBlend(tuned)}. Run \`engine\` beside it to compare with the defaults on the test split.`);
     return lines;
   }
-  if (!(tunedRun.byK[k].ndcg > baseRun.byK[k].ndcg)) {
+  if (!(atK(tunedRun).ndcg > atK(baseRun).ndcg)) {
     lines.push(
       `The defaults (${describeBlend(base)}: ${metrics(baseRun)}) hold: the blend tuned on the validation split ` +
         `(${describeBlend(tuned)}: ${metrics(tunedRun)}) does not beat them on the test split.`,

@@ -102,6 +102,6 @@ export function validationSplitOf(data: EvaluationData, k: number): ValidationSp
   return {
     train: v.train,
     heldOut: v.heldOut,
-    evaluate: (scorer: Scorer) => evaluateRanking(scorer, v.train, v.heldOut, { ks: [k] }).byK[k],
+    evaluate: (scorer: Scorer) => evaluateRanking(scorer, v.train, v.heldOut, { ks: [k] }).byK[k]!,
   };
 }

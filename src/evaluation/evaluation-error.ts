@@ -1,4 +1,4 @@
-import { EngineError } from '../errors.ts';
+import { EngineError } from '../../base/errors.ts';
 
 /** Data that cannot be evaluated as asked (no timestamps for a temporal split, no user to evaluate). */
 export class EvaluationDataError extends EngineError {

@@ -63,10 +63,19 @@ const METRIC_HEADINGS: Record<(typeof METRIC_NAMES)[number], string> = {
   novelty: 'Novelty (bits)',
 };
 
+/** A run's metrics at cut-off `k`; throws when the run was not evaluated at that cut-off. */
+function metricsAt(run: ModelRun, k: number): MetricValues {
+  const m = run.byK[k];
+  if (m === undefined) {
+    throw new Error(`model ${run.name} has no metrics at K=${k} (evaluated at K=${Object.keys(run.byK).join(', ')})`);
+  }
+  return m;
+}
+
 export function summaryOf(report: EvaluationReport): EvaluationSummary {
   const models: Record<string, MetricValues> = {};
   for (const run of report.models) {
-    const m = run.byK[report.k];
+    const m = metricsAt(run, report.k);
     // A fixed key order, so the line reads the same from run to run.
     models[run.name] = {
       recall: m.recall,
@@ -112,7 +121,7 @@ export function renderMarkdown(report: EvaluationReport): string {
   ];
   for (const run of report.models) {
     for (const k of report.ks) {
-      const m = run.byK[k];
+      const m = metricsAt(run, k);
       const cells = METRIC_NAMES.map((name) => {
         const value = m[name];
         return value === null ? '–' : value.toFixed(name === 'novelty' ? 2 : 4);
@@ -146,8 +155,8 @@ const CHART = {
 export function renderSvgChart(report: EvaluationReport): string {
   const k = report.k;
   const series = [
-    { label: `Recall@${k}`, value: (run: ModelRun) => run.byK[k].recall },
-    { label: `NDCG@${k}`, value: (run: ModelRun) => run.byK[k].ndcg },
+    { label: `Recall@${k}`, value: (run: ModelRun) => metricsAt(run, k).recall },
+    { label: `NDCG@${k}`, value: (run: ModelRun) => metricsAt(run, k).ndcg },
   ];
   const { barWidth, barGap, groupGap, left, right, top, bottom, plotHeight, colours } = CHART;
   const groupWidth = series.length * barWidth + (series.length - 1) * barGap;

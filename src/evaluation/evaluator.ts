@@ -56,7 +56,7 @@ export function evaluateRanking(
   if (ks.length === 0 || ks.some((k) => !(Number.isInteger(k) && k >= 1))) {
     throw new RangeError(`cut-offs must be positive integers, got ${options.ks.join(', ')}`);
   }
-  const maxK = ks[ks.length - 1];
+  const maxK = ks[ks.length - 1]!;
   const itemCount = train.itemCount;
   const discounts = new RankDiscounts(maxK);
   const selector = new TopKSelector(maxK);
@@ -86,18 +86,18 @@ export function evaluateRanking(
       );
     }
     for (let r = 0; r < batch.length; r++) {
-      const u = batch[r];
+      const u = batch[r]!;
       const row = b + r;
-      for (let p = positives.start[u]; p < positives.start[u + 1]; p++) trainMark[positives.index[p]] = u;
-      const heldFrom = heldOut.start[row];
-      const heldCount = heldOut.start[row + 1] - heldFrom;
-      for (let p = heldFrom; p < heldFrom + heldCount; p++) heldMark[heldOut.items[p]] = u;
+      for (let p = positives.start[u]!; p < positives.start[u + 1]!; p++) trainMark[positives.index[p]!] = u;
+      const heldFrom = heldOut.start[row]!;
+      const heldCount = heldOut.start[row + 1]! - heldFrom;
+      for (let p = heldFrom; p < heldFrom + heldCount; p++) heldMark[heldOut.items[p]!] = u;
 
       // Training positives are never ranked; items scored −∞ are not recommended at all (a list may be short).
       selector.reset();
       const offset = r * itemCount;
       for (let item = 0; item < itemCount; item++) {
-        const score = scores[offset + item];
+        const score = scores[offset + item]!;
         if (trainMark[item] !== u && score !== Number.NEGATIVE_INFINITY) selector.offer(score, item);
       }
       const length = selector.drain(list);
@@ -107,38 +107,38 @@ export function evaluateRanking(
       let noveltySum = 0;
       let rank = 0;
       for (let ki = 0; ki < ks.length; ki++) {
-        const k = ks[ki];
+        const k = ks[ki]!;
         const upTo = Math.min(k, length);
         for (; rank < upTo; rank++) {
-          const item = list[rank];
-          noveltySum += novelty[item];
+          const item = list[rank]!;
+          noveltySum += novelty[item]!;
           if (heldMark[item] === u) {
             hits++;
-            dcg += discounts.discount[rank];
+            dcg += discounts.discount[rank]!;
             if (firstHit === 0) firstHit = rank + 1;
           }
         }
-        const seenAtK = seen[ki];
+        const seenAtK = seen[ki]!;
         for (let q = 0; q < upTo; q++) {
-          if (!seenAtK[list[q]]) {
-            seenAtK[list[q]] = 1;
-            distinct[ki]++;
+          if (!seenAtK[list[q]!]) {
+            seenAtK[list[q]!] = 1;
+            distinct[ki]!++;
           }
         }
-        const s = sums[ki];
+        const s = sums[ki]!;
         s.recall += hits / heldCount;
         s.precision += hits / k;
-        s.ndcg += dcg / discounts.idealDcg[Math.min(heldCount, k)];
+        s.ndcg += dcg / discounts.idealDcg[Math.min(heldCount, k)]!;
         s.hitRate += hits > 0 ? 1 : 0;
         s.mrr += firstHit > 0 ? 1 / firstHit : 0;
         if (upTo > 0) {
           s.novelty += noveltySum / upTo;
-          noveltyLists[ki]++;
+          noveltyLists[ki]!++;
         }
         const diversity = intraListDiversity(list.subarray(0, upTo), k, itemTags);
         if (diversity !== undefined) {
           s.diversity += diversity;
-          diversityLists[ki]++;
+          diversityLists[ki]!++;
         }
       }
     }
@@ -148,7 +148,7 @@ export function evaluateRanking(
   const byK: Record<number, MetricValues> = {};
   const listsUsed: Record<number, number> = {};
   ks.forEach((k, ki) => {
-    const s = sums[ki];
+    const s = sums[ki]!;
     const n = Math.max(1, totalUsers);
     byK[k] = {
       recall: s.recall / n,
@@ -156,11 +156,11 @@ export function evaluateRanking(
       precision: s.precision / n,
       hitRate: s.hitRate / n,
       mrr: s.mrr / n,
-      coverage: itemCount === 0 ? 0 : distinct[ki] / itemCount,
-      diversity: diversityLists[ki] > 0 ? s.diversity / diversityLists[ki] : null,
-      novelty: noveltyLists[ki] > 0 ? s.novelty / noveltyLists[ki] : 0,
+      coverage: itemCount === 0 ? 0 : distinct[ki]! / itemCount,
+      diversity: diversityLists[ki]! > 0 ? s.diversity / diversityLists[ki]! : null,
+      novelty: noveltyLists[ki]! > 0 ? s.novelty / noveltyLists[ki]! : 0,
     };
-    listsUsed[k] = diversityLists[ki];
+    listsUsed[k] = diversityLists[ki]!;
   });
   return { users: totalUsers, ks, byK, diversityLists: listsUsed, seconds: (performance.now() - started) / 1000 };
 }

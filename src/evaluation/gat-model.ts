@@ -1,12 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
 import { baseWeight } from '../../graph/edge-weight.ts';
 import { INTERACTION_TYPES } from '../../graph/model.ts';
-import { initialiseBackend, type BackendPreference } from '../../gnn/backend.ts';
-import { coLikedItems, withCoLikedFeatures } from '../../gnn/co-liked-items.ts';
-import { buildTimelines, timelineNeighbourhoods, type InteractionTimelines } from '../../gnn/interaction-timelines.ts';
-import { DEFAULT_GAT, InterestGAT, type GatHyperparameters } from '../../gnn/interest-gat.ts';
-import { DEFAULT_TRAINING, trainGat, type TrainingOptions, type TrainingReport } from '../../gnn/training/gat-trainer.ts';
+import { type BackendPreference, buildTimelines, DEFAULT_GAT, DEFAULT_TRAINING, type GatHyperparameters, initialiseBackend, TimelineModel, type TrainingOptions } from '../../gnn/index.ts';
 import { loadConfig } from '../config.ts';
 import { PositiveTest } from './positive-rule.ts';
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
@@ -28,10 +23,7 @@ export const GAT_QUICK = {
 
 export class GatModel implements RecommenderModel {
   readonly name = 'gat';
-  private model: InterestGAT | undefined;
-  private timelines: InteractionTimelines | undefined;
-  private itemFeatures: tf.Tensor2D | undefined;
-  private report: TrainingReport | undefined;
+  private model: TimelineModel | undefined;
   private backend = '';
 
   constructor(
@@ -58,29 +50,16 @@ export class GatModel implements RecommenderModel {
       // Events without a time keep the order they were read in.
       ts[n] = Number.isFinite(log.ts[n]!) ? log.ts[n]! : n;
     }
-    this.timelines = buildTimelines(train.userCount, { length: log.length, subject: log.user, item: log.item, typeCode: log.type, weight, ts, positive: positives });
-    const tagCount = train.itemTags.names.length;
-    const coLiked = this.hyper.coLiked ?? 0;
-    const itemTags = coLiked > 0 ? withCoLikedFeatures(tagPairs(train), coLikedItems(this.timelines, train.itemCount, coLiked), tagCount) : tagPairs(train);
-    this.model = new InterestGAT({ ...this.hyper, seed: context.seed }, train.itemCount, tagCount);
-    this.report = await trainGat(this.model, { timelines: this.timelines, itemTags, items: train.itemCount }, { ...this.training, seed: context.seed }, (epoch) =>
+    const timelines = buildTimelines(train.userCount, { length: log.length, subject: log.user, item: log.item, typeCode: log.type, weight, ts, positive: positives });
+    const catalogue = { items: train.itemCount, tagCount: train.itemTags.names.length, itemTags: tagPairs(train) };
+    this.model = await TimelineModel.train({ ...this.hyper, seed: context.seed }, timelines, catalogue, { ...this.training, seed: context.seed }, (epoch) =>
       context.log(`gat: epoch ${epoch.epoch} loss ${epoch.loss.toFixed(4)} validation recall@${this.training.validationK} ${epoch.validationRecall.toFixed(4)} (${epoch.seconds.toFixed(1)} s)`),
     );
-    this.itemFeatures = this.model.encodeItems(itemTags);
   }
 
   scoreUsers(users: Uint32Array): Float32Array {
-    const { model, timelines, itemFeatures } = this;
-    if (!model || !timelines || !itemFeatures) throw new Error('gat: fit before scoring');
-    const items = itemFeatures.shape[0];
-    const scores = tf.tidy(() => {
-      const padded = tf.concat([itemFeatures, tf.zeros([1, model.hyper.dims])]) as tf.Tensor2D;
-      const z = model.encodeSubjects(padded, timelineNeighbourhoods(timelines, users, model.hyper.fanout, items, undefined, model.hyper.history));
-      return tf.add(tf.matMul(z, itemFeatures, false, true), model.items.bias.reshape([1, -1]));
-    });
-    const values = scores.dataSync() as Float32Array;
-    scores.dispose();
-    return values;
+    if (!this.model) throw new Error('gat: fit before scoring');
+    return this.model.scoreSubjects(users);
   }
 
   settings(): Record<string, unknown> {
@@ -90,15 +69,13 @@ export class GatModel implements RecommenderModel {
       learningRate: this.training.learningRate,
       batchSize: this.training.batchSize,
       loss: this.training.fullSoftmaxMaxItems > 0 ? `softmax (full up to ${this.training.fullSoftmaxMaxItems} items, else ${this.training.sampledNegatives} sampled)` : `sampled softmax (${this.training.sampledNegatives} negatives)`,
-      ...(this.report ? { epochs: this.report.bestEpoch, validationRecall: this.report.bestValidationRecall, trainingSeconds: this.report.seconds } : {}),
+      ...(this.model ? { epochs: this.model.report.bestEpoch, validationRecall: this.model.report.bestValidationRecall, trainingSeconds: this.model.report.seconds } : {}),
     };
   }
 
   private dispose(): void {
     this.model?.dispose();
-    this.itemFeatures?.dispose();
     this.model = undefined;
-    this.itemFeatures = undefined;
   }
 }
 

@@ -157,8 +157,8 @@ export class InteractionLogBuilder {
   build(): InteractionLog {
     const n = this.length;
     const start = new Uint32Array(this.itemIds.length + 1);
-    for (let i = 0; i < this.itemIds.length; i++) start[i + 1] = start[i] + (this.itemTagLists[i]?.length ?? 0);
-    const tags = new Uint32Array(start[this.itemIds.length]);
+    for (let i = 0; i < this.itemIds.length; i++) start[i + 1] = start[i]! + (this.itemTagLists[i]?.length ?? 0);
+    const tags = new Uint32Array(start[this.itemIds.length]!);
     for (let i = 0; i < this.itemIds.length; i++) tags.set(this.itemTagLists[i] ?? [], start[i]);
     return {
       userIds: [...this.userIds],
@@ -283,7 +283,7 @@ export function interactionLogFromSynthetic(dataset: SyntheticDataset): Interact
   const c = dataset.interactions;
   for (let n = 0; n < c.length; n++) {
     if (c.subjectKind[n] !== NodeKindCode.user) continue;
-    builder.add(c.subject[n], c.item[n], c.type[n], c.value[n], c.ts[n]);
+    builder.add(c.subject[n]!, c.item[n]!, c.type[n]!, c.value[n]!, c.ts[n]!);
   }
   return builder.build();
 }

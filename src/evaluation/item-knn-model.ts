@@ -50,7 +50,7 @@ export class ItemKnnModel implements RecommenderModel {
       const tables = similarItems(validation.train, this.grid.shrinkage, widest);
       const best = new BestOf<ItemKnnSettings>();
       for (const point of gridOf({ shrinkage: this.grid.shrinkage, neighbours: this.grid.neighbours })) {
-        const table = tables[this.grid.shrinkage.indexOf(point.shrinkage)];
+        const table = tables[this.grid.shrinkage.indexOf(point.shrinkage)]!;
         const scorer = { scoreUsers: (users: Uint32Array) => knnScores(validation.train, table, point.neighbours, users) };
         const ndcg = validation.evaluate(scorer).ndcg;
         best.offer(point, ndcg);
@@ -100,26 +100,26 @@ export function similarItems(train: TrainingData, shrinkages: readonly number[],
 
   for (let i = 0; i < items; i++) {
     let touchedCount = 0;
-    for (let p = byItem.start[i]; p < byItem.start[i + 1]; p++) {
-      const u = byItem.index[p];
-      for (let q = userStart[u]; q < userStart[u + 1]; q++) {
-        const j = userItems[q];
-        if (together[j]++ === 0) touched[touchedCount++] = j;
+    for (let p = byItem.start[i]!; p < byItem.start[i + 1]!; p++) {
+      const u = byItem.index[p]!;
+      for (let q = userStart[u]!; q < userStart[u + 1]!; q++) {
+        const j = userItems[q]!;
+        if (together[j]!++ === 0) touched[touchedCount++] = j;
       }
     }
     shrinkages.forEach((shrinkage, s) => {
       selector.reset();
       for (let t = 0; t < touchedCount; t++) {
-        const j = touched[t];
-        if (j !== i) selector.offer(together[j] / (norm[i] * norm[j] + shrinkage), j);
+        const j = touched[t]!;
+        if (j !== i) selector.offer(together[j]! / (norm[i]! * norm[j]! + shrinkage), j);
       }
-      const table = tables[s];
+      const table = tables[s]!;
       const n = selector.drainWithScores(slotItems, slotScores);
       table.count[i] = n;
       table.neighbour.set(slotItems.subarray(0, n), i * width);
       table.similarity.set(slotScores.subarray(0, n), i * width);
     });
-    for (let t = 0; t < touchedCount; t++) together[touched[t]] = 0;
+    for (let t = 0; t < touchedCount; t++) together[touched[t]!] = 0;
   }
   return tables;
 }
@@ -133,13 +133,13 @@ function knnScores(train: TrainingData, table: NeighbourTable, neighbours: numbe
   const { start, index } = train.positives;
   for (let r = 0; r < users.length; r++) {
     const row = r * items;
-    for (let j = 0; j < items; j++) out[row + j] = train.itemPopularity[j] * tieBreak;
-    const u = users[r];
-    for (let p = start[u]; p < start[u + 1]; p++) {
-      const i = index[p];
+    for (let j = 0; j < items; j++) out[row + j] = train.itemPopularity[j]! * tieBreak;
+    const u = users[r]!;
+    for (let p = start[u]!; p < start[u + 1]!; p++) {
+      const i = index[p]!;
       const base = i * table.width;
-      const n = Math.min(neighbours, table.count[i]);
-      for (let q = base; q < base + n; q++) out[row + table.neighbour[q]] += table.similarity[q];
+      const n = Math.min(neighbours, table.count[i]!);
+      for (let q = base; q < base + n; q++) out[row + table.neighbour[q]!]! += table.similarity[q]!;
     }
   }
   return out;

@@ -129,27 +129,27 @@ export function normalisedAdjacency(train: TrainingData): NormalisedAdjacency {
   const byUser = train.positives;
   const byItem = transposeRows(byUser);
   const degree = new Float64Array(nodes);
-  for (let u = 0; u < users; u++) degree[u] = byUser.start[u + 1] - byUser.start[u];
-  for (let i = 0; i < train.itemCount; i++) degree[users + i] = byItem.start[i + 1] - byItem.start[i];
+  for (let u = 0; u < users; u++) degree[u] = byUser.start[u + 1]! - byUser.start[u]!;
+  for (let i = 0; i < train.itemCount; i++) degree[users + i] = byItem.start[i + 1]! - byItem.start[i]!;
   const edges = byUser.index.length;
   const start = new Uint32Array(nodes + 1);
   const index = new Uint32Array(2 * edges);
   const weight = new Float32Array(2 * edges);
   let p = 0;
   for (let u = 0; u < users; u++) {
-    for (let q = byUser.start[u]; q < byUser.start[u + 1]; q++) {
-      const node = users + byUser.index[q];
+    for (let q = byUser.start[u]!; q < byUser.start[u + 1]!; q++) {
+      const node = users + byUser.index[q]!;
       index[p] = node;
-      weight[p++] = 1 / Math.sqrt(degree[u] * degree[node]);
+      weight[p++] = 1 / Math.sqrt(degree[u]! * degree[node]!);
     }
     start[u + 1] = p;
   }
   for (let i = 0; i < train.itemCount; i++) {
     const node = users + i;
-    for (let q = byItem.start[i]; q < byItem.start[i + 1]; q++) {
-      const u = byItem.index[q];
+    for (let q = byItem.start[i]!; q < byItem.start[i + 1]!; q++) {
+      const u = byItem.index[q]!;
       index[p] = u;
-      weight[p++] = 1 / Math.sqrt(degree[node] * degree[u]);
+      weight[p++] = 1 / Math.sqrt(degree[node]! * degree[u]!);
     }
     start[node + 1] = p;
   }
@@ -161,26 +161,26 @@ export function propagate(graph: NormalisedAdjacency, x: Float32Array, out: Floa
   const { start, index, weight } = graph;
   for (let r = 0; r < graph.nodes; r++) {
     const ro = r * dims;
-    const end = start[r + 1];
-    let p = start[r];
+    const end = start[r + 1]!;
+    let p = start[r]!;
     for (let d = 0; d < dims; d++) out[ro + d] = 0;
     for (; p + 4 <= end; p += 4) {
-      const w0 = weight[p];
-      const w1 = weight[p + 1];
-      const w2 = weight[p + 2];
-      const w3 = weight[p + 3];
-      const c0 = index[p] * dims;
-      const c1 = index[p + 1] * dims;
-      const c2 = index[p + 2] * dims;
-      const c3 = index[p + 3] * dims;
+      const w0 = weight[p]!;
+      const w1 = weight[p + 1]!;
+      const w2 = weight[p + 2]!;
+      const w3 = weight[p + 3]!;
+      const c0 = index[p]! * dims;
+      const c1 = index[p + 1]! * dims;
+      const c2 = index[p + 2]! * dims;
+      const c3 = index[p + 3]! * dims;
       for (let d = 0; d < dims; d++) {
-        out[ro + d] += w0 * x[c0 + d] + w1 * x[c1 + d] + w2 * x[c2 + d] + w3 * x[c3 + d];
+        out[ro + d]! += w0 * x[c0 + d]! + w1 * x[c1 + d]! + w2 * x[c2 + d]! + w3 * x[c3 + d]!;
       }
     }
     for (; p < end; p++) {
-      const w = weight[p];
-      const co = index[p] * dims;
-      for (let d = 0; d < dims; d++) out[ro + d] += w * x[co + d];
+      const w = weight[p]!;
+      const co = index[p]! * dims;
+      for (let d = 0; d < dims; d++) out[ro + d]! += w * x[co + d]!;
     }
   }
 }
@@ -200,10 +200,10 @@ export function layerMean(
   out.set(x);
   for (let l = 0; l < layers; l++) {
     propagate(graph, out, scratch, dims);
-    for (let n = 0; n < out.length; n++) out[n] = x[n] + scratch[n];
+    for (let n = 0; n < out.length; n++) out[n] = x[n]! + scratch[n]!;
   }
   const scale = 1 / (layers + 1);
-  for (let n = 0; n < out.length; n++) out[n] *= scale;
+  for (let n = 0; n < out.length; n++) out[n]! *= scale;
 }
 
 /** LightGCN parameters and their Adam epochs over one training set. */
@@ -265,12 +265,12 @@ export class LightGcnTrainer implements EpochTrainer {
       const to = Math.min(sampler.pairCount, from + this.batchSize);
       let size = 0;
       for (let n = from; n < to; n++) {
-        const pair = sampler.order[n];
-        const u = sampler.pairUser[pair];
+        const pair = sampler.order[n]!;
+        const u = sampler.pairUser[pair]!;
         const j = sampler.negativeFor(u);
         if (j < 0) continue;
         batchUsers[size] = u;
-        batchPositives[size] = sampler.pairItem[pair];
+        batchPositives[size] = sampler.pairItem[pair]!;
         batchNegatives[size++] = j;
       }
       if (size === 0) continue;
@@ -301,20 +301,20 @@ export class LightGcnTrainer implements EpochTrainer {
     G.fill(0);
     let loss = 0;
     for (let n = 0; n < batch; n++) {
-      const uo = users[n] * dims;
-      const io = (userCount + positives[n]) * dims;
-      const jo = (userCount + negatives[n]) * dims;
+      const uo = users[n]! * dims;
+      const io = (userCount + positives[n]!) * dims;
+      const jo = (userCount + negatives[n]!) * dims;
       let x = 0;
-      for (let d = 0; d < dims; d++) x += E[uo + d] * (E[io + d] - E[jo + d]);
+      for (let d = 0; d < dims; d++) x += E[uo + d]! * (E[io + d]! - E[jo + d]!);
       // −ln σ(x) = ln(1 + e^−x), written to stay finite for any x.
       loss += x > 0 ? Math.log1p(Math.exp(-x)) : -x + Math.log1p(Math.exp(x));
       // Its derivative −σ(−x), averaged over the batch.
       const g = -sigmoid(-x) / batch;
       for (let d = 0; d < dims; d++) {
-        const eu = E[uo + d];
-        G[uo + d] += g * (E[io + d] - E[jo + d]);
-        G[io + d] += g * eu;
-        G[jo + d] -= g * eu;
+        const eu = E[uo + d]!;
+        G[uo + d]! += g * (E[io + d]! - E[jo + d]!);
+        G[io + d]! += g * eu;
+        G[jo + d]! -= g * eu;
       }
     }
     // Back through the propagation: the same symmetric map.
@@ -322,11 +322,11 @@ export class LightGcnTrainer implements EpochTrainer {
     const decay = regularisation / batch;
     let squares = 0;
     for (let n = 0; n < batch; n++) {
-      for (const ro of [users[n] * dims, (userCount + positives[n]) * dims, (userCount + negatives[n]) * dims]) {
+      for (const ro of [users[n]! * dims, (userCount + positives[n]!) * dims, (userCount + negatives[n]!) * dims]) {
         for (let d = 0; d < dims; d++) {
-          const e = ego[ro + d];
+          const e = ego[ro + d]!;
           squares += e * e;
-          egoGradient[ro + d] += decay * e;
+          egoGradient[ro + d]! += decay * e;
         }
       }
     }

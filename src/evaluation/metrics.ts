@@ -44,7 +44,7 @@ export class RankDiscounts {
     this.idealDcg = new Float64Array(maxK + 1);
     for (let r = 0; r < maxK; r++) {
       this.discount[r] = 1 / Math.log2(r + 2);
-      this.idealDcg[r + 1] = this.idealDcg[r] + this.discount[r];
+      this.idealDcg[r + 1] = this.idealDcg[r]! + this.discount[r]!;
     }
   }
 }
@@ -68,7 +68,7 @@ export function jaccardDistance(a: ArrayLike<number>, b: ArrayLike<number>): num
       common++;
       i++;
       j++;
-    } else if (a[i] < b[j]) i++;
+    } else if (a[i]! < b[j]!) i++;
     else j++;
   }
   const union = a.length + b.length - common;
@@ -83,12 +83,12 @@ export function jaccardDistance(a: ArrayLike<number>, b: ArrayLike<number>): num
 export function intraListDiversity(list: ArrayLike<number>, k: number, tags: ItemTagSets): number | undefined {
   const n = Math.min(k, list.length);
   if (n < 2) return undefined;
-  for (let a = 0; a < n; a++) if (tags.start[list[a]] === tags.start[list[a] + 1]) return undefined;
+  for (let a = 0; a < n; a++) if (tags.start[list[a]!] === tags.start[list[a]! + 1]) return undefined;
   let sum = 0;
   for (let a = 0; a < n; a++) {
-    const ta = tags.tags.subarray(tags.start[list[a]], tags.start[list[a] + 1]);
+    const ta = tags.tags.subarray(tags.start[list[a]!], tags.start[list[a]! + 1]);
     for (let b = a + 1; b < n; b++) {
-      sum += jaccardDistance(ta, tags.tags.subarray(tags.start[list[b]], tags.start[list[b] + 1]));
+      sum += jaccardDistance(ta, tags.tags.subarray(tags.start[list[b]!], tags.start[list[b]! + 1]));
     }
   }
   return sum / ((n * (n - 1)) / 2);
@@ -112,7 +112,7 @@ export function listNovelty(
   const n = Math.min(k, list.length);
   if (n === 0) return undefined;
   let sum = 0;
-  for (let r = 0; r < n; r++) sum += itemNovelty(popularity[list[r]], userCount);
+  for (let r = 0; r < n; r++) sum += itemNovelty(popularity[list[r]!]!, userCount);
   return sum / n;
 }
 
@@ -122,8 +122,8 @@ export function catalogueCoverage(lists: Iterable<ArrayLike<number>>, k: number,
   let distinct = 0;
   for (const list of lists) {
     for (let r = 0; r < Math.min(k, list.length); r++) {
-      if (!seen[list[r]]) {
-        seen[list[r]] = 1;
+      if (!seen[list[r]!]) {
+        seen[list[r]!] = 1;
         distinct++;
       }
     }

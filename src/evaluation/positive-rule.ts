@@ -26,7 +26,7 @@ const STRONG = new Set(POSITIVE_EVENT_TYPES.map((t) => INTERACTION_TYPES.indexOf
 export function positiveRuleFor(interactions: InteractionColumns, ratingThreshold = DEFAULT_RATING_THRESHOLD): PositiveRule {
   let stronger = false;
   for (let n = 0; n < interactions.length && !stronger; n++) {
-    const t = interactions.type[n];
+    const t = interactions.type[n]!;
     stronger = t === RATING || STRONG.has(t);
   }
   return { ratingThreshold, viewsArePositive: !stronger };

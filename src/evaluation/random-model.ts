@@ -20,7 +20,7 @@ export class RandomModel implements RecommenderModel {
     const out = new Float32Array(users.length * items);
     for (let r = 0; r < users.length; r++) {
       // A 32-bit xorshift stream per user, seeded from (seed, user).
-      let state = (Math.imul(users[r] + 1, 0x9e3779b1) ^ this.seed) | 1;
+      let state = (Math.imul(users[r]! + 1, 0x9e3779b1) ^ this.seed) | 1;
       for (let i = 0; i < items; i++) {
         state ^= state << 13;
         state ^= state >>> 17;

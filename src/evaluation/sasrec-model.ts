@@ -64,7 +64,7 @@ export class SasRecModel implements RecommenderModel {
   async fit(train: TrainingData, context: FitContext): Promise<void> {
     this.trainer?.dispose();
     this.trainer = undefined;
-    const { initialiseBackend } = await import('../../gnn/backend.ts');
+    const { initialiseBackend } = await import('../../gnn/index.ts');
     const { SasRecTrainer } = await import('./sasrec-network.ts');
     const info = await initialiseBackend('auto', pino({ level: 'silent' }));
     this.backend = info.name;

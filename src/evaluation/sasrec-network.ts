@@ -68,8 +68,8 @@ export function sequenceWindows(sequences: SparseRows, maxLength: number): Seque
   const from: number[] = [];
   const to: number[] = [];
   for (let u = 0; u < sequences.rows; u++) {
-    const first = sequences.start[u];
-    for (let end = sequences.start[u + 1]; end - first >= 2; ) {
+    const first = sequences.start[u]!;
+    for (let end = sequences.start[u + 1]!; end - first >= 2; ) {
       const begin = Math.max(first, end - maxLength - 1);
       user.push(u);
       from.push(begin);
@@ -106,7 +106,7 @@ export class SasRecTrainer implements EpochTrainer {
   ) {
     const { dims, heads } = settings;
     let longest = 1;
-    for (let u = 0; u < sequences.rows; u++) longest = Math.max(longest, sequences.start[u + 1] - sequences.start[u]);
+    for (let u = 0; u < sequences.rows; u++) longest = Math.max(longest, sequences.start[u + 1]! - sequences.start[u]!);
     const maxLength = Math.min(settings.maxLength, longest);
     this.length = maxLength;
     if (dims % heads !== 0) throw new RangeError(`sasrec: dims ${dims} must be a multiple of heads ${heads}`);
@@ -180,10 +180,10 @@ export class SasRecTrainer implements EpochTrainer {
       const batch = users.subarray(b, Math.min(users.length, b + step));
       const input = new Int32Array(batch.length * maxLength);
       batch.forEach((u, r) => {
-        const from = this.sequences.start[u];
-        const to = this.sequences.start[u + 1];
+        const from = this.sequences.start[u]!;
+        const to = this.sequences.start[u + 1]!;
         const take = Math.min(maxLength, to - from);
-        for (let q = 0; q < take; q++) input[r * maxLength + maxLength - take + q] = this.sequences.index[to - take + q] + 1;
+        for (let q = 0; q < take; q++) input[r * maxLength + maxLength - take + q] = this.sequences.index[to - take + q]! + 1;
       });
       const scores = tf.tidy(() => {
         const h = this.encode(tf.tensor2d(input, [batch.length, maxLength], 'int32'), false);
@@ -206,12 +206,12 @@ export class SasRecTrainer implements EpochTrainer {
   private fillWindow(w: number, input: Int32Array, target: Int32Array, offset: number): void {
     const maxLength = this.length;
     const seq = this.sequences.index;
-    const from = this.windows.from[w];
-    const length = this.windows.to[w] - from - 1;
+    const from = this.windows.from[w]!;
+    const length = this.windows.to[w]! - from - 1;
     const pad = maxLength - length;
     for (let q = 0; q < length; q++) {
-      input[offset + pad + q] = seq[from + q] + 1;
-      target[offset + pad + q] = seq[from + q + 1] + 1;
+      input[offset + pad + q] = seq[from + q]! + 1;
+      target[offset + pad + q] = seq[from + q + 1]! + 1;
     }
   }
 
@@ -222,8 +222,8 @@ export class SasRecTrainer implements EpochTrainer {
     const out = new Int32Array(rows.length * maxLength);
     const positives = this.train.positives;
     rows.forEach((w, r) => {
-      const u = this.windows.user[w];
-      const full = positives.start[u + 1] - positives.start[u] >= itemCount;
+      const u = this.windows.user[w]!;
+      const full = positives.start[u + 1]! - positives.start[u]! >= itemCount;
       for (let t = 0; t < maxLength; t++) {
         const n = r * maxLength + t;
         if (target[n] === PAD || full) continue;

@@ -109,24 +109,24 @@ export function splitInteractions(
   let removedLater = 0;
 
   for (let u = 0; u < userCount; u++) {
-    const from = byUser.start[u];
-    const to = byUser.start[u + 1];
+    const from = byUser.start[u]!;
+    const to = byUser.start[u + 1]!;
     if (from === to) continue;
     pairItem.length = pairTs.length = pairFirst.length = 0;
     for (let p = from; p < to; p++) {
-      const n = byUser.index[p];
-      if (!positive.isPositive(typeOf[n], valueOf[n])) continue;
-      const item = itemOf[n];
+      const n = byUser.index[p]!;
+      if (!positive.isPositive(typeOf[n]!, valueOf[n]!)) continue;
+      const item = itemOf[n]!;
       if (pairStamp[item] !== u) {
         pairStamp[item] = u;
         pairSlot[item] = pairItem.length;
         pairItem.push(item);
-        pairTs.push(tsOf[n]);
+        pairTs.push(tsOf[n]!);
         pairFirst.push(n);
-      } else if (tsOf[n] < pairTs[pairSlot[item]]) {
+      } else if (tsOf[n]! < pairTs[pairSlot[item]!]!) {
         // The earliest positive stamps the pair; equal times keep the one read first.
-        pairTs[pairSlot[item]] = tsOf[n];
-        pairFirst[pairSlot[item]] = n;
+        pairTs[pairSlot[item]!] = tsOf[n]!;
+        pairFirst[pairSlot[item]!] = n;
       }
     }
     const count = heldOutCount(pairItem.length, testShare);
@@ -139,32 +139,32 @@ export function splitInteractions(
     let held: number[];
     let cutoff = Infinity;
     if (protocol === 'temporal') {
-      order.sort((a, b) => pairTs[a] - pairTs[b] || pairFirst[a] - pairFirst[b]);
+      order.sort((a, b) => pairTs[a]! - pairTs[b]! || pairFirst[a]! - pairFirst[b]!);
       held = order.slice(order.length - count);
-      cutoff = pairTs[held[0]];
+      cutoff = pairTs[held[0]!]!;
     } else {
       // Pairs are in order of first appearance; a partial Fisher–Yates draws `count` of them.
       for (let i = 0; i < count; i++) {
         const j = i + random.int(order.length - i);
-        [order[i], order[j]] = [order[j], order[i]];
+        [order[i], order[j]] = [order[j]!, order[i]!];
       }
       held = order.slice(0, count);
     }
 
-    const row = held.map((slot) => pairItem[slot]).sort((a, b) => a - b);
+    const row = held.map((slot) => pairItem[slot]!).sort((a, b) => a - b);
     for (const item of row) heldStamp[item] = u;
     users.push(u);
     for (const item of row) heldItems.push(item);
     rowStart.push(heldItems.length);
 
     for (let p = from; p < to; p++) {
-      const n = byUser.index[p];
-      if (positive.isPositive(typeOf[n], valueOf[n])) {
-        if (heldStamp[itemOf[n]] === u) {
+      const n = byUser.index[p]!;
+      if (positive.isPositive(typeOf[n]!, valueOf[n]!)) {
+        if (heldStamp[itemOf[n]!] === u) {
           keep[n] = 0;
           removedHeldOut++;
         }
-      } else if (tsOf[n] > cutoff) {
+      } else if (tsOf[n]! > cutoff) {
         keep[n] = 0;
         removedLater++;
       }
@@ -199,7 +199,7 @@ export function orderTiesAtRandom(c: InteractionColumns, seed: number): Interact
   const random = new SeededRandom(seed);
   const key = new Float64Array(c.length);
   for (let n = 0; n < c.length; n++) key[n] = random.float();
-  const order = Uint32Array.from({ length: c.length }, (_, n) => n).sort((a, b) => c.ts[a] - c.ts[b] || key[a] - key[b]);
+  const order = Uint32Array.from({ length: c.length }, (_, n) => n).sort((a, b) => c.ts[a]! - c.ts[b]! || key[a]! - key[b]!);
   return reorderInteractions(c, order);
 }
 
@@ -217,16 +217,16 @@ function reorderInteractions(c: InteractionColumns, order: Uint32Array): Interac
   const tagStart = c.eventTags === undefined ? undefined : new Uint32Array(length + 1);
   const tags: number[] = [];
   for (let m = 0; m < length; m++) {
-    const n = order[m];
-    out.user[m] = c.user[n];
-    out.item[m] = c.item[n];
-    out.type[m] = c.type[n];
-    out.value[m] = c.value[n];
-    out.ts[m] = c.ts[n];
+    const n = order[m]!;
+    out.user[m] = c.user[n]!;
+    out.item[m] = c.item[n]!;
+    out.type[m] = c.type[n]!;
+    out.value[m] = c.value[n]!;
+    out.ts[m] = c.ts[n]!;
     if (tagStart !== undefined) {
-      const from = c.eventTags!.start[n];
-      const to = c.eventTags!.start[n + 1];
-      for (let t = from; t < to; t++) tags.push(c.eventTags!.tags[t]);
+      const from = c.eventTags!.start[n]!;
+      const to = c.eventTags!.start[n + 1]!;
+      for (let t = from; t < to; t++) tags.push(c.eventTags!.tags[t]!);
       tagStart[m + 1] = tags.length;
     }
   }

@@ -50,11 +50,11 @@ export function trainingDataFrom(
   const test = new PositiveTest(rule);
   const positive = new Uint8Array(interactions.length);
   for (let n = 0; n < interactions.length; n++) {
-    positive[n] = test.isPositive(interactions.type[n], interactions.value[n]) ? 1 : 0;
+    positive[n] = test.isPositive(interactions.type[n]!, interactions.value[n]!) ? 1 : 0;
   }
   const positives = distinctPairs(interactions, positive, userCount, itemCount);
   const itemPopularity = new Uint32Array(itemCount);
-  for (const item of positives.index) itemPopularity[item]++;
+  for (const item of positives.index) itemPopularity[item]!++;
   return {
     userCount,
     itemCount,
@@ -82,14 +82,14 @@ export function itemTagsFrom(shape: CatalogueShape, interactions: InteractionCol
   const given = interactions.eventTags;
   if (given !== undefined) {
     for (let n = 0; n < interactions.length; n++) {
-      const item = interactions.item[n];
+      const item = interactions.item[n]!;
       if (minUsers[item] === 0) continue;
-      for (let t = given.start[n]; t < given.start[n + 1]; t++) {
+      for (let t = given.start[n]!; t < given.start[n + 1]!; t++) {
         let byTag = givers.get(item);
         if (byTag === undefined) givers.set(item, (byTag = new Map()));
-        let users = byTag.get(given.tags[t]);
-        if (users === undefined) byTag.set(given.tags[t], (users = new Set()));
-        users.add(interactions.user[n]);
+        let users = byTag.get(given.tags[t]!);
+        if (users === undefined) byTag.set(given.tags[t]!, (users = new Set()));
+        users.add(interactions.user[n]!);
       }
     }
   }
@@ -101,14 +101,14 @@ export function itemTagsFrom(shape: CatalogueShape, interactions: InteractionCol
     if (minUsers[i] === 0) list = catalogueTags.subarray(catalogueStart[i], catalogueStart[i + 1]);
     else {
       const kept: number[] = [];
-      for (const [tag, users] of givers.get(i) ?? []) if (users.size >= minUsers[i]) kept.push(tag);
+      for (const [tag, users] of givers.get(i) ?? []) if (users.size >= minUsers[i]!) kept.push(tag);
       list = Uint32Array.from(kept).sort();
     }
     lists.push(list);
-    start[i + 1] = start[i] + list.length;
+    start[i + 1] = start[i]! + list.length;
   }
-  const tags = new Uint32Array(start[itemCount]);
-  for (let i = 0; i < itemCount; i++) tags.set(lists[i], start[i]);
+  const tags = new Uint32Array(start[itemCount]!);
+  for (let i = 0; i < itemCount; i++) tags.set(lists[i]!, start[i]);
   return { start, tags, names };
 }
 
@@ -126,8 +126,8 @@ function distinctPairs(
   const rows: Uint32Array[] = [];
   for (let u = 0; u < userCount; u++) {
     found.length = 0;
-    for (let p = order.start[u]; p < order.start[u + 1]; p++) {
-      const item = interactions.item[order.index[p]];
+    for (let p = order.start[u]!; p < order.start[u + 1]!; p++) {
+      const item = interactions.item[order.index[p]!]!;
       if (lastUser[item] !== u) {
         lastUser[item] = u;
         found.push(item);
@@ -135,10 +135,10 @@ function distinctPairs(
     }
     const row = Uint32Array.from(found).sort();
     rows.push(row);
-    start[u + 1] = start[u] + row.length;
+    start[u + 1] = start[u]! + row.length;
   }
-  const index = new Uint32Array(start[userCount]);
-  for (let u = 0; u < userCount; u++) index.set(rows[u], start[u]);
+  const index = new Uint32Array(start[userCount]!);
+  for (let u = 0; u < userCount; u++) index.set(rows[u]!, start[u]);
   return { rows: userCount, cols: itemCount, start, index };
 }
 
@@ -152,7 +152,7 @@ export function positiveSequences(data: TrainingData): SparseRows {
   const log = data.interactions;
   const test = new PositiveTest(data.rule);
   const selected = new Uint8Array(log.length);
-  for (let n = 0; n < log.length; n++) selected[n] = test.isPositive(log.type[n], log.value[n]) ? 1 : 0;
+  for (let n = 0; n < log.length; n++) selected[n] = test.isPositive(log.type[n]!, log.value[n]!) ? 1 : 0;
   const byUser = groupByUser(log, selected, data.userCount);
   const start = new Uint32Array(data.userCount + 1);
   const index = new Uint32Array(data.positiveCount);
@@ -164,23 +164,23 @@ export function positiveSequences(data: TrainingData): SparseRows {
   for (let u = 0; u < data.userCount; u++) {
     items.length = times.length = 0;
     let timed = true;
-    for (let p = byUser.start[u]; p < byUser.start[u + 1]; p++) {
-      const n = byUser.index[p];
-      const item = log.item[n];
-      const ts = log.ts[n];
+    for (let p = byUser.start[u]!; p < byUser.start[u + 1]!; p++) {
+      const n = byUser.index[p]!;
+      const item = log.item[n]!;
+      const ts = log.ts[n]!;
       if (Number.isNaN(ts)) timed = false;
       if (stamp[item] !== u) {
         stamp[item] = u;
         slot[item] = items.length;
         items.push(item);
         times.push(ts);
-      } else if (ts < times[slot[item]]) times[slot[item]] = ts;
+      } else if (ts < times[slot[item]!]!) times[slot[item]!] = ts;
     }
     // Slots are in log order of first appearance, and the sort is stable: equal times keep log order.
     const order = Array.from(items.keys());
-    if (timed) order.sort((x, y) => times[x] - times[y]);
-    for (let q = 0; q < order.length; q++) index[start[u] + q] = items[order[q]];
-    start[u + 1] = start[u] + items.length;
+    if (timed) order.sort((x, y) => times[x]! - times[y]!);
+    for (let q = 0; q < order.length; q++) index[start[u]! + q] = items[order[q]!]!;
+    start[u + 1] = start[u]! + items.length;
   }
   return { rows: data.userCount, cols: data.itemCount, start, index };
 }
@@ -188,12 +188,12 @@ export function positiveSequences(data: TrainingData): SparseRows {
 /** Indexes of the selected interactions grouped by user, each group in log order (a stable counting sort). */
 export function groupByUser(interactions: InteractionColumns, selected: Uint8Array | undefined, userCount: number): SparseRows {
   const start = new Uint32Array(userCount + 1);
-  for (let n = 0; n < interactions.length; n++) if (selected === undefined || selected[n]) start[interactions.user[n] + 1]++;
-  for (let u = 0; u < userCount; u++) start[u + 1] += start[u];
+  for (let n = 0; n < interactions.length; n++) if (selected === undefined || selected[n]) start[interactions.user[n]! + 1]!++;
+  for (let u = 0; u < userCount; u++) start[u + 1]! += start[u]!;
   const next = start.slice(0, userCount);
-  const index = new Uint32Array(start[userCount]);
+  const index = new Uint32Array(start[userCount]!);
   for (let n = 0; n < interactions.length; n++) {
-    if (selected === undefined || selected[n]) index[next[interactions.user[n]]++] = n;
+    if (selected === undefined || selected[n]) index[next[interactions.user[n]!]!++] = n;
   }
   return { rows: userCount, cols: interactions.length, start, index };
 }
@@ -201,23 +201,23 @@ export function groupByUser(interactions: InteractionColumns, selected: Uint8Arr
 /** The transpose of a 0/1 matrix: items × users from users × items. Rows stay ascending. */
 export function transposeRows(m: SparseRows): SparseRows {
   const start = new Uint32Array(m.cols + 1);
-  for (const c of m.index) start[c + 1]++;
-  for (let c = 0; c < m.cols; c++) start[c + 1] += start[c];
+  for (const c of m.index) start[c + 1]!++;
+  for (let c = 0; c < m.cols; c++) start[c + 1]! += start[c]!;
   const next = start.slice(0, m.cols);
   const index = new Uint32Array(m.index.length);
   for (let r = 0; r < m.rows; r++) {
-    for (let p = m.start[r]; p < m.start[r + 1]; p++) index[next[m.index[p]]++] = r;
+    for (let p = m.start[r]!; p < m.start[r + 1]!; p++) index[next[m.index[p]!]!++] = r;
   }
   return { rows: m.cols, cols: m.rows, start, index };
 }
 
 /** Whether row r holds column c (binary search; rows are ascending). */
 export function rowHas(m: SparseRows, r: number, c: number): boolean {
-  let lo = m.start[r];
-  let hi = m.start[r + 1];
+  let lo = m.start[r]!;
+  let hi = m.start[r + 1]!;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    const v = m.index[mid];
+    const v = m.index[mid]!;
     if (v === c) return true;
     if (v < c) lo = mid + 1;
     else hi = mid;

@@ -40,7 +40,7 @@ export class TripleSampler {
   negativeFor(user: number): number {
     const { positives, random } = this;
     const items = positives.cols;
-    if (positives.start[user + 1] - positives.start[user] >= items) return -1;
+    if (positives.start[user + 1]! - positives.start[user]! >= items) return -1;
     for (;;) {
       const j = random.int(items);
       if (!rowHas(positives, user, j)) return j;

@@ -2,7 +2,7 @@ import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { ALL_EDGE_TYPES, EDGE_TYPES, edgeTypeMask, NODE_KINDS, type EdgeType, type NodeKind } from '../../graph/model.ts';
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError } from '../../base/errors.ts';
 
 /**
  * What analysts explore: a node's typed neighbourhood (paged, newest edges first, filtered by edge type and

@@ -1,6 +1,6 @@
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { ValidationError, type FieldIssue } from '../errors.ts';
+import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import { checkInteractionEvent, type Interaction } from '../events/interaction-event.ts';
 import { applyInteraction } from '../projection/graph-projection.ts';
 import type { GraphStore } from '../store/graph-store.ts';

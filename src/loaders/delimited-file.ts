@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { parse, type CsvError, type Info, type Parser } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../../base/errors.ts';
 import type { ReadProgress } from './load-record.ts';
 import { columnCountIssue } from './row-values.ts';
 

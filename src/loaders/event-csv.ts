@@ -1,5 +1,5 @@
 import type { InteractionEventInput } from '../events/interaction-event.ts';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../../base/errors.ts';
 import { COMMA_SEPARATED, readHeader, readTableRows } from './delimited-file.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
 import { RowError, decimalNumber } from './row-values.ts';

@@ -1,6 +1,6 @@
 import { checkCatalogueItem, type CatalogueItem } from '../catalogue/catalogue-item.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../../base/errors.ts';
 import { readDelimitedRows, type DelimitedFileOptions } from './delimited-file.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
 import {

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../../base/errors.ts';
 import { COMMA_SEPARATED, readHeader, requireColumns } from './delimited-file.ts';
 import { checkEventCsvFile, readEventCsv } from './event-csv.ts';
 import { readJsonLines } from './jsonl.ts';

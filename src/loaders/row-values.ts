@@ -1,4 +1,4 @@
-import type { FieldIssue } from '../errors.ts';
+import type { FieldIssue } from '../../base/errors.ts';
 
 /**
  * Readers for the values in a data row. Each names the column and the value when it refuses one, so the

@@ -1,5 +1,5 @@
 import hnswlib from 'hnswlib-node';
-import type { NodeVectors } from '../../gnn/node-vectors.ts';
+import type { NodeVectors } from '../../gnn/index.ts';
 
 /**
  * Finds the items with the highest z·x_i + b_i for a query vector z: an exact scan over a packed matrix

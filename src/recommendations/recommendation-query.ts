@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from '../errors.ts';
+import { ValidationError } from '../../base/errors.ts';
 import { freeRecord } from '../free-data.ts';
 import { identifier } from '../identifier.ts';
 import { fieldIssues } from '../validation.ts';
@@ -82,8 +82,13 @@ export const ItemListSchema = z.array(identifier).min(1, 'must list at least one
 export function parseRecommendationOptions(raw: unknown, maxCount: number, prefix = ''): RecommendationOptions {
   const parsed = RecommendationOptionsSchema.safeParse(raw ?? {});
   if (!parsed.success) throw new ValidationError(fieldIssues(parsed.error, prefix));
-  if (parsed.data.count !== undefined && parsed.data.count > maxCount) {
+  return withinMaxCount(parsed.data, maxCount, prefix);
+}
+
+/** Options already parsed by their schema, checked against the configured longest list (`recommend.maxCount`). */
+export function withinMaxCount<T extends { readonly count?: number | undefined }>(options: T, maxCount: number, prefix = ''): T {
+  if (options.count !== undefined && options.count > maxCount) {
     throw new ValidationError([{ path: prefix ? `${prefix}.count` : 'count', message: `must be at most ${maxCount}` }]);
   }
-  return parsed.data;
+  return options;
 }

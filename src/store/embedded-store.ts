@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { NODE_KINDS, NodeKindCode, nodeKindOf, EdgeTypeCode, interactionTypeOf, type SubjectKind } from '../../graph/model.ts';
 import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
-import { StorageFullError, StoreError } from '../errors.ts';
+import { StorageFullError, StoreError } from '../../base/errors.ts';
 import type { Interaction } from '../events/interaction-event.ts';
 import { ErasureReserve } from './erasure-reserve.ts';
 import type { AppendResult, GraphStore, SnapshotSink, StoreCounts } from './graph-store.ts';

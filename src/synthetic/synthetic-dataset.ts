@@ -1,6 +1,6 @@
 import { INTERACTION_TYPES, NodeKindCode, type InteractionType } from '../../graph/model.ts';
 import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
-import { ValidationError, type FieldIssue } from '../errors.ts';
+import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { CurrentInterest, InterestMixtures } from './interest-mixtures.ts';
 import { AliasTable, SeededRandom, ZipfSampler } from './random.ts';

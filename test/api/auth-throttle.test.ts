@@ -9,7 +9,7 @@ import { AuthFailureThrottle } from '../../src/api/auth-throttle.ts';
 import { loadConfig, type EngineConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
 import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../base/errors.ts';
 
 /**
  * Failed API keys are throttled per client address before any key is checked: a real server on loopback,

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { edgeTypeMask } from '../../graph/model.ts';
 import { loadConfig, type EngineConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { StoreError, ValidationError } from '../../src/errors.ts';
+import { StoreError, ValidationError } from '../../base/errors.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2024-01-01T00:00:00Z');

@@ -7,7 +7,7 @@ import { EDGE_TYPES, type NodeKind } from '../../graph/model.ts';
 import { loadConfig, type EngineConfig } from '../../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { NotFoundError, ValidationError } from '../../src/errors.ts';
+import { NotFoundError, ValidationError } from '../../base/errors.ts';
 import type { ExplanationPath } from '../../src/recommendations/explanation-path.ts';
 import { parseRecommendationOptions } from '../../src/recommendations/recommendation-query.ts';
 import { Recommender, type RecommendationList } from '../../src/recommendations/recommender.ts';

@@ -61,7 +61,7 @@ describe('evaluation: engine (the served Recommender)', function () {
   it('beats random on the fixture, with every test user given a full list', async () => {
     const random = new RandomModel();
     await random.fit(data.train, contextFor(data));
-    const ndcg = (model: typeof random | typeof engine) => evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20].ndcg;
+    const ndcg = (model: typeof random | typeof engine) => evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20]!.ndcg;
     const engineNdcg = ndcg(engine);
     const randomNdcg = ndcg(random);
     assert.ok(engineNdcg > 1.5 * randomNdcg, `engine NDCG@20 ${engineNdcg.toFixed(4)} vs random ${randomNdcg.toFixed(4)}`);
@@ -164,7 +164,7 @@ describe('evaluation: engine-tuned', function () {
       assert.equal(tried.length, settings.evaluated);
       assert.match(tried[0]!, /^engine-tuned: embedding=0\.450 walk=0\.300 tags=0\.150 trending=0\.100 diversity=0\.200: validation NDCG 0\.\d{4} \(best so far\)/);
       assert.ok(lines.some((line) => line.startsWith('engine-tuned: tuned embedding=')));
-      assert.ok(evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20].ndcg > 0);
+      assert.ok(evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20]!.ndcg > 0);
     } finally {
       await model.close?.();
     }

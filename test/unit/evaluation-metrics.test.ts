@@ -25,7 +25,7 @@ const close = (actual: number, expected: number, what = '') =>
 /** Tags as CSR from per-item lists. */
 function tagSets(lists: number[][]): ItemTagSets {
   const start = new Uint32Array(lists.length + 1);
-  lists.forEach((list, i) => (start[i + 1] = start[i] + list.length));
+  lists.forEach((list, i) => (start[i + 1] = start[i]! + list.length));
   return { start, tags: Uint32Array.from(lists.flat()), names: [] };
 }
 
@@ -99,7 +99,7 @@ describe('evaluation: ranking', () => {
     };
     const result = evaluateRanking(scorer, train, heldOut, { ks: [2, 3] });
     assert.equal(result.users, 2);
-    const at2 = result.byK[2];
+    const at2 = result.byK[2]!;
     close(at2.recall, (1 / 2 + 0) / 2, 'Recall@2');
     close(at2.precision, (1 / 2 + 0) / 2, 'Precision@2');
     close(at2.hitRate, 1 / 2, 'HitRate@2');
@@ -107,7 +107,7 @@ describe('evaluation: ranking', () => {
     close(at2.ndcg, (1 / (1 + 1 / Math.log2(3)) + 0) / 2, 'NDCG@2');
     // Lists at K=2: {1, 2} and {0, 1}: 3 of 5 items.
     close(at2.coverage, 3 / 5, 'Coverage@2');
-    const at3 = result.byK[3];
+    const at3 = result.byK[3]!;
     close(at3.recall, (1 + 1) / 2, 'Recall@3');
     close(at3.mrr, (1 + 1 / 3) / 2, 'MRR@3');
     close(at3.ndcg, ((1 + 0.5) / (1 + 1 / Math.log2(3)) + 0.5 / 1) / 2, 'NDCG@3');
@@ -126,7 +126,7 @@ describe('evaluation: ranking', () => {
     const train = trainingDataFrom(shape, interactions, positiveRuleFor(interactions));
     const heldOut: HeldOut = { users: Uint32Array.of(0), start: Uint32Array.of(0, 1), items: Uint32Array.of(1) };
     const scorer = { scoreUsers: () => Float32Array.of(-Infinity, -Infinity, -Infinity, 1, -Infinity) };
-    const at3 = evaluateRanking(scorer, train, heldOut, { ks: [3] }).byK[3];
+    const at3 = evaluateRanking(scorer, train, heldOut, { ks: [3] }).byK[3]!;
     assert.equal(at3.recall, 0);
     assert.equal(at3.hitRate, 0);
     close(at3.precision, 0, 'Precision@3');

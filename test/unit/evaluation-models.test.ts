@@ -54,10 +54,10 @@ describe('evaluation: LightGCN arithmetic', () => {
   it('normalises the adjacency symmetrically: weight(a, b) = weight(b, a) = 1 / sqrt(deg a · deg b)', () => {
     const weightOf = new Map<string, number>();
     for (let r = 0; r < graph.nodes; r++) {
-      for (let p = graph.start[r]; p < graph.start[r + 1]; p++) weightOf.set(`${r}-${graph.index[p]}`, graph.weight[p]);
+      for (let p = graph.start[r]!; p < graph.start[r + 1]!; p++) weightOf.set(`${r}-${graph.index[p]}`, graph.weight[p]!);
     }
     assert.equal(weightOf.size, 2 * train.positiveCount);
-    const degree = (node: number) => graph.start[node + 1] - graph.start[node];
+    const degree = (node: number) => graph.start[node + 1]! - graph.start[node]!;
     for (const [key, w] of weightOf) {
       const [a, b] = key.split('-').map(Number) as [number, number];
       assert.equal(weightOf.get(`${b}-${a}`), w);
@@ -90,7 +90,7 @@ describe('evaluation: LightGCN arithmetic', () => {
     const settings: LightGcnSettings = { dims: 4, layers: 2, learningRate: 0.01, regularisation: 0.1 };
     const trainer = new LightGcnTrainer(train, settings, 5, 8);
     const users = [0, 1, 2, 5];
-    const positives = users.map((u) => train.positives.index[train.positives.start[u]]!);
+    const positives = users.map((u) => train.positives.index[train.positives.start[u]!]!);
     const negatives = [8, 7, 6, 0].map((i, n) => (positives[n] === i ? (i + 1) % 9 : i));
     const { gradient } = trainer.lossAndGradient(users, positives, negatives);
     const analytic = Float64Array.from(gradient);
@@ -125,7 +125,7 @@ describe('evaluation: BPR and LightGCN baselines', () => {
 
   async function ndcgOf(model: RecommenderModel): Promise<number> {
     await model.fit(data.train, contextFor(data));
-    return evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20].ndcg;
+    return evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20]!.ndcg;
   }
 
   it('beat popular and random on planted-topic data (and so does item kNN)', async function () {
@@ -182,7 +182,7 @@ describe('evaluation: BPR and LightGCN baselines', () => {
       let sum = 0;
       let n = 0;
       users.forEach((u, r) => {
-        for (let p = train.positives.start[u]; p < train.positives.start[u + 1]; p++) {
+        for (let p = train.positives.start[u]!; p < train.positives.start[u + 1]!; p++) {
           sum += scores[r * train.itemCount + train.positives.index[p]!]! - scores[r * train.itemCount]!;
           n++;
         }

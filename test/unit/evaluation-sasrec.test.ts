@@ -66,7 +66,7 @@ describe('evaluation: SASRec', () => {
 
   async function ndcgOf(model: RecommenderModel, train = data.train, context = contextFor(data)): Promise<number> {
     await model.fit(train, context);
-    return evaluateRanking(model, data.train, data.test, { ks: [10] }).byK[10].ndcg;
+    return evaluateRanking(model, data.train, data.test, { ks: [10] }).byK[10]!.ndcg;
   }
 
   it('orders each user’s positives by when they became positive', () => {

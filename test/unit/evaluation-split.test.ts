@@ -179,10 +179,10 @@ describe('evaluation: the temporal split', () => {
     const result = evaluateRanking({ scoreUsers: () => scores.slice() }, data.train, only, {
       ks: [1, 2, log.itemIds.length],
     });
-    assert.equal(result.byK[1].recall, 0);
-    assert.equal(result.byK[2].mrr, 0.5);
+    assert.equal(result.byK[1]!.recall, 0);
+    assert.equal(result.byK[2]!.mrr, 0.5);
     // With K as large as the catalogue, the list holds exactly the items that are not training positives.
-    assert.equal(result.byK[log.itemIds.length].coverage, (log.itemIds.length - 4) / log.itemIds.length);
+    assert.equal(result.byK[log.itemIds.length]!.coverage, (log.itemIds.length - 4) / log.itemIds.length);
   });
 
   it('cannot split in time without timestamps, and says so', () => {

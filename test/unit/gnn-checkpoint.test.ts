@@ -8,7 +8,7 @@ import { loadCheckpoint, modelDirectory, saveCheckpoint, type LoadedCheckpoint, 
 import { trainingInputFromGraph, vocabularyOf } from '../../gnn/graph-training-input.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
-import { CheckpointError, OutdatedCheckpointError } from '../../src/errors.ts';
+import { CheckpointError, OutdatedCheckpointError } from '../../base/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 

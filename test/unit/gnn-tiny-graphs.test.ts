@@ -10,7 +10,7 @@ import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
-import { InsufficientTrainingDataError } from '../../src/errors.ts';
+import { InsufficientTrainingDataError } from '../../base/errors.ts';
 import { policy } from '../support/synthetic-graph.ts';
 
 const hyper = { dims: 8, heads: 2, fanout: 6, history: 2, scale: 8, seed: 3 };

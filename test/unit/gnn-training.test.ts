@@ -11,7 +11,7 @@ import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { distinctItems, InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport } from '../../gnn/training/gat-trainer.ts';
-import { CheckpointError, OutdatedCheckpointError } from '../../src/errors.ts';
+import { CheckpointError, OutdatedCheckpointError } from '../../base/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 

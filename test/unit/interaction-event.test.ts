@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ValidationError } from '../../src/errors.ts';
+import { ValidationError } from '../../base/errors.ts';
 import { checkInteractionEvent, parseInteractionEvent } from '../../src/events/interaction-event.ts';
 
 const now = Date.parse('2025-06-01T00:00:00Z');

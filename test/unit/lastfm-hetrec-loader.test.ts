@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputFileError } from '../../src/errors.ts';
+import { InputFileError } from '../../base/errors.ts';
 import { prepareEvaluation } from '../../src/evaluation/evaluation-data.ts';
 import { readInteractionLog } from '../../src/evaluation/interaction-log.ts';
 import { openLoader, type LoadRecord } from '../../src/loaders/index.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isInt, Neo4jError } from 'neo4j-driver';
-import { StoreError } from '../../src/errors.ts';
+import { StoreError } from '../../base/errors.ts';
 import { splitStatements } from '../../src/store/neo4j/cypher-statements.ts';
 import { Neo4jGraphStore, type Neo4jStoreOptions } from '../../src/store/neo4j/neo4j-store.ts';
 import { RecordingSink, interaction } from '../contract/graph-store.contract.ts';

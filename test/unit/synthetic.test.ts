@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { INTERACTION_TYPES, NodeKindCode } from '../../graph/model.ts';
 import { checkCatalogueItem } from '../../src/catalogue/catalogue-item.ts';
-import { ValidationError } from '../../src/errors.ts';
+import { ValidationError } from '../../base/errors.ts';
 import { checkInteractionEvent } from '../../src/events/interaction-event.ts';
 import { AliasTable, SeededRandom, ZipfSampler } from '../../src/synthetic/random.ts';
 import {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../../base/errors.ts';
 
 /**
  * Every statement the Neo4j adapter runs, read from the project's `cypher/` folder: the files are the one

@@ -1,5 +1,5 @@
 import { int, isInt, isRetriableError } from 'neo4j-driver';
-import { StoreError } from '../../errors.ts';
+import { StoreError } from '../../../base/errors.ts';
 
 /**
  * The slice of neo4j-driver the adapter uses, as interfaces: the real driver satisfies them, and unit tests

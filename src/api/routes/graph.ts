@@ -1,0 +1,59 @@
+import { defineRoute, READ_ERRORS } from '../route.ts';
+import * as S from '../schemas.ts';
+
+export const GRAPH_ROUTES = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/graph/stats',
+    summary: 'Graph statistics: nodes by kind, edges by type, degree percentiles, communities.',
+    tag: 'graph',
+    role: 'analyst',
+    responses: { 200: { description: 'Statistics', schema: S.GraphStatsSchema } },
+    errors: [401, 403, 429, 503],
+    handle(services) {
+      const current = services.communities.current();
+      const communities = current ? { count: current.communities.length, modularity: current.modularity, computedAt: current.computedAt } : null;
+      return { body: { ...services.explorer.stats(), communities } };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/graph/search',
+    summary: 'Find nodes by id (exact or prefix) or items by title (substring), case-insensitive.',
+    tag: 'graph',
+    role: 'analyst',
+    query: S.SearchQuerySchema,
+    responses: { 200: { description: 'Matching nodes', schema: S.SearchSchema } },
+    errors: [400, 401, 403, 429, 503],
+    handle(services, { query: q }) {
+      return { body: { nodes: services.explorer.search(q.q, q.limit, q.kinds) } };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/graph/nodes/{kind}/{id}/neighbourhood',
+    summary: 'A node’s neighbours and edges, newest first, typed and paged; filter by edge type and time window.',
+    tag: 'graph',
+    role: 'analyst',
+    params: S.NodeKindParamSchema,
+    query: S.NeighbourhoodQuerySchema,
+    responses: { 200: { description: 'The neighbourhood page', schema: S.NeighbourhoodSchema } },
+    errors: READ_ERRORS,
+    handle(services, { params: p, query }) {
+      return { body: services.explorer.neighbourhood(p.kind, p.id, query) };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/graph/paths',
+    summary: 'Shortest paths (up to maxLength edges, either direction) between two nodes.',
+    tag: 'graph',
+    role: 'analyst',
+    query: S.PathsQuerySchema,
+    responses: { 200: { description: 'Paths, shortest first; empty when none is within reach', schema: S.PathsSchema } },
+    errors: READ_ERRORS,
+    handle(services, { query: q }) {
+      return { body: { paths: services.explorer.paths(q.from, q.to, q) } };
+    },
+  }),
+];
