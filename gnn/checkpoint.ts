@@ -6,6 +6,7 @@ import { CheckpointError, OutdatedCheckpointError } from '../base/errors.ts';
 import { writeFileDurably } from '../base/durable-file.ts';
 import type { ModelVocabulary } from './graph-training-input.ts';
 import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
+import { dataDirectoryPath } from '../base/data-directory.ts';
 
 /**
  * Trained models on disk, in the data directory: `model/gat-<version>.json` (hyperparameters, vocabulary,
@@ -78,7 +79,7 @@ type ManifestEntry = z.infer<typeof entrySchema>;
 const manifestSchema = z.strictObject({ format: z.literal(1), checkpoints: z.array(entrySchema) });
 
 export function modelDirectory(dataDir: string): string {
-  return path.join(dataDir, 'model');
+  return dataDirectoryPath(dataDir, 'model');
 }
 
 /** A version name that sorts by time: `<ISO time without separators>-<n>`. */

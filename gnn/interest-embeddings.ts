@@ -208,7 +208,8 @@ export class InterestEmbeddings {
         batch.mask[slot] = 1;
       });
     });
-    const { z, attention } = this.model.encodeSubjectsWithAttention(tf.tensor2d(features, [padRow + 1, dims]), batch);
+    // In a tidy: the feature table is this call's own, disposed with it.
+    const { z, attention } = tf.tidy(() => this.model.encodeSubjectsWithAttention(tf.tensor2d(features, [padRow + 1, dims]), batch));
     try {
       return { z: z.dataSync() as Float32Array, attention: attention.dataSync() as Float32Array };
     } finally {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../graph/random.ts';
 
 /**
  * The model's trainable tensors, by name, in creation order: one place to initialise them (seeded, the
@@ -9,10 +10,10 @@ export class ParameterSet {
   private static sets = 0;
   private readonly variables = new Map<string, tf.Variable>();
   private readonly suffix = `#${++ParameterSet.sets}`;
-  private state: number;
+  private readonly uniform: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0 || 1;
+    this.uniform = mulberry32(seed);
   }
 
   /** Glorot-normal values, or a constant when `fill` is given. */
@@ -27,7 +28,7 @@ export class ParameterSet {
       const std = Math.sqrt(2 / (fanIn + fanOut));
       for (let i = 0; i < size; i++) values[i] = this.normal() * std;
     }
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), true, name + this.suffix);
+    const variable = variableOf(tf.tensor(values, shape, 'float32'), name + this.suffix);
     this.variables.set(name, variable);
     return variable;
   }
@@ -36,7 +37,7 @@ export class ParameterSet {
   createEmbedding(name: string, rows: number, dims: number, std = 0.05): tf.Variable {
     const values = new Float32Array(rows * dims);
     for (let i = 0; i < values.length; i++) values[i] = this.normal() * std;
-    const variable = tf.variable(tf.tensor2d(values, [rows, dims]), true, name + this.suffix);
+    const variable = variableOf(tf.tensor2d(values, [rows, dims]), name + this.suffix);
     if (this.variables.has(name)) throw new Error(`parameter ${name} defined twice`);
     this.variables.set(name, variable);
     return variable;
@@ -78,12 +79,17 @@ export class ParameterSet {
     const v = this.uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
+}
 
-  private uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/**
+ * A trainable variable holding `initial`'s values; `initial` is disposed. tf.variable shares the tensor's
+ * data and leaves the tensor alive: kept, it would hold every parameter's memory after the model is
+ * disposed (a retrained model swapped in would leak the old one's weights).
+ */
+function variableOf(initial: tf.Tensor, name: string): tf.Variable {
+  try {
+    return tf.variable(initial, true, name);
+  } finally {
+    initial.dispose();
   }
 }

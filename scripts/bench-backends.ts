@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError } from 'commander';
 import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, BackendUnavailableError, selectBackend } from '../gnn/index.ts';
 import { createLogger } from '../base/logger.ts';
-import { SeededRandom } from '../src/synthetic/random.ts';
+import { SeededRandom } from '../graph/random.ts';
 import { positiveInteger } from './cli.ts';
 
 const CONCRETE = BACKEND_PREFERENCES.filter((b) => b !== 'auto');

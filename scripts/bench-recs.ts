@@ -20,7 +20,7 @@ import { startModuleWorker } from '../base/worker-thread.ts';
 import { ItemCatalogue } from '../src/catalogue/item-catalogue.ts';
 import { loadConfig } from '../src/config.ts';
 import { Recommender } from '../src/recommendations/recommender.ts';
-import { SeededRandom } from '../src/synthetic/random.ts';
+import { SeededRandom } from '../graph/random.ts';
 import { generateSyntheticDataset, type SyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { syntheticInterestGraph } from '../src/synthetic/synthetic-graph.ts';
 import { positiveInteger } from './cli.ts';

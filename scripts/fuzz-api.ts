@@ -19,6 +19,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { mulberry32 } from '../graph/random.ts';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -217,18 +218,6 @@ function sendRaw(base: URL, bytes: string | Buffer, timeoutMs: number): Promise<
   });
 }
 
-/** mulberry32: a small seeded PRNG, so a run can be repeated exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // ---- what the run sends ----
 
 const ODD_IDS = [
@@ -310,7 +299,7 @@ class RequestSource {
     private readonly seed: number,
     private readonly s: Seeded,
   ) {
-    this.rng = prng(seed);
+    this.rng = mulberry32(seed);
   }
 
   private pick<T>(list: readonly T[]): T {

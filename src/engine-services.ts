@@ -1,5 +1,5 @@
 import { CommunityService } from './communities/community-service.ts';
-import { DEFAULT_COMMUNITY_SETTINGS } from './communities/interest-communities.ts';
+import { DEFAULT_COMMUNITY_SETTINGS } from '../graph/communities.ts';
 import { EmbeddingService, embeddingSettingsOf, type TrainingHooks } from './embeddings/embedding-service.ts';
 import { EmbeddingWriteBack } from './embeddings/embedding-write-back.ts';
 import type { InterestEngine } from './engine.ts';

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { ApiKeyListSchema, type EngineConfig } from '../config.ts';
 import { writeFileDurably } from '../../base/durable-file.ts';
 import { ConfigError } from '../../base/errors.ts';
 import { fieldIssues } from '../validation.ts';
 import type { ApiKey } from './auth.ts';
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 
 /**
  * Keys for a server started without any configured: one admin key, created in the data directory on
@@ -13,7 +13,7 @@ import type { ApiKey } from './auth.ts';
  * without running open. Configured keys (API_KEYS) take precedence.
  */
 export function ensureApiKeys(config: EngineConfig): { config: EngineConfig; created: ApiKey | null; file: string } {
-  const file = path.join(config.dataDir, 'api-keys.json');
+  const file = dataDirectoryPath(config.dataDir, 'apiKeys');
   if (config.api.auth !== 'keys' || config.api.keys.length > 0) return { config, created: null, file };
   if (existsSync(file)) {
     let raw: unknown;

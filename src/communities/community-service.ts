@@ -6,7 +6,7 @@ import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 import type { GraphChangeListener } from '../engine.ts';
 import type { Logger } from '../../base/logger.ts';
 import type { GraphWriteBack } from '../store/graph-store.ts';
-import { alignCommunityIds, detectCommunities, DEFAULT_COMMUNITY_SETTINGS, type CommunitySettings } from './interest-communities.ts';
+import { alignCommunityIds, detectCommunities, DEFAULT_COMMUNITY_SETTINGS, type CommunitySettings } from '../../graph/communities.ts';
 
 /**
  * Communities in service: the latest Louvain run with each community summarised (size, top tags, top

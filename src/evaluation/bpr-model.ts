@@ -1,4 +1,4 @@
-import { SeededRandom } from '../synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import { dotProductScores, normalVectors, sigmoid } from './dense-embeddings.ts';
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
 import type { TrainingData } from './training-data.ts';

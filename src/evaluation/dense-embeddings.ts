@@ -1,4 +1,4 @@
-import type { SeededRandom } from '../synthetic/random.ts';
+import type { SeededRandom } from '../../graph/random.ts';
 
 /** Shared arithmetic of the embedding baselines: scoring by dot product, initialisation, Adam. */
 

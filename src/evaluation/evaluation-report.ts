@@ -5,6 +5,7 @@ import type { SplitStats } from './evaluation-data.ts';
 import type { MetricValues } from './evaluator.ts';
 import type { SplitProtocol } from './split.ts';
 import { formatSettings } from './tuning.ts';
+import { DATA_DIRECTORY } from '../../base/data-directory.ts';
 
 /**
  * What an evaluation run reports, and its three renderings: a markdown summary for people, the one-line
@@ -232,7 +233,7 @@ function round(value: number): number {
 }
 
 /** Where `npm run evaluate` leaves its one-line summary; the model info endpoint reads it from the data directory. */
-export const SUMMARY_FILE = 'evaluation-summary.json';
+export const SUMMARY_FILE = DATA_DIRECTORY.evaluationSummary;
 
 /**
  * The summary of the last evaluation saved in `dir` (by `npm run evaluate -- --out <dir>`), re-read only

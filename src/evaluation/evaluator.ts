@@ -1,7 +1,7 @@
 import { RankDiscounts, intraListDiversity, itemNovelty } from './metrics.ts';
 import type { Scorer } from './recommender-model.ts';
 import type { HeldOut } from './split.ts';
-import { TopKSelector } from '../top-k.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 import type { TrainingData } from './training-data.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
-import { TopKSelector } from '../top-k.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 import { transposeRows, type TrainingData } from './training-data.ts';
 import { BestOf, formatSettings, gridOf } from './tuning.ts';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { SeededRandom } from '../synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import type { EpochTrainer } from './tuning.ts';
 import { rowHas, type SparseRows, type TrainingData } from './training-data.ts';
 

@@ -1,4 +1,4 @@
-import { SeededRandom } from '../synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import { EvaluationDataError } from './evaluation-error.ts';
 import type { InteractionColumns } from './interaction-log.ts';
 import { PositiveTest, type PositiveRule } from './positive-rule.ts';

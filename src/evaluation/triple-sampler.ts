@@ -1,4 +1,4 @@
-import type { SeededRandom } from '../synthetic/random.ts';
+import type { SeededRandom } from '../../graph/random.ts';
 import { rowHas, type SparseRows } from './training-data.ts';
 
 /**

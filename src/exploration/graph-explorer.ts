@@ -1,6 +1,7 @@
 import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { ALL_EDGE_TYPES, EDGE_TYPES, edgeTypeMask, NODE_KINDS, type EdgeType, type NodeKind } from '../../graph/model.ts';
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
+import { shortestPaths } from '../../graph/paths.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 import { NotFoundError } from '../../base/errors.ts';
 
@@ -67,11 +68,6 @@ function parseCursor(cursor: string | undefined): { ts: number; edge: number } |
   return { ts: Number(cursor.slice(0, dot)), edge: Number(cursor.slice(dot + 1)) };
 }
 
-/** Edges looked at per node while searching paths: hubs (popular items, broad tags) are cut to their newest. */
-const PATH_FANOUT = 400;
-const PATH_VISIT_LIMIT = 200_000;
-const PARENTS_PER_NODE = 4;
-
 export class GraphExplorer {
   constructor(private readonly context: ExplorerContext) {}
 
@@ -111,60 +107,17 @@ export class GraphExplorer {
     };
   }
 
-  /**
-   * Up to `limit` shortest paths (at most `maxLength` edges, either direction) from one node to another,
-   * by breadth-first search; each hop looks at a node's PATH_FANOUT newest edges.
-   */
+  /** Up to `limit` shortest paths (at most `maxLength` edges, either direction) from one node to another (see graph/paths.ts). */
   paths(from: { kind: NodeKind; id: string }, to: { kind: NodeKind; id: string }, options: { maxLength: number; limit: number; types?: readonly EdgeType[] }): GraphPath[] {
-    const graph = this.context.graph;
     const source = this.nodeOf(from.kind, from.id);
     const target = this.nodeOf(to.kind, to.id);
-    if (source === target) return [{ nodes: [this.view(source)], edges: [] }];
     const mask = options.types && options.types.length > 0 ? edgeTypeMask(options.types) : ALL_EDGE_TYPES;
-    const depth = new Map<number, number>([[source, 0]]);
-    const parents = new Map<number, Array<[edge: number, parent: number]>>();
-    let frontier = [source];
-    for (let d = 1; d <= options.maxLength && frontier.length > 0 && !depth.has(target); d++) {
-      const next: number[] = [];
-      for (const node of frontier) {
-        let seen = 0;
-        const visit = (e: number, neighbour: number) => {
-          if (++seen > PATH_FANOUT) return false;
-          const known = depth.get(neighbour);
-          if (known === undefined) {
-            if (depth.size >= PATH_VISIT_LIMIT) return false;
-            depth.set(neighbour, d);
-            parents.set(neighbour, [[e, node]]);
-            next.push(neighbour);
-          } else if (known === d) {
-            // One edge per parent node (its newest): parallel edges would only repeat the same route.
-            const list = parents.get(neighbour)!;
-            if (list.length < PARENTS_PER_NODE && !list.some(([, parent]) => parent === node)) list.push([e, node]);
-          }
-          return true;
-        };
-        graph.forEachOutEdge(node, visit, mask);
-        seen = 0;
-        graph.forEachInEdge(node, visit, mask);
-      }
-      frontier = next;
-    }
-    if (!depth.has(target)) return [];
-    const found: GraphPath[] = [];
-    const walk = (node: number, nodes: number[], edges: number[]) => {
-      if (found.length >= options.limit) return;
-      if (node === source) {
-        const order = [...nodes].reverse();
-        found.push({ nodes: order.map((n) => this.view(n)), edges: [...edges].reverse().map((e) => this.edgeView(e)) });
-        return;
-      }
-      for (const [e, parent] of parents.get(node) ?? []) walk(parent, [...nodes, parent], [...edges, e]);
-    };
-    walk(target, [target], []);
-    return found;
+    return shortestPaths(this.context.graph, source, target, { maxLength: options.maxLength, limit: options.limit, mask }).map((path) => ({
+      nodes: path.nodes.map((n) => this.view(n)),
+      edges: path.edges.map((e) => this.edgeView(e)),
+    }));
   }
 
-  /** Nodes whose id starts with `text`, and items whose title contains it (case-insensitive). */
   search(text: string, limit: number, kinds: readonly NodeKind[] = NODE_KINDS): NodeView[] {
     const graph = this.context.graph;
     const needle = text.toLowerCase();

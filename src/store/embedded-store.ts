@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { NODE_KINDS, NodeKindCode, nodeKindOf, EdgeTypeCode, interactionTypeOf, type SubjectKind } from '../../graph/model.ts';
 import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
@@ -7,6 +6,7 @@ import { StorageFullError, StoreError } from '../../base/errors.ts';
 import type { Interaction } from '../events/interaction-event.ts';
 import { ErasureReserve } from './erasure-reserve.ts';
 import type { AppendResult, GraphStore, SnapshotSink, StoreCounts } from './graph-store.ts';
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 
 /**
  * The default store: SQLite (better-sqlite3) in one data directory, no server.
@@ -24,9 +24,6 @@ import type { AppendResult, GraphStore, SnapshotSink, StoreCounts } from './grap
  * and tries again.
  */
 
-export const DATABASE_FILE = 'interest-graph.sqlite';
-/** Present while an erasure's rewrite of the database waits for disk space. */
-export const COMPACTION_MARKER = 'erasure-rewrite-pending';
 const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
@@ -100,9 +97,9 @@ export class EmbeddedGraphStore implements GraphStore {
   private constructor(options: EmbeddedStoreOptions) {
     this.clock = options.clock ?? Date.now;
     this.dataDir = options.dataDir;
-    const file = path.join(options.dataDir, DATABASE_FILE);
+    const file = dataDirectoryPath(options.dataDir, 'store');
     this.file = file;
-    this.compactionPending = existsSync(path.join(options.dataDir, COMPACTION_MARKER));
+    this.compactionPending = existsSync(dataDirectoryPath(options.dataDir, 'compactionMarker'));
     try {
       mkdirSync(options.dataDir, { recursive: true });
       // A short wait covers a previous owner that is still shutting down.
@@ -444,7 +441,7 @@ export class EmbeddedGraphStore implements GraphStore {
 
   private setCompactionPending(pending: boolean): void {
     this.compactionPending = pending;
-    const marker = path.join(this.dataDir, COMPACTION_MARKER);
+    const marker = dataDirectoryPath(this.dataDir, 'compactionMarker');
     try {
       if (pending) writeFileSync(marker, '');
       else rmSync(marker, { force: true });

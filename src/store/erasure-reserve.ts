@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 
 /**
  * Disk space held back for erasures. A privacy request cannot wait for disk space, yet an erasure writes
@@ -9,7 +10,6 @@ import path from 'node:path';
  * has room for it twice over, so recreating it never fills the disk straight back up.
  */
 export class ErasureReserve {
-  static readonly FILE = 'erasure-reserve.bin';
   /** After an attempt found no room, the next waits this long (writes call replenish() each time). */
   private static readonly RETRY_MS = 1_000;
   private readonly file: string;
@@ -17,7 +17,7 @@ export class ErasureReserve {
   private lastAttempt = -Infinity;
 
   constructor(dataDir: string, readonly bytes: number, private readonly clock: () => number = Date.now) {
-    this.file = path.join(dataDir, ErasureReserve.FILE);
+    this.file = dataDirectoryPath(dataDir, 'erasureReserve');
     rmSync(this.temporaryFile, { force: true });
     this.heldNow = bytes > 0 && sizeOf(this.file) === bytes;
     // A file of another size (the setting changed) is replaced: release() must free what it holds.

@@ -1,4 +1,4 @@
-import { AliasTable, SeededRandom } from './random.ts';
+import { AliasTable, SeededRandom } from '../../graph/random.ts';
 
 /**
  * Each user's drifting interest over topics, the planted truth behind their interactions.

@@ -3,7 +3,7 @@ import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
 import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { CurrentInterest, InterestMixtures } from './interest-mixtures.ts';
-import { AliasTable, SeededRandom, ZipfSampler } from './random.ts';
+import { AliasTable, SeededRandom, ZipfSampler } from '../../graph/random.ts';
 import { GLOBAL_TAGS, TAG_WORDS, TITLE_ADJECTIVES, TITLE_NOUNS, slugOf, tagWord, topicName } from './vocabulary.ts';
 
 /**

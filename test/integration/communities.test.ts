@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { CommunityService } from '../../src/communities/community-service.ts';
-import { alignCommunityIds, detectCommunities, normalisedMutualInformation } from '../../src/communities/interest-communities.ts';
+import { alignCommunityIds, detectCommunities, normalisedMutualInformation } from '../../graph/communities.ts';
 import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
 import type { GraphChangeListener } from '../../src/engine.ts';
 import type { CommunityRun, GraphWriteBack } from '../../src/store/graph-store.ts';

@@ -13,8 +13,8 @@ import { InterestEngine } from '../../src/engine.ts';
 import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
 import { StorageFullError } from '../../base/errors.ts';
 import type { Interaction } from '../../src/events/interaction-event.ts';
-import { COMPACTION_MARKER, DATABASE_FILE, EmbeddedGraphStore } from '../../src/store/embedded-store.ts';
-import { ErasureReserve } from '../../src/store/erasure-reserve.ts';
+import { EmbeddedGraphStore } from '../../src/store/embedded-store.ts';
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { filesIn, tracesIn } from '../support/data-dir-scan.ts';
 
@@ -174,11 +174,11 @@ describe('A full disk (a real, small file system)', function () {
   });
 
   it('answers writes with 507 and keeps nothing of them; erases anyway; takes the reserve back once space returns', async () => {
-    const reserve = path.join(dataDir, ErasureReserve.FILE);
+    const reserve = dataDirectoryPath(dataDir, 'erasureReserve');
     assert.equal(statSync(reserve).size, RESERVE_MB << 20, 'the reserve is made at open');
     assert.equal((await call('POST', '/v1/events', { events: subjectEvents() })).status, 200);
     const before = engine!.stats().interactions;
-    assert.ok(statSync(path.join(dataDir, DATABASE_FILE)).size > RESERVE_MB << 20, 'the database outgrows the reserve, so its rewrite cannot run on the full disk');
+    assert.ok(statSync(dataDirectoryPath(dataDir, 'store')).size > RESERVE_MB << 20, 'the database outgrows the reserve, so its rewrite cannot run on the full disk');
 
     fillDisk();
     const late = Array.from({ length: 200 }, (_, i) => ({ id: `late-event-${i}`, type: 'view', userId: `late-user-${i % 7}`, itemId: data.itemId(i), context: { padding: PADDING } }));
@@ -195,14 +195,14 @@ describe('A full disk (a real, small file system)', function () {
     assert.deepEqual([erased.status, erased.body], [200, { erased: true, interactions: 60 }]);
     assert.equal(existsSync(reserve), false, 'the erasure spent the reserve');
     assert.equal(existsSync(path.join(dataDir, 'interest-graph.sqlite-wal')) ? statSync(path.join(dataDir, 'interest-graph.sqlite-wal')).size : 0, 0, 'the log is empty');
-    assert.equal(existsSync(path.join(dataDir, COMPACTION_MARKER)), true, 'the rewrite waits for space');
+    assert.equal(existsSync(dataDirectoryPath(dataDir, 'compactionMarker')), true, 'the rewrite waits for space');
     assert.equal((await call('GET', `/v1/users/${SUBJECT}/export`)).status, 404);
 
     rmSync(filler);
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     assert.equal((await call('POST', '/v1/events', { events: late.slice(0, 10) })).status, 200, 'writes work again once space is freed');
     assert.equal(statSync(reserve).size, RESERVE_MB << 20, 'the reserve is taken back');
-    assert.equal(existsSync(path.join(dataDir, COMPACTION_MARKER)), false, 'the waiting rewrite ran');
+    assert.equal(existsSync(dataDirectoryPath(dataDir, 'compactionMarker')), false, 'the waiting rewrite ran');
     assert.deepEqual(tracesIn(dataDir, needles()), [], `files: ${filesIn(dataDir).join(', ')}`);
 
     await stop();

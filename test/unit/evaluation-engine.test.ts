@@ -18,7 +18,7 @@ import { createModel } from '../../src/evaluation/models.ts';
 import { RandomModel } from '../../src/evaluation/random-model.ts';
 import type { FitContext } from '../../src/evaluation/recommender-model.ts';
 import { openLoader } from '../../src/loaders/index.ts';
-import { TopKSelector } from '../../src/top-k.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 
 /**
  * `engine` and `engine-tuned`: the served Recommender (a real engine on disk, its GAT trained by the

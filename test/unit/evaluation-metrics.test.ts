@@ -16,7 +16,7 @@ import {
 } from '../../src/evaluation/metrics.ts';
 import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
 import type { HeldOut } from '../../src/evaluation/split.ts';
-import { TopKSelector } from '../../src/top-k.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 import { trainingDataFrom } from '../../src/evaluation/training-data.ts';
 
 const close = (actual: number, expected: number, what = '') =>

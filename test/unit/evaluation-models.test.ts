@@ -18,7 +18,7 @@ import { RandomModel } from '../../src/evaluation/random-model.ts';
 import type { FitContext, RecommenderModel } from '../../src/evaluation/recommender-model.ts';
 import { trainingDataFrom, type TrainingData } from '../../src/evaluation/training-data.ts';
 import { gridOf, tuneEpochTrainer, tuneInStages } from '../../src/evaluation/tuning.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /** A small training set: `users` users each positive on a few of `items` items, drawn from `seed`. */

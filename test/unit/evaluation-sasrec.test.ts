@@ -8,7 +8,7 @@ import type { FitContext, RecommenderModel } from '../../src/evaluation/recommen
 import { SasRecModel, SASREC_QUICK } from '../../src/evaluation/sasrec-model.ts';
 import { sequenceWindows } from '../../src/evaluation/sasrec-network.ts';
 import { positiveSequences, trainingDataFrom, type TrainingData } from '../../src/evaluation/training-data.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 
 const RATING = INTERACTION_TYPES.indexOf('rating');
 

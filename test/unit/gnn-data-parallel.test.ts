@@ -10,7 +10,7 @@ import { addItemRowGradients, GatOptimizer } from '../../gnn/training/gat-optimi
 import { batchGradients, batchLoss, lossScaleOf, splitBatch, type TrainingBatch } from '../../gnn/training/training-batch.ts';
 import { parameterChecksums, TrainingPeers } from '../../gnn/training/training-peers.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 import { captureTfjsState } from '../tfjs-state.ts';
 

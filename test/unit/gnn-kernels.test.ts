@@ -7,7 +7,7 @@ import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/ke
 import { ROW_NORMALIZE, scaledUnitRows } from '../../gnn/kernels/row-normalize.ts';
 import { expNonPositive, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxCrossEntropy } from '../../gnn/kernels/softmax-cross-entropy.ts';
 import { SPARSE_MAT_MUL, sparseMatMul } from '../../gnn/kernels/sparse-matmul.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
 
 /**

@@ -7,7 +7,7 @@ import { InterestGAT } from '../../gnn/interest-gat.ts';
 import { GatOptimizer } from '../../gnn/training/gat-optimizer.ts';
 import { adamSettings, addRowGradients, LazyAdamTable } from '../../gnn/training/lazy-adam.ts';
 import { batchGradients, lossScaleOf, type TrainingBatch } from '../../gnn/training/training-batch.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 
 /**
  * Row-wise ("lazy") Adam for the item tables (gnn/training/lazy-adam.ts): on the rows a step touches it

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { NodeVectors } from '../../gnn/node-vectors.ts';
 import { ItemVectorIndex } from '../../src/recommendations/item-vector-index.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 
 /** The item index: exact scan below the threshold, HNSW above it, both mirroring the embedding tables. */
 describe('ItemVectorIndex', () => {

@@ -3,13 +3,13 @@ import { groupedDigits, isoTimestamp, PathNodes, tagLabel } from '../../src/reco
 import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
 import { EdgeTypeCode, HAS_TAG, INTERACTION_MASK } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
-import { SeedWalks, walkScore } from '../../src/recommendations/graph-walks.ts';
-import { NodeTable } from '../../src/recommendations/node-table.ts';
-import { InteractionAdjacency } from '../../src/recommendations/interaction-adjacency.ts';
+import { SeedWalks, walkScore } from '../../graph/walks.ts';
+import { NodeTable } from '../../graph/node-table.ts';
+import { InteractionAdjacency } from '../../graph/interaction-adjacency.ts';
 import { TagLists, type TagSpan } from '../../src/recommendations/tag-affinity.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
-import { SeededRandom } from '../../src/synthetic/random.ts';
+import { SeededRandom } from '../../graph/random.ts';
 
 /** Small parts of the query layer written for speed, checked against the plain versions they replace. */
 describe('query-layer parts', () => {

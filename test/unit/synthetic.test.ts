@@ -3,7 +3,7 @@ import { INTERACTION_TYPES, NodeKindCode } from '../../graph/model.ts';
 import { checkCatalogueItem } from '../../src/catalogue/catalogue-item.ts';
 import { ValidationError } from '../../base/errors.ts';
 import { checkInteractionEvent } from '../../src/events/interaction-event.ts';
-import { AliasTable, SeededRandom, ZipfSampler } from '../../src/synthetic/random.ts';
+import { AliasTable, SeededRandom, ZipfSampler } from '../../graph/random.ts';
 import {
   generateSyntheticDataset,
   type SyntheticDataset,

@@ -1,6 +1,7 @@
 /**
- * Seeded randomness for synthetic data: a small, fast PRNG and the distributions the generator samples.
- * Everything here is a pure function of the seed, so a dataset can be rebuilt byte for byte.
+ * Seeded randomness for the whole engine: PRNGs and the distributions the generator, the evaluation and the
+ * community detection sample. Everything here is a pure function of the seed, so a dataset, a split or a
+ * trained model can be rebuilt bit for bit.
  */
 
 const TWO_POW_32 = 4294967296;
@@ -139,6 +140,21 @@ export class SeededRandom {
     }
     return order;
   }
+}
+
+/**
+ * mulberry32: 32 bits of state, a stream of floats in [0, 1). The GNN draws its initial weights and its
+ * training order from it; it stays (beside xoshiro128** above) so that a seed trains the same model it always did.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 function rotl(x: number, k: number): number {

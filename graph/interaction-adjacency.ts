@@ -1,6 +1,6 @@
-import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { INTERACTION_MASK } from '../../graph/model.ts';
-import type { PositiveEdges } from '../../graph/positive-edges.ts';
+import type { InterestGraph } from './interest-graph.ts';
+import { INTERACTION_MASK } from './model.ts';
+import type { PositiveEdges } from './positive-edges.ts';
 
 /**
  * Who liked what, as sorted arrays: each item's positive subjects and each subject's positive items. The

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { UndirectedGraph } from 'graphology';
-import type { WeightPolicy } from '../../graph/edge-weight.ts';
-import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../../graph/model.ts';
-import { PositiveEdges } from '../../graph/positive-edges.ts';
-import { SeededRandom } from '../synthetic/random.ts';
+import type { WeightPolicy } from './edge-weight.ts';
+import type { InterestGraph } from './interest-graph.ts';
+import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from './model.ts';
+import { PositiveEdges } from './positive-edges.ts';
+import { SeededRandom } from './random.ts';
 
 // A CommonJS package whose typings declare an ES default export, which NodeNext resolution reads as the
 // module object: required, with the one call used typed here.

@@ -1,7 +1,6 @@
-import { TopKSelector } from '../top-k.ts';
+import { TopKSelector } from './top-k.ts';
 import { indexOfSorted, type InteractionAdjacency } from './interaction-adjacency.ts';
 import { NodeTable } from './node-table.ts';
-import type { Seed } from './subject-profile.ts';
 
 /**
  * Co-interaction walks from a subject's seed items on the bipartite graph of positive interactions: from
@@ -33,6 +32,13 @@ import type { Seed } from './subject-profile.ts';
  * 10,000 takes about a fifth off a request's time against 20,000. Everything is a function of the graph
  * alone, so the same graph gives the same answer.
  */
+
+/** Where walks start: an item the subject likes, and how much it counts. */
+export interface WalkSeed {
+  readonly item: number;
+  readonly weight: number;
+}
+
 export interface WalkVisits {
   /** Items reached. */
   readonly rows: NodeTable;
@@ -44,7 +50,7 @@ export interface WalkVisits {
 
 /** Per seed: its likers spread (`taken`), every `step`-th of them walked, how many that is (`walked`). */
 export interface WalkPlan {
-  readonly seeds: readonly Seed[];
+  readonly seeds: readonly WalkSeed[];
   readonly subject: number;
   readonly taken: Int32Array;
   readonly step: Int32Array;
@@ -100,7 +106,7 @@ export class SeedWalks {
   ) {}
 
   /** walk(i) for every item the seeds reach. */
-  walk(seeds: readonly Seed[], subject: number, nodeBound: number): WalkVisits {
+  walk(seeds: readonly WalkSeed[], subject: number, nodeBound: number): WalkVisits {
     this.prepare(nodeBound);
     const { cells } = this;
     const generation = this.generation;
@@ -201,7 +207,7 @@ export class SeedWalks {
    * read is counted on an even spread of `likersCountedToPlan` of its likers and scaled up (exact for seeds
    * with no more likers than that).
    */
-  private planSeeds(seeds: readonly Seed[], subject: number): WalkPlan {
+  private planSeeds(seeds: readonly WalkSeed[], subject: number): WalkPlan {
     const count = seeds.length;
     const plan = { seeds, subject, taken: new Int32Array(count), step: new Int32Array(count), walked: new Int32Array(count) };
     const { taken, step, walked } = plan;
