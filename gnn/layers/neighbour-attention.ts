@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
+import { EDGE_TYPE_CLASSES } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
+import { EdgeScores, type EdgeInputs } from './edge-scores.ts';
+
+export type { EdgeInputs } from './edge-scores.ts';
 
 /**
  * Layer 1: multi-head graph attention of a centre node over its sampled neighbours, with edge type,
@@ -34,19 +37,11 @@ export function projectNeighbours(x: NeighbourFeatures, w: tf.Tensor2D, heads: n
   return tf.gather(tf.matMul(x.rows, w), x.slot).reshape([x.batch, x.fanout, heads, headDims]) as tf.Tensor4D;
 }
 
-export interface EdgeInputs {
-  readonly typeCode: tf.Tensor2D;
-  readonly recency: tf.Tensor2D;
-  readonly weight: tf.Tensor2D;
-  readonly mask: tf.Tensor2D;
-}
-
-export class NeighbourAttention implements EdgeScoreParameters {
+export class NeighbourAttention {
   private readonly w: tf.Variable;
   private readonly attention: tf.Variable;
-  readonly typeScore: tf.Variable;
-  readonly recencyScore: tf.Variable;
-  readonly weightScore: tf.Variable;
+  /** τ, ρ, ω: the edge term of the attention logits. */
+  readonly edgeScores: EdgeScores;
   private readonly typeScale: tf.Variable;
 
   constructor(
@@ -59,41 +54,29 @@ export class NeighbourAttention implements EdgeScoreParameters {
     const out = heads * headDims;
     this.w = params.create(`${name}.W`, [inputDims, out]);
     this.attention = params.create(`${name}.a`, [heads, headDims]);
-    this.typeScore = params.create(`${name}.tau`, [EDGE_TYPE_CLASSES, heads], 0);
-    this.recencyScore = params.create(`${name}.rho`, [RECENCY_BUCKETS, heads], 0);
-    this.weightScore = params.create(`${name}.omega`, [heads], 0);
+    this.edgeScores = new EdgeScores(params, name, heads);
     this.typeScale = params.create(`${name}.sigma`, [EDGE_TYPE_CLASSES, out], 1);
   }
 
   apply(x: NeighbourFeatures, edges: EdgeInputs): tf.Tensor2D {
+    return tf.tidy(() => this.forward(x, edges).output);
+  }
+
+  /** Both the output h [B, H·d_h] and the attention α [B, K, H] that produced it. */
+  forward(x: NeighbourFeatures, edges: EdgeInputs): { output: tf.Tensor2D; alpha: tf.Tensor3D } {
     return tf.tidy(() => {
       const { batch: b, fanout: k } = x;
       const h = this.heads;
       const dh = this.headDims;
       const p = projectNeighbours(x, this.w as tf.Tensor2D, h, dh);
       const content = tf.sum(tf.mul(p, this.attention.reshape([1, 1, h, dh])), 3);
-      const logits = tf.add(tf.leakyRelu(content.add(edgeScores(this, edges, b, k, h)), 0.2), maskBias(edges.mask, b, k));
+      const logits = tf.add(tf.leakyRelu(content.add(this.edgeScores.apply(edges, b, k)), 0.2), maskBias(edges.mask, b, k));
       const alpha = softmaxOverNeighbours(logits);
       const messages = tf.mul(p, typeScales(this.typeScale, edges, b, k, h, dh));
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), messages), 1);
-      return tf.elu(pooled.reshape([b, h * dh])) as tf.Tensor2D;
+      return { output: tf.elu(pooled.reshape([b, h * dh])) as tf.Tensor2D, alpha };
     });
   }
-}
-
-/** The learned edge parameters both layers have: per-head scores by type and recency, and a weight slope. */
-export interface EdgeScoreParameters {
-  readonly typeScore: tf.Variable;
-  readonly recencyScore: tf.Variable;
-  readonly weightScore: tf.Variable;
-}
-
-/** τ^h[type_j] + ρ^h[recency_j] + ω^h w_j, shaped [B, K, H]. */
-export function edgeScores(params: EdgeScoreParameters, edges: EdgeInputs, b: number, k: number, h: number): tf.Tensor3D {
-  const byType = tf.gather(params.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
-  const byRecency = tf.gather(params.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
-  const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), params.weightScore.reshape([1, 1, h]));
-  return byType.add(byRecency).add(byWeight) as tf.Tensor3D;
 }
 
 /** σ^h[type_j], shaped [B, K, H, d_h]. */

@@ -1,16 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
+import { EDGE_TYPE_CLASSES } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
-import {
-  edgeScores,
-  maskBias,
-  projectNeighbours,
-  softmaxOverNeighbours,
-  typeScales,
-  type EdgeInputs,
-  type EdgeScoreParameters,
-  type NeighbourFeatures,
-} from './neighbour-attention.ts';
+import { EdgeScores, type EdgeInputs } from './edge-scores.ts';
+import { maskBias, projectNeighbours, softmaxOverNeighbours, typeScales, type NeighbourFeatures } from './neighbour-attention.ts';
 
 /**
  * Layer 2: attention over the same neighbours, now queried by the centre node's layer-1 state, so the
@@ -24,14 +16,13 @@ import {
  *
  * Shapes: h [B, D_h]; x and edges as in layer 1 → z [B, D_out].
  */
-export class TargetedAttention implements EdgeScoreParameters {
+export class TargetedAttention {
   private readonly wq: tf.Variable;
   private readonly wk: tf.Variable;
   private readonly wo: tf.Variable;
   private readonly wr: tf.Variable;
-  readonly typeScore: tf.Variable;
-  readonly recencyScore: tf.Variable;
-  readonly weightScore: tf.Variable;
+  /** τ, ρ, ω: the edge term of the attention logits. */
+  readonly edgeScores: EdgeScores;
   private readonly typeScale: tf.Variable;
 
   constructor(
@@ -48,9 +39,7 @@ export class TargetedAttention implements EdgeScoreParameters {
     this.wk = params.create(`${name}.Wk`, [inputDims, inner]);
     this.wo = params.create(`${name}.Wo`, [inner, outputDims]);
     this.wr = params.create(`${name}.Wr`, [stateDims, outputDims]);
-    this.typeScore = params.create(`${name}.tau`, [EDGE_TYPE_CLASSES, heads], 0);
-    this.recencyScore = params.create(`${name}.rho`, [RECENCY_BUCKETS, heads], 0);
-    this.weightScore = params.create(`${name}.omega`, [heads], 0);
+    this.edgeScores = new EdgeScores(params, name, heads);
     this.typeScale = params.create(`${name}.sigma`, [EDGE_TYPE_CLASSES, inner], 1);
   }
 
@@ -67,7 +56,7 @@ export class TargetedAttention implements EdgeScoreParameters {
       const q = tf.matMul(state, this.wq).reshape([b, 1, h, dh]);
       const keys = projectNeighbours(x, this.wk as tf.Tensor2D, h, dh);
       const content = tf.sum(tf.mul(keys, q), 3).div(Math.sqrt(dh));
-      const logits = tf.add(content.add(edgeScores(this, edges, b, k, h)), maskBias(edges.mask, b, k));
+      const logits = tf.add(content.add(this.edgeScores.apply(edges, b, k)), maskBias(edges.mask, b, k));
       const alpha = softmaxOverNeighbours(logits);
       const scale = typeScales(this.typeScale, edges, b, k, h, dh);
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), tf.mul(keys, scale)), 1).reshape([b, h * dh]);

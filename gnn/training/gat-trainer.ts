@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../../graph/random.ts';
 import { InsufficientTrainingDataError } from '../../base/errors.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
@@ -425,7 +426,7 @@ export function validationRecall(model: InterestGAT, input: TrainingInput, valid
   let hits = 0;
   const chunk = 256;
   const features = model.encodeItems(input.itemTags);
-  const padded = tf.concat([features, tf.zeros([1, model.hyper.dims])]) as tf.Tensor2D;
+  const padded = tf.tidy(() => tf.concat([features, tf.zeros([1, model.hyper.dims])]) as tf.Tensor2D);
   try {
     for (let from = 0; from < validation.subject.length; from += chunk) {
       const subjects = validation.subject.subarray(from, from + chunk);
@@ -503,15 +504,4 @@ function shuffle(a: Int32Array, random: () => number): void {
     a[i] = a[j]!;
     a[j] = t;
   }
-}
-
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
