@@ -22,14 +22,20 @@ export abstract class EngineError extends Error {
 /** Input that does not satisfy a schema: names each field and what is wrong with it. */
 export class ValidationError extends EngineError {
   readonly code = 'validation_failed';
-  constructor(readonly issues: readonly FieldIssue[], summary?: string) {
+  constructor(
+    readonly issues: readonly FieldIssue[],
+    summary?: string,
+  ) {
     super(summary ?? issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '));
   }
 }
 
 export class NotFoundError extends EngineError {
   readonly code = 'not_found';
-  constructor(readonly what: string, readonly id: string) {
+  constructor(
+    readonly what: string,
+    readonly id: string,
+  ) {
     super(`${what} not found: ${id}`);
   }
 }
@@ -76,7 +82,11 @@ export class InputFileError extends EngineError {
  */
 export class OutdatedCheckpointError extends EngineError {
   readonly code = 'checkpoint_outdated';
-  constructor(readonly path: string, readonly format: number, readonly current: number) {
+  constructor(
+    readonly path: string,
+    readonly format: number,
+    readonly current: number,
+  ) {
     super(`${path}: model format ${format} was written by an older version of the engine (this one reads format ${current}); train a new model`);
   }
 }
@@ -84,7 +94,11 @@ export class OutdatedCheckpointError extends EngineError {
 /** A saved model that cannot be read back: missing parts, wrong sizes, or a shape the code no longer has. */
 export class CheckpointError extends EngineError {
   readonly code = 'checkpoint_unreadable';
-  constructor(readonly path: string, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(`${path}: ${message}`, options);
   }
 }

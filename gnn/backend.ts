@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+
 import * as tf from '@tensorflow/tfjs';
+import type * as TfjsWasm from '@tensorflow/tfjs-backend-wasm';
+
 import { EngineError } from '../base/errors.ts';
 import type { Logger } from '../base/logger.ts';
 import { registerFusedKernels } from './kernels/registry.ts';
@@ -135,7 +138,7 @@ async function activate(backendName: string): Promise<boolean> {
 }
 
 /** Points the wasm backend at the binaries in node_modules, so they load from disk, never from a URL. */
-function locateWasmBinaries(wasm: typeof import('@tensorflow/tfjs-backend-wasm')): void {
+function locateWasmBinaries(wasm: typeof TfjsWasm): void {
   if (tf.engine().registry.wasm != null) return; // already running: the paths no longer matter
   try {
     const require = createRequire(import.meta.url);
@@ -180,7 +183,7 @@ async function load(candidate: Candidate, importer: PackageImporter): Promise<Om
     return { name: backendName, package: packageName };
   }
   if (candidate.preference === 'wasm') {
-    let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+    let wasm: typeof TfjsWasm;
     try {
       wasm = await import('@tensorflow/tfjs-backend-wasm');
     } catch (error) {
@@ -221,7 +224,10 @@ export async function selectBackend(preference: BackendPreference, logger: Logge
       const fusedKernels = registerFusedKernels(loaded.name);
       const reason =
         preference === 'auto'
-          ? [...skipped, `${choice === 'wasm' ? 'wasm is the fastest backend that installs offline (measured against cpu)' : `${choice} is the best backend that loads`}`].join('; ')
+          ? [
+              ...skipped,
+              `${choice === 'wasm' ? 'wasm is the fastest backend that installs offline (measured against cpu)' : `${choice} is the best backend that loads`}`,
+            ].join('; ')
           : `GNN_BACKEND=${preference} was asked for`;
       const info: BackendInfo = { ...loaded, preference, reason, fusedKernels };
       logger.info(

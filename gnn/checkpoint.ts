@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+
 import { z } from 'zod';
-import { CheckpointError, OutdatedCheckpointError } from '../base/errors.ts';
-import { writeFileDurably } from '../base/durable-file.ts';
-import type { ModelVocabulary } from './graph-training-input.ts';
-import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
+
 import { dataDirectoryPath } from '../base/data-directory.ts';
+import { writeFileDurably } from '../base/durable-file.ts';
+import { CheckpointError, OutdatedCheckpointError } from '../base/errors.ts';
+import type { ModelVocabulary } from './graph-training-input.ts';
+import { type GatHyperparameters, InterestGAT } from './interest-gat.ts';
 
 /**
  * Trained models on disk, in the data directory: `model/gat-<version>.json` (hyperparameters, vocabulary,
@@ -59,10 +61,22 @@ const descriptionSchema = z.strictObject({
   version: versionSchema,
   trainedAt: z.string(),
   backend: z.string(),
-  hyper: z.strictObject({ dims: z.number().int().positive(), heads: z.number().int().positive(), fanout: z.number().int().positive(), history: z.number().int().nonnegative(), scale: z.number().positive(), seed: z.number().int(), coLiked: z.number().int().nonnegative().optional() }),
+  hyper: z.strictObject({
+    dims: z.number().int().positive(),
+    heads: z.number().int().positive(),
+    fanout: z.number().int().positive(),
+    history: z.number().int().nonnegative(),
+    scale: z.number().positive(),
+    seed: z.number().int(),
+    coLiked: z.number().int().nonnegative().optional(),
+  }),
   training: z.record(z.string(), z.unknown()),
   // coLiked: how many neighbours the co-liked lists hold, in `gat-<version>.co-liked.bin` (see saveCheckpoint).
-  vocabulary: z.strictObject({ items: z.array(z.string()), tags: z.array(z.string()), coLiked: z.strictObject({ neighbours: z.number().int().nonnegative() }).optional() }),
+  vocabulary: z.strictObject({
+    items: z.array(z.string()),
+    tags: z.array(z.string()),
+    coLiked: z.strictObject({ neighbours: z.number().int().nonnegative() }).optional(),
+  }),
   parameters: z.array(z.strictObject({ name: z.string(), shape: z.array(z.number().int().nonnegative()), offset: z.number().int().nonnegative() })),
 });
 
@@ -230,7 +244,8 @@ function readListed(dir: string, file: ManifestFile): Buffer {
 
 function verify(dir: string, file: ManifestFile, bytes: Uint8Array): void {
   const where = path.join(dir, file.name);
-  if (bytes.byteLength !== file.bytes) throw new CheckpointError(where, `has ${bytes.byteLength} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
+  if (bytes.byteLength !== file.bytes)
+    throw new CheckpointError(where, `has ${bytes.byteLength} bytes, the manifest says ${file.bytes} (truncated or overwritten)`);
   const actual = sha256Of(bytes);
   if (actual !== file.sha256) throw new CheckpointError(where, `failed its checksum (SHA-256 ${actual}, the manifest says ${file.sha256})`);
 }

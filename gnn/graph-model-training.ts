@@ -1,8 +1,8 @@
 import type { WeightPolicy } from '../graph/edge-weight.ts';
 import type { InterestGraph } from '../graph/interest-graph.ts';
-import { trainingInputFromGraph, type ModelVocabulary } from './graph-training-input.ts';
-import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
-import { trainGat, type EpochReport, type TrainingOptions, type TrainingReport } from './training/gat-trainer.ts';
+import { type ModelVocabulary, trainingInputFromGraph } from './graph-training-input.ts';
+import { type GatHyperparameters, InterestGAT } from './interest-gat.ts';
+import { type EpochReport, trainGat, type TrainingOptions, type TrainingReport } from './training/gat-trainer.ts';
 
 /**
  * Trains a GAT on the live graph: from scratch, or warm-started from the model in service (fine-tuning),
@@ -44,7 +44,11 @@ export function transferWeights(from: WarmStart, to: InterestGAT, vocabulary: Mo
   if (JSON.stringify(from.model.hyper) !== JSON.stringify(to.hyper)) return; // a different shape: start afresh
   const source = new Map(from.model.params.snapshot().map((p) => [p.name, p]));
   const rowsOf = (name: string): { from: readonly string[]; to: readonly string[] } | null =>
-    name.startsWith('items.g') ? { from: tagRowIds(from.model, from.vocabulary), to: tagRowIds(to, vocabulary) } : name.startsWith('items.') ? { from: from.vocabulary.items, to: vocabulary.items } : null;
+    name.startsWith('items.g')
+      ? { from: tagRowIds(from.model, from.vocabulary), to: tagRowIds(to, vocabulary) }
+      : name.startsWith('items.')
+        ? { from: from.vocabulary.items, to: vocabulary.items }
+        : null;
   const entries = to.params.snapshot().map((target) => {
     const old = source.get(target.name);
     if (!old) return target;

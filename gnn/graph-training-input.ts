@@ -2,7 +2,7 @@ import type { WeightPolicy } from '../graph/edge-weight.ts';
 import type { InterestGraph } from '../graph/interest-graph.ts';
 import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../graph/model.ts';
 import { PositiveEdges } from '../graph/positive-edges.ts';
-import { coLikedItems, withCoLikedFeatures, type CoLikedItems } from './co-liked-items.ts';
+import { type CoLikedItems, coLikedItems, withCoLikedFeatures } from './co-liked-items.ts';
 import { buildTimelines } from './interaction-timelines.ts';
 import type { TrainingInput } from './training/gat-trainer.ts';
 

@@ -109,7 +109,7 @@ export class IncrementalUpdater {
           this.flush();
           resolve();
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
     });

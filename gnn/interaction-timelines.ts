@@ -1,4 +1,4 @@
-import { emptyNeighbourhoods, neighbourhoodIndexes, recencyBucket, type NeighbourhoodBatch } from './edge-features.ts';
+import { emptyNeighbourhoods, type NeighbourhoodBatch, neighbourhoodIndexes, recencyBucket } from './edge-features.ts';
 
 /**
  * Each subject's interactions in time order (CSR): what training samples neighbourhoods from, and what
@@ -36,9 +36,9 @@ export function buildTimelines(subjects: number, rows: TimelineColumns): Interac
   const cursor = start.slice(0, subjects);
   for (let r = 0; r < n; r++) order[cursor[rows.subject[r]!]!++] = r;
   for (let s = 0; s < subjects; s++) {
-    const slice = Array.from(order.subarray(start[s]!, start[s + 1]!));
+    const slice = Array.from(order.subarray(start[s], start[s + 1]));
     slice.sort((a, b) => rows.ts[a]! - rows.ts[b]! || a - b);
-    order.set(slice, start[s]!);
+    order.set(slice, start[s]);
   }
   const pick = <T extends Int32Array | Uint8Array | Float32Array | Float64Array>(make: new (n: number) => T, col: ArrayLike<number>): T => {
     const out = new make(n);

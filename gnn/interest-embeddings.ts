@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { forEachCoLikedRow } from './co-liked-items.ts';
+
 import type { InterestGraph } from '../graph/interest-graph.ts';
 import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from '../graph/model.ts';
+import { forEachCoLikedRow } from './co-liked-items.ts';
 import { emptyNeighbourhoods, neighbourhoodIndexes, recencyBucket } from './edge-features.ts';
 import type { ModelVocabulary } from './graph-training-input.ts';
 import type { InterestGAT } from './interest-gat.ts';
@@ -54,7 +55,8 @@ export class InterestEmbeddings {
     this.attentionEdges = new NodeVectors(width, 1024, (length) => new Int32Array(length));
     this.itemRow = new Map(vocabulary.items.map((id, i) => [id, i]));
     this.tagRow = new Map(vocabulary.tags.map((id, i) => [id, i]));
-    if ((model.hyper.coLiked ?? 0) > 0 && !vocabulary.coLiked) throw new Error('a model with co-liked features needs the vocabulary\'s co-liked lists (trainingInputFromGraph finds them)');
+    if ((model.hyper.coLiked ?? 0) > 0 && !vocabulary.coLiked)
+      throw new Error("a model with co-liked features needs the vocabulary's co-liked lists (trainingInputFromGraph finds them)");
   }
 
   get dims(): number {
@@ -97,8 +99,8 @@ export class InterestEmbeddings {
         },
         1 << HAS_TAG,
       );
-      if (this.vocabulary.coLiked && rows[n]! >= 0) {
-        forEachCoLikedRow(this.vocabulary.coLiked, rows[n]!, this.vocabulary.tags.length, (row) => {
+      if (this.vocabulary.coLiked && rows[n] >= 0) {
+        forEachCoLikedRow(this.vocabulary.coLiked, rows[n], this.vocabulary.tags.length, (row) => {
           pairItem.push(n);
           pairTag.push(row);
         });
@@ -146,7 +148,13 @@ export class InterestEmbeddings {
    */
   embedInteractions(items: readonly number[], typeCode: number, weight: number): Float32Array {
     const capped = items.slice(0, this.attention.dims);
-    const list: NeighbourList = { items: [...capped], typeCode: capped.map(() => typeCode), ts: capped.map(() => 0), weight: capped.map(() => weight), edges: [] };
+    const list: NeighbourList = {
+      items: [...capped],
+      typeCode: capped.map(() => typeCode),
+      ts: capped.map(() => 0),
+      weight: capped.map(() => weight),
+      edges: [],
+    };
     return this.encode([list]).z;
   }
 

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+
 import type { NeighbourhoodBatch } from './edge-features.ts';
 import { ItemEncoder, type ItemTagPairs } from './item-encoder.ts';
 import { scaledUnitRows } from './kernels/row-normalize.ts';
-import { NeighbourAttention, type EdgeInputs, type NeighbourFeatures } from './layers/neighbour-attention.ts';
+import { type EdgeInputs, NeighbourAttention, type NeighbourFeatures } from './layers/neighbour-attention.ts';
 import { TargetedAttention } from './layers/targeted-attention.ts';
 import { ParameterSet } from './parameters.ts';
 
@@ -82,7 +83,7 @@ export class InterestGAT {
   encodeSubjectsWithAttention(itemFeatures: tf.Tensor2D, batch: NeighbourhoodBatch): { z: tf.Tensor2D; attention: tf.Tensor2D } {
     return tf.tidy(() => {
       const { output, alpha } = this.forward(itemFeatures, batch);
-      return { z: output, attention: tf.mean(alpha, 2) as tf.Tensor2D };
+      return { z: output, attention: tf.mean<tf.Tensor2D>(alpha, 2) };
     });
   }
 

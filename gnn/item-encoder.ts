@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { scaledUnitRows } from './kernels/row-normalize.ts';
 import { sparseMatMul } from './kernels/sparse-matmul.ts';
 import type { ParameterSet } from './parameters.ts';
@@ -24,7 +25,12 @@ export class ItemEncoder {
   readonly tagEmbedding: tf.Variable;
   readonly bias: tf.Variable;
 
-  constructor(params: ParameterSet, readonly items: number, readonly tags: number, readonly dims: number) {
+  constructor(
+    params: ParameterSet,
+    readonly items: number,
+    readonly tags: number,
+    readonly dims: number,
+  ) {
     this.embedding = params.createEmbedding('items.e', items, dims);
     this.tagEmbedding = params.createEmbedding('items.g', Math.max(tags, 1), dims);
     this.bias = params.create('items.b', [items], 0);
@@ -33,7 +39,7 @@ export class ItemEncoder {
   /** x for every trained item: [I, D]. */
   encode(pairs: ItemTagPairs): tf.Tensor2D {
     return tf.tidy(() => {
-      const sum = pairs.item.length === 0 ? (this.embedding as tf.Tensor2D) : (tf.add(this.embedding, this.tagMean(pairs, this.items)) as tf.Tensor2D);
+      const sum = pairs.item.length === 0 ? (this.embedding as tf.Tensor2D) : tf.add<tf.Tensor2D>(this.embedding, this.tagMean(pairs, this.items));
       return scaledUnitRows(sum, 1);
     });
   }
@@ -50,8 +56,17 @@ export class ItemEncoder {
       const trained = rows.every((r) => r >= 0)
         ? tf.gather(this.embedding, tf.tensor1d(rows, 'int32'))
         : tf.mul(
-            tf.gather(this.embedding, tf.tensor1d(rows.map((r) => Math.max(r, 0)), 'int32')),
-            tf.tensor2d(Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0)), [n, 1]),
+            tf.gather(
+              this.embedding,
+              tf.tensor1d(
+                rows.map((r) => Math.max(r, 0)),
+                'int32',
+              ),
+            ),
+            tf.tensor2d(
+              Float32Array.from(rows, (r) => (r >= 0 ? 1 : 0)),
+              [n, 1],
+            ),
           );
       return this.encodeTrained(trained as tf.Tensor2D, pairs);
     });
@@ -63,7 +78,7 @@ export class ItemEncoder {
    * optimiser's, so that the gradient is one for those rows only, not for the whole tables.
    */
   encodeTrained(trained: tf.Tensor2D, pairs: ItemTagPairs, tagRows: tf.Tensor2D = this.tagEmbedding as tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => scaledUnitRows((pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, trained.shape[0], tagRows))) as tf.Tensor2D, 1));
+    return tf.tidy(() => scaledUnitRows(pairs.item.length === 0 ? trained : tf.add(trained, this.tagMean(pairs, trained.shape[0], tagRows)), 1));
   }
 
   /** b for the same rows: 0 for untrained items. */

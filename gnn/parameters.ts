@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { mulberry32 } from '../graph/random.ts';
 
 /**

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { coLikedItems, withCoLikedFeatures } from './co-liked-items.ts';
-import { timelineNeighbourhoods, type InteractionTimelines } from './interaction-timelines.ts';
-import { InterestGAT, type GatHyperparameters } from './interest-gat.ts';
+import { type InteractionTimelines, timelineNeighbourhoods } from './interaction-timelines.ts';
+import { type GatHyperparameters, InterestGAT } from './interest-gat.ts';
 import type { ItemTagPairs } from './item-encoder.ts';
-import { trainGat, type EpochReport, type TrainingOptions, type TrainingReport } from './training/gat-trainer.ts';
+import { type EpochReport, trainGat, type TrainingOptions, type TrainingReport } from './training/gat-trainer.ts';
 
 /**
  * An interest GAT trained on plain timelines (no graph, no store) that scores subjects as plain arrays:
@@ -46,7 +47,7 @@ export class TimelineModel {
     const { model, timelines, itemFeatures } = this;
     const items = itemFeatures.shape[0];
     const scores = tf.tidy(() => {
-      const padded = tf.concat([itemFeatures, tf.zeros([1, model.hyper.dims])]) as tf.Tensor2D;
+      const padded = tf.concat<tf.Tensor2D>([itemFeatures, tf.zeros([1, model.hyper.dims])]);
       const z = model.encodeSubjects(padded, timelineNeighbourhoods(timelines, subjects, model.hyper.fanout, items, undefined, model.hyper.history));
       return tf.add(tf.matMul(z, itemFeatures, false, true), model.items.bias.reshape([1, -1]));
     });

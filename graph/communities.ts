@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
+
 import { UndirectedGraph } from 'graphology';
+
 import type { WeightPolicy } from './edge-weight.ts';
 import type { InterestGraph } from './interest-graph.ts';
-import { HAS_TAG, INTERACTION_MASK, NodeKindCode } from './model.ts';
+import { HAS_TAG, INTERACTION_MASK } from './model.ts';
 import { PositiveEdges } from './positive-edges.ts';
 import { SeededRandom } from './random.ts';
 
@@ -127,14 +129,22 @@ function assignByTags(graph: InterestGraph, itemCommunity: Map<number, number>):
   const votes = new Map<number, number>();
   for (const item of cold) {
     votes.clear();
-    graph.forEachOutEdge(item, (_e, tag) => {
-      const carriers = graph.inDegreeOf(tag);
-      graph.forEachInEdge(tag, (_f, other) => {
-        const c = itemCommunity.get(other);
-        // A rare tag says more than a common one.
-        if (c !== undefined) votes.set(c, (votes.get(c) ?? 0) + 1 / Math.log(2 + carriers));
-      }, 1 << HAS_TAG);
-    }, 1 << HAS_TAG);
+    graph.forEachOutEdge(
+      item,
+      (_e, tag) => {
+        const carriers = graph.inDegreeOf(tag);
+        graph.forEachInEdge(
+          tag,
+          (_f, other) => {
+            const c = itemCommunity.get(other);
+            // A rare tag says more than a common one.
+            if (c !== undefined) votes.set(c, (votes.get(c) ?? 0) + 1 / Math.log(2 + carriers));
+          },
+          1 << HAS_TAG,
+        );
+      },
+      1 << HAS_TAG,
+    );
     let best = -1;
     let bestScore = 0;
     for (const [c, v] of votes) {

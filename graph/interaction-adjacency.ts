@@ -55,8 +55,8 @@ function packedRows(graph: InterestGraph, positives: PositiveEdges, outgoing: bo
   for (let n = 0; n < bound; n++) {
     offsets[n] = out;
     revision[n] = graph.revisionOf(n);
-    latest[n] = newest(graph, edges.subarray(counts[n]!, counts[n + 1]!));
-    const row = Array.from(edges.subarray(counts[n]!, counts[n + 1]!));
+    latest[n] = newest(graph, edges.subarray(counts[n], counts[n + 1]));
+    const row = Array.from(edges.subarray(counts[n], counts[n + 1]));
     row.sort((a, b) => neighbour(a) - neighbour(b) || graph.edgeBaseWeight(b) - graph.edgeBaseWeight(a));
     for (const e of row) {
       if (out > offsets[n]! && nodes[out - 1] === neighbour(e)) continue;

@@ -1,14 +1,5 @@
 import { decayedWeight } from './edge-weight.ts';
-import {
-  ALL_EDGE_TYPES,
-  DELETED_EDGE,
-  DELETED_NODE,
-  HAS_TAG,
-  NODE_KINDS,
-  NodeKindCode,
-  nodeKindOf,
-  type NodeKind,
-} from './model.ts';
+import { ALL_EDGE_TYPES, DELETED_EDGE, DELETED_NODE, HAS_TAG, NODE_KINDS, type NodeKind, NodeKindCode, nodeKindOf } from './model.ts';
 
 /**
  * The engine's in-memory working set: a typed, timestamped multigraph of users, sessions, items and tags.
@@ -60,7 +51,7 @@ export class InterestGraph {
   /** Bumped whenever an edge of the node is added or removed: lets caches of neighbour lists validate. */
   private revision: Uint32Array;
   private externalIds: string[] = [];
-  private readonly byId: Map<string, number>[] = NODE_KINDS.map(() => new Map());
+  private readonly byId: Map<string, number>[] = NODE_KINDS.map(() => new Map<string, number>());
   private readonly kindCounts = new Uint32Array(NODE_KINDS.length);
 
   // Edges.

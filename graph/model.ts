@@ -10,25 +10,14 @@ export const NodeKindCode: Record<NodeKind, number> = { user: 0, item: 1, tag: 2
 /** Kinds that act on items: a signed-in user or an anonymous session. */
 export type SubjectKind = 'user' | 'session';
 
-export const INTERACTION_TYPES = [
-  'view',
-  'click',
-  'add_to_cart',
-  'purchase',
-  'rating',
-  'like',
-  'dislike',
-  'dismiss',
-] as const;
+export const INTERACTION_TYPES = ['view', 'click', 'add_to_cart', 'purchase', 'rating', 'like', 'dislike', 'dismiss'] as const;
 export type InteractionType = (typeof INTERACTION_TYPES)[number];
 
 /** Edge types: the interactions (subject → item) plus the catalogue's item → tag edges. */
 export const EDGE_TYPES = [...INTERACTION_TYPES, 'has_tag'] as const;
 export type EdgeType = (typeof EDGE_TYPES)[number];
 
-export const EdgeTypeCode: Record<EdgeType, number> = Object.fromEntries(
-  EDGE_TYPES.map((t, i) => [t, i]),
-) as Record<EdgeType, number>;
+export const EdgeTypeCode: Record<EdgeType, number> = Object.fromEntries(EDGE_TYPES.map((t, i) => [t, i])) as Record<EdgeType, number>;
 
 export const HAS_TAG = EdgeTypeCode.has_tag;
 

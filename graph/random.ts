@@ -244,7 +244,7 @@ export class AliasTable {
       probability[s] = scaled[s]!;
       alias[s] = l;
       scaled[l] = scaled[l]! + scaled[s]! - 1;
-      if (scaled[l]! < 1) small[ns++] = l;
+      if (scaled[l] < 1) small[ns++] = l;
       else large[nl++] = l;
     }
     // Whatever is left keeps probability 1: its scaled weight is 1 up to rounding error.

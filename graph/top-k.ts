@@ -19,14 +19,7 @@ export class TopKSelector {
    * and returns how many were written (fewer than K when fewer items are eligible). Items whose `skipMark`
    * entry equals `skipValue` are not eligible.
    */
-  select(
-    scores: Float32Array | Float64Array,
-    offset: number,
-    count: number,
-    out: Uint32Array,
-    skipMark?: Int32Array,
-    skipValue = -1,
-  ): number {
+  select(scores: Float32Array | Float64Array, offset: number, count: number, out: Uint32Array, skipMark?: Int32Array, skipValue = -1): number {
     this.size = 0;
     for (let item = 0; item < count; item++) {
       if (skipMark !== undefined && skipMark[item] === skipValue) continue;

@@ -1,6 +1,6 @@
-import { TopKSelector } from './top-k.ts';
 import { indexOfSorted, type InteractionAdjacency } from './interaction-adjacency.ts';
 import { NodeTable } from './node-table.ts';
+import { TopKSelector } from './top-k.ts';
 
 /**
  * Co-interaction walks from a subject's seed items on the bipartite graph of positive interactions: from
@@ -236,9 +236,9 @@ export class SeedWalks {
     order.forEach((s, i) => {
       const share = remaining / (count - i);
       step[s] = reads[s]! <= share ? 1 : Math.ceil(reads[s]! / Math.max(1, share));
-      remaining = Math.max(0, remaining - reads[s]! / step[s]!);
+      remaining = Math.max(0, remaining - reads[s]! / step[s]);
       const likers = this.adjacency.positiveSubjectsOf(seeds[s]!.item);
-      walked[s] = Math.ceil(taken[s]! / step[s]!) - (walksThrough(likers, taken[s]!, step[s]!, subject) ? 1 : 0);
+      walked[s] = Math.ceil(taken[s]! / step[s]) - (walksThrough(likers, taken[s]!, step[s], subject) ? 1 : 0);
     });
     return plan;
   }

@@ -13,10 +13,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
+
 import * as tf from '@tensorflow/tfjs';
 import { Command, InvalidArgumentError } from 'commander';
-import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, BackendUnavailableError, selectBackend } from '../gnn/index.ts';
+
 import { createLogger } from '../base/logger.ts';
+import { BACKEND_PREFERENCES, type BackendInfo, type BackendPreference, BackendUnavailableError, selectBackend } from '../gnn/index.ts';
 import { SeededRandom } from '../graph/random.ts';
 import { positiveInteger } from './cli.ts';
 
@@ -43,7 +45,6 @@ const opts = program.opts<{
   seed: number;
 }>();
 
-
 function backendList(value: string): BackendPreference[] {
   const names = value.split(',').map((s) => s.trim());
   const unknown = names.filter((n) => !(CONCRETE as readonly string[]).includes(n));
@@ -60,7 +61,9 @@ try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   const dirty = execFileSync('git', ['status', '--porcelain', '--', 'gnn'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   if (dirty.trim() !== '') commit += '+uncommitted gnn/';
-} catch {}
+} catch {
+  // Not a git checkout: the commit stays unknown.
+}
 
 const { nodes: n, fanout: k, heads: h, headDims: dh, inputDims: dIn } = opts;
 const dOut = h * dh;
@@ -96,7 +99,7 @@ class AttentionLayer {
       const logits = tf.leakyRelu(tf.add(tf.sum(tf.mul(p, this.aSrc), 3), tf.sum(tf.mul(centre, this.aDst), 3)), 0.2); // [n, k, h]
       const alpha = tf.transpose(tf.softmax(tf.transpose(logits, [0, 2, 1])), [0, 2, 1]); // softmax over k
       const pooled = tf.sum(tf.mul(alpha.reshape([n, k, h, 1]), p), 1); // [n, h, dh]
-      return tf.elu(pooled.reshape([n, dOut])) as tf.Tensor2D;
+      return tf.elu<tf.Tensor2D>(pooled.reshape([n, dOut]));
     });
   }
 
@@ -146,7 +149,7 @@ async function measure(backend: BackendPreference): Promise<Measured | Unavailab
   const layer = new AttentionLayer();
   const optimizer = tf.train.sgd(0.01);
   const variables = [layer.x, layer.w, layer.aSrc, layer.aDst];
-  const loss = () => tf.mean(tf.square(layer.forward())) as tf.Scalar;
+  const loss = () => tf.mean<tf.Scalar>(tf.square(layer.forward()));
   const users = tf.tensor2d(usersInit, [SCORING.users, SCORING.dims]);
   const items = tf.tensor2d(itemsInit, [SCORING.dims, SCORING.items]);
   try {

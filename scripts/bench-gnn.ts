@@ -15,12 +15,27 @@
  * under `backends`.
  */
 import { existsSync } from 'node:fs';
+
 import { Command, InvalidArgumentError } from 'commander';
 import { pino } from 'pino';
+
+import {
+  BACKEND_PREFERENCES,
+  type BackendPreference,
+  BackendUnavailableError,
+  DEFAULT_GAT,
+  DEFAULT_TRAINING,
+  IncrementalUpdater,
+  initialiseBackend,
+  InterestEmbeddings,
+  InterestGAT,
+  trainGat,
+  trainingInputFromGraph,
+  vocabularyOf,
+} from '../gnn/index.ts';
 import { baseWeight } from '../graph/edge-weight.ts';
 import { InterestGraph } from '../graph/interest-graph.ts';
 import { EdgeTypeCode } from '../graph/model.ts';
-import { BACKEND_PREFERENCES, type BackendPreference, BackendUnavailableError, DEFAULT_GAT, DEFAULT_TRAINING, IncrementalUpdater, initialiseBackend, InterestEmbeddings, InterestGAT, trainGat, trainingInputFromGraph, vocabularyOf } from '../gnn/index.ts';
 import { loadConfig } from '../src/config.ts';
 import { checkInteractionEvent } from '../src/events/interaction-event.ts';
 import { openLoader } from '../src/loaders/index.ts';
@@ -28,7 +43,6 @@ import { applyCatalogueItem, applyInteraction } from '../src/projection/graph-pr
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { syntheticInterestGraph } from '../src/synthetic/synthetic-graph.ts';
 import { positiveInteger } from './cli.ts';
-
 
 const program = new Command('bench:gnn')
   .option('--edges <n>', 'synthetic interactions in the graph', positiveInteger, 1_000_000)
@@ -116,8 +130,16 @@ async function epochTime(graph: InterestGraph, label: string): Promise<EpochFigu
     const report = await trainGat(model, input, { ...DEFAULT_TRAINING, epochs: 2, patience: 2 });
     const seconds = report.epochs.at(-1)!.seconds;
     const per100k = (seconds / report.examples) * 1e5;
-    say(`training epoch on ${label} (${vocabulary.items.length} items, ${report.examples} examples, ${report.threads} threads): ${report.epochs.map((e) => e.seconds.toFixed(1)).join(' s, ')} s; ${per100k.toFixed(1)} s per 100K examples`);
-    return { items: vocabulary.items.length, examples: report.examples, threads: report.threads, epoch_s: round(seconds, 2), epoch_s_per_100k_examples: round(per100k, 2) };
+    say(
+      `training epoch on ${label} (${vocabulary.items.length} items, ${report.examples} examples, ${report.threads} threads): ${report.epochs.map((e) => e.seconds.toFixed(1)).join(' s, ')} s; ${per100k.toFixed(1)} s per 100K examples`,
+    );
+    return {
+      items: vocabulary.items.length,
+      examples: report.examples,
+      threads: report.threads,
+      epoch_s: round(seconds, 2),
+      epoch_s_per_100k_examples: round(per100k, 2),
+    };
   } finally {
     model.dispose();
   }
@@ -147,7 +169,16 @@ async function measure(preference: BackendPreference, ml: InterestGraph | null):
   say(`\n== ${info.name} (${info.package}) ==`);
   if (args.trainingOnly) {
     const training = await trainingFigures(ml);
-    return { backend: info.name, edges: args.edges, subjects: null, incremental_p50_ms: null, incremental_p99_ms: null, full_inference_s: null, full_inference_s_per_1m_edges: null, ...training };
+    return {
+      backend: info.name,
+      edges: args.edges,
+      subjects: null,
+      incremental_p50_ms: null,
+      incremental_p99_ms: null,
+      full_inference_s: null,
+      full_inference_s_per_1m_edges: null,
+      ...training,
+    };
   }
   const { graph, extraUsers, items } = syntheticGraph(args.edges);
   const vocabulary = vocabularyOf(graph);
@@ -159,7 +190,10 @@ async function measure(preference: BackendPreference, ml: InterestGraph | null):
   const full = (performance.now() - fullStart) / 1000;
   say(`full inference: ${counts.items} items + ${counts.subjects} subjects in ${full.toFixed(2)} s (${(full / (args.edges / 1e6)).toFixed(2)} s per 1M edges)`);
 
-  const updater = new IncrementalUpdater(() => embeddings, () => graph);
+  const updater = new IncrementalUpdater(
+    () => embeddings,
+    () => graph,
+  );
   const latencies: number[] = [];
   const t0 = graph.latestTimestamp;
   for (let n = 0; n < args.updates; n++) {
@@ -172,7 +206,9 @@ async function measure(preference: BackendPreference, ml: InterestGraph | null):
     latencies.push(performance.now() - started);
   }
   latencies.sort((a, b) => a - b);
-  say(`incremental update per interaction: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms over ${args.updates}`);
+  say(
+    `incremental update per interaction: p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms over ${args.updates}`,
+  );
   model.dispose();
   // After the latency figures, as before training was measured per 100K examples.
   const training = await trainingFigures(ml);

@@ -8,11 +8,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { Command } from 'commander';
 import { pino } from 'pino';
+
 import { baseWeight } from '../graph/edge-weight.ts';
 import { InterestGraph } from '../graph/interest-graph.ts';
 import { INTERACTION_TYPES, NodeKindCode } from '../graph/model.ts';
@@ -43,7 +45,6 @@ if (opts.durability !== 'full' && opts.durability !== 'normal') {
   program.error(`error: option '--durability' must be full or normal, got '${opts.durability}'`, { exitCode: 2 });
 }
 
-
 const gc = (globalThis as { gc?: () => void }).gc;
 function settledMemory(): number {
   gc?.();
@@ -62,7 +63,9 @@ const config = loadConfig({
 let commit = 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-} catch {}
+} catch {
+  // Not a git checkout: the commit stays unknown.
+}
 
 log(`bench:ingest  edges=${opts.edges}  batch=${opts.batch}  durability=${opts.durability}  node=${process.version}  commit=${commit}`);
 let started = performance.now();
@@ -117,7 +120,7 @@ for (let run = 0; run < opts.runs; run++) {
   const appended = appendOnly(dataset);
   appendRates.push(opts.edges / appended.seconds);
   const before = settledMemory();
-  let built: { graph: InterestGraph; seconds: number } | null = appendWithLookups(dataset);
+  const built: { graph: InterestGraph; seconds: number } | null = appendWithLookups(dataset);
   lookupRates.push(opts.edges / built.seconds);
   // Everything the projection holds: typed arrays, id strings' table entries and the id maps.
   bytesPerEdge = (settledMemory() - before) / opts.edges;
@@ -127,7 +130,6 @@ for (let run = 0; run < opts.runs; run++) {
       `append with id lookups ${(lookupRates[run]! / 1e6).toFixed(2)} M edges/s, ` +
       `${bytesPerEdge.toFixed(1)} bytes/edge (typed arrays ${typedBytesPerEdge.toFixed(1)})`,
   );
-  built = null;
 }
 
 // ---- 2. durable ingest through the engine, batches of `batch` ----

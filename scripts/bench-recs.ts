@@ -12,15 +12,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { isMainThread, parentPort, workerData, type Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, type Worker, workerData } from 'node:worker_threads';
+
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { DEFAULT_GAT, DEFAULT_TRAINING, initialiseBackend, InterestEmbeddings, loadCheckpoint, newVersion, saveCheckpoint, trainOnGraph } from '../gnn/index.ts';
+
 import { startModuleWorker } from '../base/worker-thread.ts';
+import {
+  DEFAULT_GAT,
+  DEFAULT_TRAINING,
+  initialiseBackend,
+  InterestEmbeddings,
+  loadCheckpoint,
+  newVersion,
+  saveCheckpoint,
+  trainOnGraph,
+} from '../gnn/index.ts';
+import { SeededRandom } from '../graph/random.ts';
 import { ItemCatalogue } from '../src/catalogue/item-catalogue.ts';
 import { loadConfig } from '../src/config.ts';
 import { Recommender } from '../src/recommendations/recommender.ts';
-import { SeededRandom } from '../graph/random.ts';
 import { generateSyntheticDataset, type SyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { syntheticInterestGraph } from '../src/synthetic/synthetic-graph.ts';
 import { positiveInteger } from './cli.ts';
@@ -69,9 +80,17 @@ async function main(): Promise<void> {
     const data = dataset(args);
     const sample = syntheticInterestGraph(data, config.weightPolicy, Math.min(args.trainInteractions, args.edges));
     const trained = await trainOnGraph(sample, config.weightPolicy, DEFAULT_GAT, { ...DEFAULT_TRAINING, epochs: 1 });
-    saveCheckpoint(dataDir, trained.model, trained.vocabulary, { version: newVersion(), trainedAt: new Date().toISOString(), backend: 'bench', hyper: DEFAULT_GAT, training: {} });
+    saveCheckpoint(dataDir, trained.model, trained.vocabulary, {
+      version: newVersion(),
+      trainedAt: new Date().toISOString(),
+      backend: 'bench',
+      hyper: DEFAULT_GAT,
+      training: {},
+    });
     trained.model.dispose();
-    say(`GAT trained on ${sample.counts().interactions} interactions in ${((performance.now() - started) / 1000).toFixed(1)} s; starting ${args.workers} workers`);
+    say(
+      `GAT trained on ${sample.counts().interactions} interactions in ${((performance.now() - started) / 1000).toFixed(1)} s; starting ${args.workers} workers`,
+    );
 
     // Runs start together on every worker: a worker still building its graph would otherwise share a core
     // with one already serving, and the throughput "across both cores" would be understated.
@@ -80,17 +99,19 @@ async function main(): Promise<void> {
       for (const worker of workers) worker.postMessage('go');
     });
     const reports = await Promise.all(
-      Array.from({ length: args.workers }, (_, w) =>
-        new Promise<WorkerReport>((resolve, reject) => {
-          const worker = startModuleWorker(import.meta.url, { args, dataDir, worker: w });
-          workers.push(worker);
-          worker.on('message', (m: { waiting?: true; report?: WorkerReport }) => {
-            if (m.waiting) barrier.arrive();
-            if (m.report) resolve(m.report);
-          });
-          worker.on('error', reject);
-          worker.on('exit', (code) => code !== 0 && reject(new Error(`worker ${w} exited with ${code}`)));
-        }),
+      Array.from(
+        { length: args.workers },
+        (_, w) =>
+          new Promise<WorkerReport>((resolve, reject) => {
+            const worker = startModuleWorker(import.meta.url, { args, dataDir, worker: w });
+            workers.push(worker);
+            worker.on('message', (m: { waiting?: true; report?: WorkerReport }) => {
+              if (m.waiting) barrier.arrive();
+              if (m.report) resolve(m.report);
+            });
+            worker.on('error', reject);
+            worker.on('exit', (code) => code !== 0 && reject(new Error(`worker ${w} exited with ${code}`)));
+          }),
       ),
     );
     const summary = (run: 'withExplanations' | 'withoutExplanations') => {
@@ -102,8 +123,12 @@ async function main(): Promise<void> {
     const withPaths = summary('withExplanations');
     const without = summary('withoutExplanations');
     const r3 = (x: number) => Number(x.toFixed(3));
-    say(`setup per worker (graph, embeddings, index): ${reports[0]!.setupSeconds.toFixed(1)} s; embedding search: ${reports[0]!.approximate ? 'HNSW' : 'exact scan'}`);
-    say(`top-20 with explanations:    p50 ${withPaths.p50.toFixed(2)} ms, p99 ${withPaths.p99.toFixed(2)} ms, ${withPaths.throughput.toFixed(0)} requests/s over ${args.workers} workers`);
+    say(
+      `setup per worker (graph, embeddings, index): ${reports[0]!.setupSeconds.toFixed(1)} s; embedding search: ${reports[0]!.approximate ? 'HNSW' : 'exact scan'}`,
+    );
+    say(
+      `top-20 with explanations:    p50 ${withPaths.p50.toFixed(2)} ms, p99 ${withPaths.p99.toFixed(2)} ms, ${withPaths.throughput.toFixed(0)} requests/s over ${args.workers} workers`,
+    );
     say(`top-20 without explanations: p50 ${without.p50.toFixed(2)} ms, p99 ${without.p99.toFixed(2)} ms, ${without.throughput.toFixed(0)} requests/s`);
     process.stdout.write(
       `${JSON.stringify({

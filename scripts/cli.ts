@@ -1,4 +1,5 @@
-import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { type Command, CommanderError, InvalidArgumentError } from 'commander';
+
 import { EngineError } from '../base/errors.ts';
 
 /** What the CLIs print for a failure: our typed errors by their message, anything else with its stack. */

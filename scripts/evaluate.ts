@@ -16,25 +16,20 @@ import { statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import path from 'node:path';
+
 import { Command, InvalidArgumentError, Option } from 'commander';
+
 import { EngineError, InputFileError } from '../base/errors.ts';
-import { describeFailure, parseOrExit, formatBytes, formatCount } from './cli.ts';
-import { prepareEvaluation, validationSplitOf, type EvaluationData } from '../src/evaluation/evaluation-data.ts';
+import { type EvaluationData, prepareEvaluation, validationSplitOf } from '../src/evaluation/evaluation-data.ts';
 import { EvaluationDataError } from '../src/evaluation/evaluation-error.ts';
-import {
-  renderMarkdown,
-  renderSvgChart,
-  summaryOf,
-  SUMMARY_FILE,
-  type EvaluationReport,
-  type ModelRun,
-} from '../src/evaluation/evaluation-report.ts';
+import { type EvaluationReport, type ModelRun, renderMarkdown, renderSvgChart, SUMMARY_FILE, summaryOf } from '../src/evaluation/evaluation-report.ts';
 import { evaluateRanking } from '../src/evaluation/evaluator.ts';
-import { readInteractionLog, type InteractionLog } from '../src/evaluation/interaction-log.ts';
-import { createModel, modelNames, parseModelList, type ModelOptions } from '../src/evaluation/models.ts';
+import { type InteractionLog, readInteractionLog } from '../src/evaluation/interaction-log.ts';
+import { createModel, modelNames, type ModelOptions, parseModelList } from '../src/evaluation/models.ts';
 import { describePositiveRule } from '../src/evaluation/positive-rule.ts';
 import { SPLIT_PROTOCOLS, type SplitProtocol } from '../src/evaluation/split.ts';
-import { LOADER_FORMATS, openLoader, type Loader, type LoaderFormat } from '../src/loaders/index.ts';
+import { type Loader, LOADER_FORMATS, type LoaderFormat, openLoader } from '../src/loaders/index.ts';
+import { describeFailure, formatBytes, formatCount, parseOrExit } from './cli.ts';
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;

@@ -16,21 +16,23 @@
  * The last line is one JSON object: {"requests", "status_5xx", "hangs", "crashes", "partial_writes"}; the
  * exit code is 1 when any count but `requests` is above 0.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
-import { mulberry32 } from '../graph/random.ts';
+import { type IncomingMessage, request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+
 import { Command } from 'commander';
+
+import { createLogger } from '../base/logger.ts';
+import { mulberry32 } from '../graph/random.ts';
 import { ApiServer } from '../src/api/api-server.ts';
-import { loadConfig, type EngineConfig } from '../src/config.ts';
+import { type EngineConfig, loadConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
 import { startEngineServices } from '../src/engine-services.ts';
-import { createLogger } from '../base/logger.ts';
 import { openGraphStore } from '../src/store/open-store.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { describeFailure, positiveInteger } from './cli.ts';
@@ -170,7 +172,7 @@ function send(base: URL, probe: Probe, timeoutMs: number): Promise<Answer> {
       resolve(asRaw());
       return;
     }
-    function onResponse(res: import('node:http').IncomingMessage): void {
+    function onResponse(res: IncomingMessage): void {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => finish({ status: res.statusCode ?? null, body: Buffer.concat(chunks).toString('utf8'), timedOut: false }));
@@ -284,7 +286,19 @@ const TIMESTAMPS: unknown[] = [
 ];
 const COUNTS = ['0', '-1', '1.5', '201', '1000000', '1e309', 'NaN', 'Infinity', 'abc', '', ' ', '0x10', '99999999999999999999999', '1e2', '5&count=6', '%31'];
 const ENCODINGS = ['gzip', 'br', 'deflate', 'compress', 'identity', 'x-gzip', 'gzip, br', 'GZIP', '*', 'gzip;q=1', 'zstd'];
-const CONTENT_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json-seq', 'application/merge-patch+json', 'application/json; charset=utf-16', 'application/json; charset=latin1', 'application/json; charset=bogus', 'application/json, text/plain', 'json', ''];
+const CONTENT_TYPES = [
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/json-seq',
+  'application/merge-patch+json',
+  'application/json; charset=utf-16',
+  'application/json; charset=latin1',
+  'application/json; charset=bogus',
+  'application/json, text/plain',
+  'json',
+  '',
+];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE'];
 const RESERVED = ['__proto__', 'constructor', 'prototype'];
 
@@ -320,13 +334,34 @@ class RequestSource {
     const at = <T>(list: readonly T[], i: number) => (i < list.length ? list[i]! : this.pick(list));
     const idField = (i: number) => at(['id', 'userId', 'itemId', 'sessionId'], i % 4);
     return [
-      ['vendor-prototype', (i) => ({ kind: 'vendor-prototype', method: 'GET', key: null, path: `/web/vendor/${at(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf', 'sigma.min.js%00.html', '..%2f..%2fpackage.json', 'prototype'], i)}` })],
+      [
+        'vendor-prototype',
+        (i) => ({
+          kind: 'vendor-prototype',
+          method: 'GET',
+          key: null,
+          path: `/web/vendor/${at(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf', 'sigma.min.js%00.html', '..%2f..%2fpackage.json', 'prototype'], i)}`,
+        }),
+      ],
       [
         'percent-encoding',
         (i) => {
           const bad = at(BAD_PERCENT, i);
-          const routes = [`/v1/items/${bad}`, `/v1/users/${bad}/recommendations`, `/v1/users/${user}/explanations/${bad}`, `/v1/graph/nodes/user/${bad}/neighbourhood`, `/v1/items?after=${bad}`, `/v1/graph/search?q=${bad}`, `/v1/users/${user}/recommendations?includeTags=${bad}`];
-          return { kind: 'percent-encoding', method: this.pick(['GET', 'GET', 'DELETE', 'PUT']), path: at(routes, i % routes.length), body: this.rng() < 0.3 ? { title: 't' } : undefined };
+          const routes = [
+            `/v1/items/${bad}`,
+            `/v1/users/${bad}/recommendations`,
+            `/v1/users/${user}/explanations/${bad}`,
+            `/v1/graph/nodes/user/${bad}/neighbourhood`,
+            `/v1/items?after=${bad}`,
+            `/v1/graph/search?q=${bad}`,
+            `/v1/users/${user}/recommendations?includeTags=${bad}`,
+          ];
+          return {
+            kind: 'percent-encoding',
+            method: this.pick(['GET', 'GET', 'DELETE', 'PUT']),
+            path: at(routes, i % routes.length),
+            body: this.rng() < 0.3 ? { title: 't' } : undefined,
+          };
         },
       ],
       [
@@ -341,11 +376,28 @@ class RequestSource {
               corrupt[Math.floor(corrupt.length / 2)]! ^= 0xff;
               return { kind: 'content-encoding', method: 'POST', path: '/v1/events', body: corrupt, headers: { 'content-encoding': 'gzip' } };
             },
-            () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: gzipSync(plain).subarray(0, 12), headers: { 'content-encoding': 'gzip' } }),
+            () => ({
+              kind: 'content-encoding',
+              method: 'POST',
+              path: '/v1/events',
+              body: gzipSync(plain).subarray(0, 12),
+              headers: { 'content-encoding': 'gzip' },
+            }),
             // Inflates to 10 MB: the body limit must hold for the inflated size.
-            () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20)), headers: { 'content-encoding': 'gzip' } }),
+            () => ({
+              kind: 'content-encoding',
+              method: 'POST',
+              path: '/v1/events',
+              body: gzipSync(Buffer.alloc(10 * 1024 * 1024, 0x20)),
+              headers: { 'content-encoding': 'gzip' },
+            }),
             () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: gzipSync(gzipSync(plain)), headers: { 'content-encoding': 'gzip' } }),
-            () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: Buffer.from(`{"id":"${this.freshId('utf8')}","userId":"u\u00c3\u0028","itemId":"i","type":"view"}`, 'latin1') }),
+            () => ({
+              kind: 'content-encoding',
+              method: 'POST',
+              path: '/v1/events',
+              body: Buffer.from(`{"id":"${this.freshId('utf8')}","userId":"u\u00c3\u0028","itemId":"i","type":"view"}`, 'latin1'),
+            }),
             () => ({ kind: 'content-encoding', method: 'POST', path: '/v1/events', body: plain, headers: { 'content-type': at(CONTENT_TYPES, i) } }),
           ];
           return at(cases, i % cases.length)();
@@ -355,14 +407,44 @@ class RequestSource {
         'deep-nesting',
         (i) => {
           const cases: Array<() => Probe> = [
-            () => ({ kind: 'deep-nesting', method: 'POST', path: '/v1/events', body: `{"id":"${this.freshId('deep')}","userId":"${user}","itemId":"${item}","type":"view","context":${nested(10_000)}}` }),
-            () => ({ kind: 'deep-nesting', method: 'POST', path: '/v1/events', body: `{"id":"${this.freshId('deep')}","userId":"${user}","itemId":"${item}","type":"view","context":${nested(33)}}` }),
-            () => ({ kind: 'deep-nesting', method: 'POST', path: '/v1/events', body: `{"id":"${this.freshId('deep')}","userId":"${user}","itemId":"${item}","type":"view","context":{"a":${nested(20_000, '1', '[', ']')}}}` }),
+            () => ({
+              kind: 'deep-nesting',
+              method: 'POST',
+              path: '/v1/events',
+              body: `{"id":"${this.freshId('deep')}","userId":"${user}","itemId":"${item}","type":"view","context":${nested(10_000)}}`,
+            }),
+            () => ({
+              kind: 'deep-nesting',
+              method: 'POST',
+              path: '/v1/events',
+              body: `{"id":"${this.freshId('deep')}","userId":"${user}","itemId":"${item}","type":"view","context":${nested(33)}}`,
+            }),
+            () => ({
+              kind: 'deep-nesting',
+              method: 'POST',
+              path: '/v1/events',
+              body: `{"id":"${this.freshId('deep')}","userId":"${user}","itemId":"${item}","type":"view","context":{"a":${nested(20_000, '1', '[', ']')}}}`,
+            }),
             () => ({ kind: 'deep-nesting', method: 'POST', path: '/v1/events', body: nested(30_000, '1', '[', ']') }),
             () => ({ kind: 'deep-nesting', method: 'POST', path: '/v1/events', body: `{"events":${nested(30_000, '[]', '[', ']')}}` }),
-            () => ({ kind: 'deep-nesting', method: 'PUT', path: `/v1/items/${this.freshId('deep-item')}`, body: `{"title":"t","attributes":{"a":${nested(5_000, '1', '[', ']')}}}` }),
-            () => ({ kind: 'deep-nesting', method: 'POST', path: `/v1/users/${user}/recommendations`, body: `{"filters":{"attributes":{"a":${nested(5_000, '1', '[', ']')}}}}` }),
-            () => ({ kind: 'deep-nesting', method: 'POST', path: '/v1/recommendations/more-like-these', body: `{"items":${nested(5_000, `"${item}"`, '[', ']')}}` }),
+            () => ({
+              kind: 'deep-nesting',
+              method: 'PUT',
+              path: `/v1/items/${this.freshId('deep-item')}`,
+              body: `{"title":"t","attributes":{"a":${nested(5_000, '1', '[', ']')}}}`,
+            }),
+            () => ({
+              kind: 'deep-nesting',
+              method: 'POST',
+              path: `/v1/users/${user}/recommendations`,
+              body: `{"filters":{"attributes":{"a":${nested(5_000, '1', '[', ']')}}}}`,
+            }),
+            () => ({
+              kind: 'deep-nesting',
+              method: 'POST',
+              path: '/v1/recommendations/more-like-these',
+              body: `{"items":${nested(5_000, `"${item}"`, '[', ']')}}`,
+            }),
           ];
           return at(cases, i % cases.length)();
         },
@@ -373,13 +455,31 @@ class RequestSource {
           const odd = at(ODD_IDS, i % ODD_IDS.length);
           const field = idField(Math.floor(i / ODD_IDS.length) + i);
           const cases: Array<() => Probe> = [
-            () => ({ kind: 'odd-ids', method: 'POST', path: '/v1/events', key: 'ingest', body: field === 'sessionId' ? { id: this.freshId('odd'), sessionId: odd, itemId: item, type: 'view' } : { ...this.event(), [field]: odd } }),
+            () => ({
+              kind: 'odd-ids',
+              method: 'POST',
+              path: '/v1/events',
+              key: 'ingest',
+              body: field === 'sessionId' ? { id: this.freshId('odd'), sessionId: odd, itemId: item, type: 'view' } : { ...this.event(), [field]: odd },
+            }),
             () => ({ kind: 'odd-ids', method: 'PUT', path: `/v1/items/${encodePath(odd)}`, key: 'ingest', body: { title: 'odd', tags: ['genre:odd'] } }),
             () => ({ kind: 'odd-ids', method: 'POST', path: '/v1/items', key: 'ingest', body: { items: [{ id: odd, title: 't', tags: [odd] }] } }),
-            () => ({ kind: 'odd-ids', method: 'POST', path: '/v1/feedback', key: 'ingest', body: { userId: odd, itemId: item, action: 'clicked', recommendationId: odd } }),
+            () => ({
+              kind: 'odd-ids',
+              method: 'POST',
+              path: '/v1/feedback',
+              key: 'ingest',
+              body: { userId: odd, itemId: item, action: 'clicked', recommendationId: odd },
+            }),
             () => ({ kind: 'odd-ids', method: 'GET', path: `/v1/users/${encodePath(odd)}/export` }),
             () => ({ kind: 'odd-ids', method: 'GET', path: `/v1/graph/paths?from=user:${encodePath(odd)}&to=item:${encodePath(item)}` }),
-            () => ({ kind: 'odd-ids', method: 'POST', path: `/v1/users/${user}/recommendations`, key: 'read', body: { filters: { includeTags: [odd], excludeItems: [odd] } } }),
+            () => ({
+              kind: 'odd-ids',
+              method: 'POST',
+              path: `/v1/users/${user}/recommendations`,
+              key: 'read',
+              body: { filters: { includeTags: [odd], excludeItems: [odd] } },
+            }),
           ];
           return at(cases, i % cases.length)();
         },
@@ -388,12 +488,28 @@ class RequestSource {
         'control-characters',
         (i) => {
           const cases: Array<() => Probe> = [
-            () => ({ kind: 'control-characters', method: 'GET', path: '/', raw: `GET /v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.read}\u0000x\r\n\r\n` }),
+            () => ({
+              kind: 'control-characters',
+              method: 'GET',
+              path: '/',
+              raw: `GET /v1/items HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEYS.read}\u0000x\r\n\r\n`,
+            }),
             () => ({ kind: 'control-characters', method: 'GET', path: '/', raw: `GET /v1/items/a\u0000b HTTP/1.1\r\nHost: x\r\n\r\n` }),
             () => ({ kind: 'control-characters', method: 'GET', path: '/', raw: `GET /v1/items HTTP/1.1\r\nHost: x\r\nX-Request-Id: a\rInjected: 1\r\n\r\n` }),
-            () => ({ kind: 'control-characters', method: 'GET', path: '/', raw: `GET /v1/items HTTP/1.1\r\nHost: x\r\nX-Request-Id: \u001b[31m\r\nAuthorization: Bearer ${KEYS.read}\r\n\r\n` }),
+            () => ({
+              kind: 'control-characters',
+              method: 'GET',
+              path: '/',
+              raw: `GET /v1/items HTTP/1.1\r\nHost: x\r\nX-Request-Id: \u001b[31m\r\nAuthorization: Bearer ${KEYS.read}\r\n\r\n`,
+            }),
             () => ({ kind: 'control-characters', method: 'GET', path: '/v1/items?limit=1', key: 'read', headers: { 'x-request-id': 'id\u00ff\u0080' } }),
-            () => ({ kind: 'control-characters', method: 'POST', path: '/v1/events', key: 'ingest', body: { ...this.event(), context: { 'a\u0000': 'b\u001b', '\ud800': '\udc00' } } }),
+            () => ({
+              kind: 'control-characters',
+              method: 'POST',
+              path: '/v1/events',
+              key: 'ingest',
+              body: { ...this.event(), context: { 'a\u0000': 'b\u001b', '\ud800': '\udc00' } },
+            }),
           ];
           return at(cases, i % cases.length)();
         },
@@ -403,10 +519,20 @@ class RequestSource {
         (i) => {
           const lone = at(['\\ud800', '\\udfff', '\\ud83d', 'a\\udc00b'], i % 4);
           const cases: Array<() => Probe> = [
-            () => ({ kind: 'surrogates', method: 'POST', path: '/v1/events', body: `{"id":"${this.freshId('sur')}","userId":"u${lone}","itemId":"${item}","type":"view"}` }),
+            () => ({
+              kind: 'surrogates',
+              method: 'POST',
+              path: '/v1/events',
+              body: `{"id":"${this.freshId('sur')}","userId":"u${lone}","itemId":"${item}","type":"view"}`,
+            }),
             () => ({ kind: 'surrogates', method: 'POST', path: '/v1/items', body: `{"items":[{"id":"sur${lone}","title":"t${lone}","tags":["t${lone}"]}]}` }),
             () => ({ kind: 'surrogates', method: 'PUT', path: '/v1/items/%ED%A0%80', body: { title: 't' } }),
-            () => ({ kind: 'surrogates', method: 'POST', path: '/v1/feedback', body: `{"userId":"${user}","itemId":"${item}","action":"clicked","recommendationId":"r${lone}"}` }),
+            () => ({
+              kind: 'surrogates',
+              method: 'POST',
+              path: '/v1/feedback',
+              body: `{"userId":"${user}","itemId":"${item}","action":"clicked","recommendationId":"r${lone}"}`,
+            }),
           ];
           return at(cases, i % cases.length)();
         },
@@ -414,12 +540,41 @@ class RequestSource {
       [
         'wrong-method',
         (i) => {
-          const paths = ['/v1/events', '/v1/feedback', `/v1/items/${item}`, '/v1/items', `/v1/users/${user}/recommendations`, '/v1/model', '/v1/model/training', '/v1/communities', '/health/live', '/openapi.json', `/v1/users/${user}`, '/v1/graph/stats'];
-          if (i % 5 === 4) return { kind: 'wrong-method', method: 'GET', path: '/', raw: `${at(['FOO', 'GET\u0000', 'CONNECT', 'PRI', 'BREW'], i)} /v1/items HTTP/1.1\r\nHost: x\r\n\r\n` };
+          const paths = [
+            '/v1/events',
+            '/v1/feedback',
+            `/v1/items/${item}`,
+            '/v1/items',
+            `/v1/users/${user}/recommendations`,
+            '/v1/model',
+            '/v1/model/training',
+            '/v1/communities',
+            '/health/live',
+            '/openapi.json',
+            `/v1/users/${user}`,
+            '/v1/graph/stats',
+          ];
+          if (i % 5 === 4)
+            return {
+              kind: 'wrong-method',
+              method: 'GET',
+              path: '/',
+              raw: `${at(['FOO', 'GET\u0000', 'CONNECT', 'PRI', 'BREW'], i)} /v1/items HTTP/1.1\r\nHost: x\r\n\r\n`,
+            };
           return { kind: 'wrong-method', method: at(['PATCH', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'POST'], i % 6), path: at(paths, i % paths.length) };
         },
       ],
-      ['content-type', (i) => ({ kind: 'content-type', method: 'POST', path: '/v1/events', key: 'ingest', body: JSON.stringify(this.event()), headers: { 'content-type': at(CONTENT_TYPES, i) } })],
+      [
+        'content-type',
+        (i) => ({
+          kind: 'content-type',
+          method: 'POST',
+          path: '/v1/events',
+          key: 'ingest',
+          body: JSON.stringify(this.event()),
+          headers: { 'content-type': at(CONTENT_TYPES, i) },
+        }),
+      ],
       [
         'auth',
         (i) => {
@@ -441,7 +596,10 @@ class RequestSource {
             { authorization: `Token ${KEYS.read}` },
             { authorization: `Bearer ${KEYS.ingest}` },
           ];
-          const route = at([`/v1/users/${user}/recommendations?count=3`, '/v1/items?limit=2', `/v1/users/${user}/export`, `/v1/items?limit=1&api_key=${KEYS.admin}`], i % 4);
+          const route = at(
+            [`/v1/users/${user}/recommendations?count=3`, '/v1/items?limit=2', `/v1/users/${user}/export`, `/v1/items?limit=1&api_key=${KEYS.admin}`],
+            i % 4,
+          );
           return { kind: 'auth', method: 'GET', path: route, key: null, headers: at(cases, i % cases.length) };
         },
       ],
@@ -451,7 +609,12 @@ class RequestSource {
           const cases: Array<() => Probe> = [
             () => ({ kind: 'oversize', method: 'POST', path: '/v1/events', body: { ...this.event(), context: { pad: 'x'.repeat(MAX_BODY_BYTES) } } }),
             () => ({ kind: 'oversize', method: 'POST', path: '/v1/events', body: { events: Array.from({ length: 3_000 }, () => this.event()) } }),
-            () => ({ kind: 'oversize', method: 'POST', path: '/v1/items', body: { items: Array.from({ length: 10_001 }, (_, k) => ({ id: `o${k}`, title: 't' })) } }),
+            () => ({
+              kind: 'oversize',
+              method: 'POST',
+              path: '/v1/items',
+              body: { items: Array.from({ length: 10_001 }, (_, k) => ({ id: `o${k}`, title: 't' })) },
+            }),
             () => ({ kind: 'oversize', method: 'GET', path: `/v1/items?after=${'a'.repeat(20_000)}` }),
             () => ({ kind: 'oversize', method: 'GET', path: `/v1/items?${Array.from({ length: 2_000 }, (_, k) => `p${k}=1`).join('&')}` }),
             () => ({ kind: 'oversize', method: 'GET', path: '/v1/items', headers: { 'x-padding': 'p'.repeat(20_000) } }),
@@ -467,8 +630,18 @@ class RequestSource {
           const timestamp = at(TIMESTAMPS, i % TIMESTAMPS.length);
           const cases: Array<() => Probe> = [
             () => ({ kind: 'dates', method: 'POST', path: '/v1/events', key: 'ingest', body: this.event({ timestamp }) }),
-            () => ({ kind: 'dates', method: 'POST', path: '/v1/feedback', key: 'ingest', body: { userId: user, itemId: item, action: 'dismissed', timestamp } }),
-            () => ({ kind: 'dates', method: 'GET', path: `/v1/graph/nodes/user/${user}/neighbourhood?since=${encodeURIComponent(String(timestamp))}&until=${encodeURIComponent(String(at(TIMESTAMPS, i + 3)))}` }),
+            () => ({
+              kind: 'dates',
+              method: 'POST',
+              path: '/v1/feedback',
+              key: 'ingest',
+              body: { userId: user, itemId: item, action: 'dismissed', timestamp },
+            }),
+            () => ({
+              kind: 'dates',
+              method: 'GET',
+              path: `/v1/graph/nodes/user/${user}/neighbourhood?since=${encodeURIComponent(String(timestamp))}&until=${encodeURIComponent(String(at(TIMESTAMPS, i + 3)))}`,
+            }),
           ];
           return at(cases, Math.floor(i / TIMESTAMPS.length) % cases.length)();
         },
@@ -478,10 +651,20 @@ class RequestSource {
         (i) => {
           const extra = at(['extra', '__proto__', 'constructor', 'prototype', 'Events', ''], i % 6);
           const cases: Array<() => Probe> = [
-            () => ({ kind: 'unknown-keys', method: 'POST', path: '/v1/events', body: `{"events":[${JSON.stringify(this.event())}],${JSON.stringify(extra)}:{"admin":true}}` }),
+            () => ({
+              kind: 'unknown-keys',
+              method: 'POST',
+              path: '/v1/events',
+              body: `{"events":[${JSON.stringify(this.event())}],${JSON.stringify(extra)}:{"admin":true}}`,
+            }),
             () => ({ kind: 'unknown-keys', method: 'POST', path: '/v1/events', body: `{${JSON.stringify(extra)}:1,${JSON.stringify(this.event()).slice(1)}` }),
             () => ({ kind: 'unknown-keys', method: 'PUT', path: `/v1/items/${this.freshId('uk')}`, body: `{"title":"t",${JSON.stringify(extra)}:1}` }),
-            () => ({ kind: 'unknown-keys', method: 'POST', path: `/v1/users/${user}/recommendations`, body: `{"count":3,"filters":{${JSON.stringify(extra)}:1}}` }),
+            () => ({
+              kind: 'unknown-keys',
+              method: 'POST',
+              path: `/v1/users/${user}/recommendations`,
+              body: `{"count":3,"filters":{${JSON.stringify(extra)}:1}}`,
+            }),
             () => ({ kind: 'unknown-keys', method: 'POST', path: '/v1/model/training', body: `{"fineTune":true,${JSON.stringify(extra)}:1}` }),
             () => ({ kind: 'unknown-keys', method: 'GET', path: `/v1/users/${user}/recommendations?count=3&${encodeURIComponent(extra)}=1` }),
             () => ({ kind: 'unknown-keys', method: 'POST', path: '/v1/events', body: { events: [] } }),
@@ -494,11 +677,41 @@ class RequestSource {
         (i) => {
           const name = at([...RESERVED, 'toString', 'hasOwnProperty', 'valueOf'], i % 6);
           const cases: Array<() => Probe> = [
-            () => ({ kind: 'prototype-keys', method: 'POST', path: `/v1/users/${user}/recommendations`, key: 'read', body: `{"filters":{"attributes":{${JSON.stringify(name)}:{"min":1}}}}` }),
-            () => ({ kind: 'prototype-keys', method: 'POST', path: `/v1/users/${user}/recommendations`, key: 'read', body: `{"filters":{"attributes":{${JSON.stringify(name)}:"x"}}}` }),
-            () => ({ kind: 'prototype-keys', method: 'PUT', path: `/v1/items/${this.freshId('proto')}`, key: 'ingest', body: `{"title":"t","attributes":{${JSON.stringify(name)}:[1,2]}}` }),
-            () => ({ kind: 'prototype-keys', method: 'POST', path: '/v1/events', key: 'ingest', body: `{"id":"${this.freshId('proto')}","userId":"${user}","itemId":"${item}","type":"view","context":{"a":{${JSON.stringify(name)}:{"polluted":true}}}}` }),
-            () => ({ kind: 'prototype-keys', method: 'POST', path: '/v1/events', key: 'ingest', body: `{"__proto__":{"type":"purchase"},"id":"${this.freshId('proto')}","userId":"${user}","itemId":"${item}"}` }),
+            () => ({
+              kind: 'prototype-keys',
+              method: 'POST',
+              path: `/v1/users/${user}/recommendations`,
+              key: 'read',
+              body: `{"filters":{"attributes":{${JSON.stringify(name)}:{"min":1}}}}`,
+            }),
+            () => ({
+              kind: 'prototype-keys',
+              method: 'POST',
+              path: `/v1/users/${user}/recommendations`,
+              key: 'read',
+              body: `{"filters":{"attributes":{${JSON.stringify(name)}:"x"}}}`,
+            }),
+            () => ({
+              kind: 'prototype-keys',
+              method: 'PUT',
+              path: `/v1/items/${this.freshId('proto')}`,
+              key: 'ingest',
+              body: `{"title":"t","attributes":{${JSON.stringify(name)}:[1,2]}}`,
+            }),
+            () => ({
+              kind: 'prototype-keys',
+              method: 'POST',
+              path: '/v1/events',
+              key: 'ingest',
+              body: `{"id":"${this.freshId('proto')}","userId":"${user}","itemId":"${item}","type":"view","context":{"a":{${JSON.stringify(name)}:{"polluted":true}}}}`,
+            }),
+            () => ({
+              kind: 'prototype-keys',
+              method: 'POST',
+              path: '/v1/events',
+              key: 'ingest',
+              body: `{"__proto__":{"type":"purchase"},"id":"${this.freshId('proto')}","userId":"${user}","itemId":"${item}"}`,
+            }),
             () => ({ kind: 'prototype-keys', method: 'GET', path: `/v1/graph/nodes/${name}/x/neighbourhood` }),
             () => ({ kind: 'prototype-keys', method: 'GET', path: `/v1/communities/${name}` }),
           ];
@@ -508,17 +721,44 @@ class RequestSource {
       [
         'path-traversal',
         (i) => {
-          const paths = ['/web/../package.json', '/web/..%2f..%2fpackage.json', '/web/%2e%2e/%2e%2e/package.json', '/web/vendor/..%2f..%2f..%2fpackage.json', '/docs/assets/..%2f..%2f..%2f..%2fpackage.json', '/web/..\\..\\package.json', '/web/%252e%252e/package.json', '/web/.%00./package.json', '/docs/assets/%c0%ae%c0%ae/package.json', '/web//etc/passwd'];
+          const paths = [
+            '/web/../package.json',
+            '/web/..%2f..%2fpackage.json',
+            '/web/%2e%2e/%2e%2e/package.json',
+            '/web/vendor/..%2f..%2f..%2fpackage.json',
+            '/docs/assets/..%2f..%2f..%2f..%2fpackage.json',
+            '/web/..\\..\\package.json',
+            '/web/%252e%252e/package.json',
+            '/web/.%00./package.json',
+            '/docs/assets/%c0%ae%c0%ae/package.json',
+            '/web//etc/passwd',
+          ];
           const target = at(paths, i % paths.length);
-          return i % 2 === 0 ? { kind: 'path-traversal', method: 'GET', key: null, path: target } : { kind: 'path-traversal', method: 'GET', path: '/', raw: `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n` };
+          return i % 2 === 0
+            ? { kind: 'path-traversal', method: 'GET', key: null, path: target }
+            : { kind: 'path-traversal', method: 'GET', path: '/', raw: `GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n` };
         },
       ],
       [
         'bad-counts',
         (i) => {
           const value = at(COUNTS, i % COUNTS.length);
-          const routes = [`/v1/users/${user}/recommendations?count=${value}`, `/v1/items/${item}/similar?count=${value}`, `/v1/users/${user}/recommendations?diversity=${value}`, `/v1/items?limit=${value}`, `/v1/graph/search?q=a&limit=${value}`, `/v1/graph/paths?from=user:${user}&to=item:${item}&maxLength=${value}`, `/v1/communities/${value}`];
-          if (i % 8 === 7) return { kind: 'bad-counts', method: 'POST', path: `/v1/users/${user}/recommendations`, body: `{"count":${at(['0', '-1', '1.5', '201', '1e400', '"5"', 'null', '[5]', '9007199254740993'], i % 9)}}` };
+          const routes = [
+            `/v1/users/${user}/recommendations?count=${value}`,
+            `/v1/items/${item}/similar?count=${value}`,
+            `/v1/users/${user}/recommendations?diversity=${value}`,
+            `/v1/items?limit=${value}`,
+            `/v1/graph/search?q=a&limit=${value}`,
+            `/v1/graph/paths?from=user:${user}&to=item:${item}&maxLength=${value}`,
+            `/v1/communities/${value}`,
+          ];
+          if (i % 8 === 7)
+            return {
+              kind: 'bad-counts',
+              method: 'POST',
+              path: `/v1/users/${user}/recommendations`,
+              body: `{"count":${at(['0', '-1', '1.5', '201', '1e400', '"5"', 'null', '[5]', '9007199254740993'], i % 9)}}`,
+            };
           return { kind: 'bad-counts', method: 'GET', path: at(routes, Math.floor(i / COUNTS.length) % routes.length) };
         },
       ],
@@ -549,24 +789,93 @@ class RequestSource {
     const user = this.pick(s.users);
     const item = this.pick(s.items);
     const templates: Array<() => Probe> = [
-      () => ({ kind: 'valid', method: 'POST', path: '/v1/events', key: 'ingest', body: this.event({ type: this.pick(['view', 'click', 'like', 'purchase']) }) }),
-      () => ({ kind: 'valid', method: 'POST', path: '/v1/events', key: 'ingest', body: { events: [this.event(), this.event({ type: 'rating', value: 4, timestamp: '2024-06-01T10:00:00+02:00' }), this.event({ context: { page: 'home', rank: 2 } })] } }),
-      () => ({ kind: 'valid', method: 'POST', path: '/v1/events', key: 'ingest', body: { id: this.freshId('s'), sessionId: s.sessions.length ? this.pick(s.sessions) : 'fuzz-session', itemId: item, type: 'click' } }),
-      () => ({ kind: 'valid', method: 'POST', path: '/v1/feedback', key: 'ingest', body: { userId: user, itemId: item, action: this.pick(['clicked', 'dismissed', 'not_interested']), recommendationId: 'r1' } }),
-      () => ({ kind: 'valid', method: 'PUT', path: `/v1/items/${this.freshId('item')}`, key: 'ingest', body: { title: 'Fuzz item', tags: [this.pick(s.tags)], attributes: { year: 2001, colour: 'red' } } }),
-      () => ({ kind: 'valid', method: 'POST', path: '/v1/items', key: 'ingest', body: { items: [{ id: this.freshId('item'), title: 'A', tags: ['fuzz:a'] }, { id: this.freshId('item'), title: 'B' }] } }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: '/v1/events',
+        key: 'ingest',
+        body: this.event({ type: this.pick(['view', 'click', 'like', 'purchase']) }),
+      }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: '/v1/events',
+        key: 'ingest',
+        body: {
+          events: [
+            this.event(),
+            this.event({ type: 'rating', value: 4, timestamp: '2024-06-01T10:00:00+02:00' }),
+            this.event({ context: { page: 'home', rank: 2 } }),
+          ],
+        },
+      }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: '/v1/events',
+        key: 'ingest',
+        body: { id: this.freshId('s'), sessionId: s.sessions.length ? this.pick(s.sessions) : 'fuzz-session', itemId: item, type: 'click' },
+      }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: '/v1/feedback',
+        key: 'ingest',
+        body: { userId: user, itemId: item, action: this.pick(['clicked', 'dismissed', 'not_interested']), recommendationId: 'r1' },
+      }),
+      () => ({
+        kind: 'valid',
+        method: 'PUT',
+        path: `/v1/items/${this.freshId('item')}`,
+        key: 'ingest',
+        body: { title: 'Fuzz item', tags: [this.pick(s.tags)], attributes: { year: 2001, colour: 'red' } },
+      }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: '/v1/items',
+        key: 'ingest',
+        body: {
+          items: [
+            { id: this.freshId('item'), title: 'A', tags: ['fuzz:a'] },
+            { id: this.freshId('item'), title: 'B' },
+          ],
+        },
+      }),
       () => ({ kind: 'valid', method: 'GET', path: '/v1/items?limit=5', key: 'read' }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/items/${item}`, key: 'read' }),
-      () => ({ kind: 'valid', method: 'GET', path: `/v1/users/${user}/recommendations?count=5&includeTags=${encodeURIComponent(this.pick(s.tags))}&diversity=0.3`, key: 'read' }),
-      () => ({ kind: 'valid', method: 'POST', path: `/v1/users/${user}/recommendations`, key: 'read', body: { count: 4, filters: { attributes: { year: { min: 1990 } }, excludeTags: [this.pick(s.tags)] }, explain: true } }),
+      () => ({
+        kind: 'valid',
+        method: 'GET',
+        path: `/v1/users/${user}/recommendations?count=5&includeTags=${encodeURIComponent(this.pick(s.tags))}&diversity=0.3`,
+        key: 'read',
+      }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: `/v1/users/${user}/recommendations`,
+        key: 'read',
+        body: { count: 4, filters: { attributes: { year: { min: 1990 } }, excludeTags: [this.pick(s.tags)] }, explain: true },
+      }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/items/${item}/similar?count=3`, key: 'read' }),
-      () => ({ kind: 'valid', method: 'POST', path: '/v1/recommendations/more-like-these', key: 'read', body: { items: [item, this.pick(s.items)], count: 3 } }),
+      () => ({
+        kind: 'valid',
+        method: 'POST',
+        path: '/v1/recommendations/more-like-these',
+        key: 'read',
+        body: { items: [item, this.pick(s.items)], count: 3 },
+      }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/users/${user}/explanations/${item}`, key: 'read' }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/users/${user}/export`, key: 'admin' }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/graph/search?q=${encodeURIComponent(item.slice(0, 4))}&limit=5`, key: 'admin' }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/graph/nodes/user/${user}/neighbourhood?limit=5&since=2024-01-01T00:00:00Z`, key: 'admin' }),
       () => ({ kind: 'valid', method: 'GET', path: `/v1/graph/paths?from=user:${user}&to=item:${item}&maxLength=3`, key: 'admin' }),
-      () => ({ kind: 'valid', method: 'GET', path: this.pick(['/v1/communities', '/v1/communities/0', `/v1/users/${user}/profile`, '/v1/graph/stats', '/v1/model']), key: 'admin' }),
+      () => ({
+        kind: 'valid',
+        method: 'GET',
+        path: this.pick(['/v1/communities', '/v1/communities/0', `/v1/users/${user}/profile`, '/v1/graph/stats', '/v1/model']),
+        key: 'admin',
+      }),
       () => ({ kind: 'valid', method: 'DELETE', path: `/v1/items/${this.pick(s.items)}`, key: 'ingest' }),
       () => ({ kind: 'valid', method: 'DELETE', path: `/v1/users/${this.pick(s.users)}`, key: 'admin' }),
     ];
@@ -599,7 +908,9 @@ class RequestSource {
       return { ...probe, path: segments.join('/') + (query ? `?${query}` : '') };
     }
     if (roll < 0.78) {
-      const junk = this.pick(['count=', 'limit=', 'explain=', 'includeTags=', 'since=', 'foo=', '__proto__=', 'count[]=']) + encodeURIComponent(String(this.pick([...COUNTS, ...ODD_IDS.slice(0, 12)])));
+      const junk =
+        this.pick(['count=', 'limit=', 'explain=', 'includeTags=', 'since=', 'foo=', '__proto__=', 'count[]=']) +
+        encodeURIComponent(String(this.pick([...COUNTS, ...ODD_IDS.slice(0, 12)])));
       return { ...probe, path: probe.path + (probe.path.includes('?') ? '&' : '?') + junk };
     }
     if (roll < 0.86) return { ...probe, method: this.pick(METHODS) };
@@ -608,7 +919,24 @@ class RequestSource {
   }
 
   private mutateValue(value: unknown, depth: number): unknown {
-    const odd = () => this.pick<unknown>([null, true, -1, 0, 1.5, 1e308, -1e308, '', 'x'.repeat(300), ...ODD_IDS.slice(0, 16), {}, [], [[[]]], { __proto__: null, a: 1 }, JSON.parse('{"__proto__":{"x":1}}')]);
+    const odd = () =>
+      this.pick<unknown>([
+        null,
+        true,
+        -1,
+        0,
+        1.5,
+        1e308,
+        -1e308,
+        '',
+        'x'.repeat(300),
+        ...ODD_IDS.slice(0, 16),
+        {},
+        [],
+        [[[]]],
+        { __proto__: null, a: 1 },
+        JSON.parse('{"__proto__":{"x":1}}'),
+      ]);
     if (depth > 4 || value === null || typeof value !== 'object' || this.rng() < 0.25) return odd();
     if (Array.isArray(value)) {
       const op = this.rng();
@@ -623,7 +951,8 @@ class RequestSource {
     const keys = Object.keys(record);
     const op = this.rng();
     if (op < 0.2 && keys.length > 0) delete record[this.pick(keys)];
-    else if (op < 0.35) Object.defineProperty(record, this.pick(['extra', ...RESERVED, 'Type', 'id ']), { value: odd(), enumerable: true, configurable: true, writable: true });
+    else if (op < 0.35)
+      Object.defineProperty(record, this.pick(['extra', ...RESERVED, 'Type', 'id ']), { value: odd(), enumerable: true, configurable: true, writable: true });
     else if (keys.length > 0) {
       const key = this.pick(keys);
       record[key] = this.mutateValue(record[key], depth + 1);
@@ -667,7 +996,7 @@ function account(ledger: Ledger, probe: Probe, answer: Answer): void {
       return segment;
     }
   };
-  let body: Record<string, unknown> | null = null;
+  let body: Record<string, unknown> | null;
   try {
     body = answer.body ? (JSON.parse(answer.body) as Record<string, unknown>) : null;
   } catch {
@@ -796,12 +1125,21 @@ async function fuzz(args: Args): Promise<void> {
     const extraItems = [...stored.items].filter((id) => !ledger.items.has(id));
     summary.partial_writes = Math.abs(stored.interactions - expected) + missingItems.length + extraItems.length + ledger.unreadable;
     if (summary.partial_writes > 0) {
-      say(`store: ${stored.interactions} interactions, ${expected} acknowledged; items not acknowledged: ${extraItems.slice(0, 5).join(', ')}; acknowledged but missing: ${missingItems.slice(0, 5).join(', ')}; unreadable 2xx answers: ${ledger.unreadable}`);
+      say(
+        `store: ${stored.interactions} interactions, ${expected} acknowledged; items not acknowledged: ${extraItems.slice(0, 5).join(', ')}; acknowledged but missing: ${missingItems.slice(0, 5).join(', ')}; unreadable 2xx answers: ${ledger.unreadable}`,
+      );
     }
     for (const [kind, counts] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) {
-      process.stdout.write(`${kind.padEnd(20)} ${[...counts].sort(([a], [b]) => a.localeCompare(b)).map(([status, count]) => `${status}×${count}`).join(' ')}\n`);
+      process.stdout.write(
+        `${kind.padEnd(20)} ${[...counts]
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([status, count]) => `${status}×${count}`)
+          .join(' ')}\n`,
+      );
     }
-    process.stdout.write(`acknowledged: ${ledger.accepted} events, ${ledger.erased} erased; store holds ${stored.interactions} interactions (${seeded.interactions} seeded) and ${stored.items.size} items\n`);
+    process.stdout.write(
+      `acknowledged: ${ledger.accepted} events, ${ledger.erased} erased; store holds ${stored.interactions} interactions (${seeded.interactions} seeded) and ${stored.items.size} items\n`,
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }

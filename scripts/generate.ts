@@ -11,19 +11,17 @@
  *
  * Exit codes: 0 done, 1 the files could not be written, 2 bad options.
  */
-import { mkdir, stat } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { INTERACTION_TYPES, NodeKindCode } from '../graph/model.ts';
+
 import { ValidationError } from '../base/errors.ts';
-import {
-  generateSyntheticDataset,
-  type SyntheticDataset,
-  type SyntheticDatasetOptions,
-} from '../src/synthetic/synthetic-dataset.ts';
+import { INTERACTION_TYPES, NodeKindCode } from '../graph/model.ts';
+import { generateSyntheticDataset, type SyntheticDataset, type SyntheticDatasetOptions } from '../src/synthetic/synthetic-dataset.ts';
 
 const EXIT_WRITE_FAILED = 1;
 const EXIT_BAD_OPTIONS = 2;
@@ -218,11 +216,7 @@ function printSummary(dataset: SyntheticDataset, figures: WriteFigures): void {
   const count = (n: number) => n.toLocaleString('en-US');
   const share = (n: number) => `${((100 * n) / Math.max(1, c.length)).toFixed(1)}%`;
   const size = (bytes: number) =>
-    bytes >= 2 ** 30
-      ? `${(bytes / 2 ** 30).toFixed(2)} GiB`
-      : bytes >= 2 ** 20
-        ? `${(bytes / 2 ** 20).toFixed(1)} MiB`
-        : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+    bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`;
   const types = INTERACTION_TYPES.map((t, i) => `${t} ${share(typeCounts[i]!)}`).join(', ');
   const span = c.length > 0 ? `${new Date(first).toISOString()} to ${new Date(last).toISOString()}` : 'none';
 

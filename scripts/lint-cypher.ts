@@ -9,6 +9,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+
 import { isNotParamError, lintCypherQuery } from '@neo4j-cypher/language-support';
 
 const ERROR = 1;

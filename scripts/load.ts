@@ -8,16 +8,18 @@
  * an unusable input or configuration, 128 + the signal's number when interrupted (what was loaded stays).
  */
 import { constants } from 'node:os';
+
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import type { CatalogueItem } from '../src/catalogue/catalogue-item.ts';
-import { loadConfig, type EngineConfig } from '../src/config.ts';
-import { InterestEngine, type GraphStats } from '../src/engine.ts';
+
 import { ConfigError, InputFileError, ValidationError } from '../base/errors.ts';
-import { describeFailure, parseOrExit, formatBytes, formatCount } from './cli.ts';
+import type { CatalogueItem } from '../src/catalogue/catalogue-item.ts';
+import { type EngineConfig, loadConfig } from '../src/config.ts';
+import { type GraphStats, InterestEngine } from '../src/engine.ts';
 import type { InteractionEventInput } from '../src/events/interaction-event.ts';
-import { LOADER_FORMATS, describeLoadError, openLoader, type Loader, type LoaderFormat } from '../src/loaders/index.ts';
+import { describeLoadError, type Loader, LOADER_FORMATS, type LoaderFormat, openLoader } from '../src/loaders/index.ts';
 import { describeIssues } from '../src/loaders/row-values.ts';
+import { describeFailure, formatBytes, formatCount, parseOrExit } from './cli.ts';
 
 const BATCH_SIZE = 1_000;
 const MAX_PRINTED_REJECTIONS = 20;
@@ -117,8 +119,7 @@ async function main(): Promise<number> {
     cliProgress.Presets.shades_classic,
   );
   const size = formatBytes(loader.totalBytes);
-  const showProgress = () =>
-    bar.update(loader.bytesRead, { read: formatBytes(loader.bytesRead), size, records: formatCount(tally.records) });
+  const showProgress = () => bar.update(loader.bytesRead, { read: formatBytes(loader.bytesRead), size, records: formatCount(tally.records) });
 
   // Ctrl-C finishes the batch in hand and closes the store properly; a second one is not waited for.
   let interruptedBy: NodeJS.Signals | undefined;
@@ -229,12 +230,7 @@ async function loadInto(
 }
 
 /** Upserts a batch; the engine refuses a batch with any bad item, so then each item is tried on its own. */
-async function upsertItems(
-  engine: InterestEngine,
-  batch: Array<Sourced<CatalogueItem>>,
-  tally: LoadTally,
-  rejections: RejectionReport,
-): Promise<void> {
+async function upsertItems(engine: InterestEngine, batch: Array<Sourced<CatalogueItem>>, tally: LoadTally, rejections: RejectionReport): Promise<void> {
   try {
     await engine.upsertItems(batch.map((row) => row.value));
     tally.itemsUpserted += batch.length;
@@ -258,15 +254,7 @@ function batchSizeFor(config: EngineConfig): number {
   return Math.min(BATCH_SIZE, config.ingest.maxBatchSize);
 }
 
-function summary(
-  input: string,
-  loader: Loader,
-  dataDir: string,
-  tally: LoadTally,
-  stats: GraphStats,
-  seconds: number,
-  partial: boolean,
-): string {
+function summary(input: string, loader: Loader, dataDir: string, tally: LoadTally, stats: GraphStats, seconds: number, partial: boolean): string {
   const n = formatCount;
   const rejected = tally.unreadable + tally.refused;
   const files = `${loader.files.length} file${loader.files.length === 1 ? '' : 's'}`;
@@ -275,8 +263,7 @@ function summary(
     `${partial ? 'Partly loaded' : 'Loaded'} ${what} into ${dataDir}`,
     `  records read     ${n(tally.records)}`,
     `  items upserted   ${n(tally.itemsUpserted)}`,
-    `  events           ${n(tally.eventsAccepted)} accepted, ${n(tally.eventsDuplicate)} duplicates, ` +
-      `${n(tally.eventsRejected)} rejected`,
+    `  events           ${n(tally.eventsAccepted)} accepted, ${n(tally.eventsDuplicate)} duplicates, ` + `${n(tally.eventsRejected)} rejected`,
     `  rows rejected    ${n(rejected)} (${n(tally.unreadable)} unreadable, ${n(tally.refused)} refused by validation)`,
     `  graph            ${n(stats.users)} users, ${n(stats.sessions)} sessions, ${n(stats.items)} items, ` +
       `${n(stats.tags)} tags, ${n(stats.interactions)} interactions`,

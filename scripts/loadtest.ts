@@ -9,28 +9,30 @@
  * The last line is one JSON object: recommend_requests_per_s, recommend_p50_ms, recommend_p99_ms,
  * ingest_events_per_s, ingest_p99_ms, …
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+
 import autocannon from 'autocannon';
 import { Command } from 'commander';
+
+import { createLogger } from '../base/logger.ts';
 import { ApiServer } from '../src/api/api-server.ts';
 import { loadConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../src/engine-services.ts';
-import { createLogger } from '../base/logger.ts';
+import { type EngineServices, startEngineServices } from '../src/engine-services.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { positiveInteger } from './cli.ts';
 
 type Args = { edges: number; seconds: number; connections: number; batch: number };
 const parseArgs = (): Args =>
   new Command()
-  .option('--edges <n>', 'interactions in the graph', positiveInteger, 1_000_000)
-  .option('--seconds <n>', 'duration of each run', positiveInteger, 10)
-  .option('--connections <n>', 'concurrent connections', positiveInteger, 8)
-  .option('--batch <n>', 'events per ingest request', positiveInteger, 100)
+    .option('--edges <n>', 'interactions in the graph', positiveInteger, 1_000_000)
+    .option('--seconds <n>', 'duration of each run', positiveInteger, 10)
+    .option('--connections <n>', 'concurrent connections', positiveInteger, 8)
+    .option('--batch <n>', 'events per ingest request', positiveInteger, 100)
     .parse()
     .opts<Args>();
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -39,7 +41,14 @@ const KEY = 'loadtest-key-0123456789abcdef';
 async function main(args: Args): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'loadtest-'));
   const config = loadConfig({
-    env: { ...process.env, DATA_DIR: dataDir, GNN_EPOCHS: process.env.GNN_EPOCHS ?? '1', GNN_REFRESH_MINUTES: '0', API_KEYS: `loadtest:${KEY}:admin`, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      GNN_EPOCHS: process.env.GNN_EPOCHS ?? '1',
+      GNN_REFRESH_MINUTES: '0',
+      API_KEYS: `loadtest:${KEY}:admin`,
+      LOG_LEVEL: 'warn',
+    },
     overrides: { durability: 'normal' },
   });
   const logger = createLogger('warn');
@@ -61,14 +70,24 @@ async function main(args: Args): Promise<void> {
     api.attach({ engine, ...services, lastEvaluation: () => null });
     const url = await api.listen(0, '127.0.0.1');
 
-    const run = { url, headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, connections: args.connections, seconds: args.seconds, batch: args.batch };
+    const run = {
+      url,
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      connections: args.connections,
+      seconds: args.seconds,
+      batch: args.batch,
+    };
     const userIds = Array.from({ length: users }, (_, i) => data.userId(i));
     const itemIds = Array.from({ length: data.options.items }, (_, i) => data.itemId(i));
     const recommend = await inClientProcess({ ...run, kind: 'recommend', userIds, itemIds });
-    say(`recommendations (top 20 with explanations): ${recommend.requests.average.toFixed(0)} requests/s, p50 ${recommend.latency.p50} ms, p99 ${recommend.latency.p99} ms, errors ${recommend.non2xx + recommend.errors}`);
+    say(
+      `recommendations (top 20 with explanations): ${recommend.requests.average.toFixed(0)} requests/s, p50 ${recommend.latency.p50} ms, p99 ${recommend.latency.p99} ms, errors ${recommend.non2xx + recommend.errors}`,
+    );
     const ingest = await inClientProcess({ ...run, kind: 'ingest', userIds, itemIds });
     const eventsPerSecond = ingest.requests.average * args.batch;
-    say(`ingest (${args.batch} events a request, durable before the answer): ${eventsPerSecond.toFixed(0)} events/s, p50 ${ingest.latency.p50} ms, p99 ${ingest.latency.p99} ms, errors ${ingest.non2xx + ingest.errors}`);
+    say(
+      `ingest (${args.batch} events a request, durable before the answer): ${eventsPerSecond.toFixed(0)} events/s, p50 ${ingest.latency.p50} ms, p99 ${ingest.latency.p99} ms, errors ${ingest.non2xx + ingest.errors}`,
+    );
     process.stdout.write(
       `${JSON.stringify({
         edges: args.edges,

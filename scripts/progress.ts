@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+
 import type { EpochReport } from '../gnn/index.ts';
 
 /**
@@ -35,7 +36,10 @@ export function loadProgress(): { update: (loaded: number, expected: number) => 
       // A load that ends before the first step (100K interactions) is too short for a bar.
       if (!bar && loaded === expected) return;
       if (!bar) {
-        bar = new cliProgress.SingleBar({ format: 'loading interest graph [{bar}] {value}/{total} interactions | {eta}s left', stream: process.stderr }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: 'loading interest graph [{bar}] {value}/{total} interactions | {eta}s left', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(expected, 0);
       }
       bar.setTotal(expected);

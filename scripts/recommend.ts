@@ -10,16 +10,21 @@
  * Exit codes: 0 done, 1 failed, 2 bad arguments or an unknown user/item.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+
+import { NotFoundError, ValidationError } from '../base/errors.ts';
 import { loadConfig } from '../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../src/engine.ts';
-import { NotFoundError, ValidationError } from '../base/errors.ts';
 import type { ExplanationPath } from '../src/recommendations/explanation-path.ts';
 import { parseRecommendationOptions, type RecommendationTarget } from '../src/recommendations/recommendation-query.ts';
-import { Recommender, type RecommendedItem } from '../src/recommendations/recommender.ts';
+import { type RecommendedItem, Recommender } from '../src/recommendations/recommender.ts';
 import { describeFailure, parseOrExit } from './cli.ts';
 
-const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const number = (name: string) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${raw}'`);
@@ -67,8 +72,11 @@ function targetOf(o: Options): RecommendationTarget {
 function printItem(item: RecommendedItem, rank: number | null): void {
   const s = item.sources;
   const head = rank === null ? '' : `${String(rank).padStart(3)}. `;
-  process.stdout.write(`${head}${item.title} (${item.itemId})  score ${item.score.toFixed(3)} = embedding ${s.embedding.toFixed(3)} + walk ${s.walk.toFixed(3)} + tags ${s.tags.toFixed(3)} + trending ${s.trending.toFixed(3)}\n`);
-  for (const path of item.paths ?? []) process.stdout.write(`       ${(path.weight * 100).toFixed(0).padStart(3)}%  ${path.sentence}\n            ${describePath(path)}\n`);
+  process.stdout.write(
+    `${head}${item.title} (${item.itemId})  score ${item.score.toFixed(3)} = embedding ${s.embedding.toFixed(3)} + walk ${s.walk.toFixed(3)} + tags ${s.tags.toFixed(3)} + trending ${s.trending.toFixed(3)}\n`,
+  );
+  for (const path of item.paths ?? [])
+    process.stdout.write(`       ${(path.weight * 100).toFixed(0).padStart(3)}%  ${path.sentence}\n            ${describePath(path)}\n`);
 }
 
 function describePath(path: ExplanationPath): string {
@@ -109,7 +117,8 @@ async function main(): Promise<void> {
       const answer = recommender.explain(target, o.explain);
       if (o.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
       else {
-        if (answer.consumed || answer.rejected) process.stdout.write(`(${target.id} ${answer.rejected ? 'turned this item down' : 'already interacted with this item'})\n`);
+        if (answer.consumed || answer.rejected)
+          process.stdout.write(`(${target.id} ${answer.rejected ? 'turned this item down' : 'already interacted with this item'})\n`);
         printItem(answer.item, null);
         const { rank, listCount, lastListedScore, keptOutBy } = answer.standing;
         const last = lastListedScore === null ? 'the list is empty' : `the last of the top ${listCount} scores ${lastListedScore.toFixed(3)}`;

@@ -9,14 +9,15 @@
  *   npm start                      PORT (8080), DATA_DIR, API_KEYS or API_AUTH=disabled: see the README
  */
 import { mkdirSync } from 'node:fs';
+
+import { EngineError } from '../base/errors.ts';
+import { createLogger } from '../base/logger.ts';
 import { ApiServer } from '../src/api/api-server.ts';
 import { ensureApiKeys } from '../src/api/key-file.ts';
 import { loadConfig } from '../src/config.ts';
 import { InterestEngine } from '../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../src/engine-services.ts';
-import { EngineError } from '../base/errors.ts';
+import { type EngineServices, startEngineServices } from '../src/engine-services.ts';
 import { lastEvaluationIn } from '../src/evaluation/evaluation-report.ts';
-import { createLogger } from '../base/logger.ts';
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { epochProgress, loadProgress } from './progress.ts';
 
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
   const url = await api.listen();
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`Interest graph engine: API docs at ${url}/docs (OpenAPI: ${url}/openapi.json); loading…`);
-  if (created) say(`Created an admin API key in ${file}: ${created.key}\n  (send it as "Authorization: Bearer <key>"; set API_KEYS for your own keys and roles)`);
+  if (created)
+    say(`Created an admin API key in ${file}: ${created.key}\n  (send it as "Authorization: Bearer <key>"; set API_KEYS for your own keys and roles)`);
 
   const loading = loadProgress();
   const engine = await InterestEngine.open(config, { logger, onLoadProgress: loading.update });
@@ -89,7 +91,9 @@ async function main(): Promise<void> {
         : model.trainingInProgress
           ? `  GNN model: training in the background on the ${model.backend.name} backend; recommendations come from graph walks, tags and trending items until it is in service (GET /v1/model)`
           : `  GNN model: none yet (${config.gnn.minInteractions} interactions needed to train); recommendations come from graph walks, tags and trending items`,
-      ...(firstUser.done ? [] : [`  try: curl -H "Authorization: Bearer <key>" ${url}/v1/users/${engine.graph.externalId(firstUser.value)}/recommendations?count=3`]),
+      ...(firstUser.done
+        ? []
+        : [`  try: curl -H "Authorization: Bearer <key>" ${url}/v1/users/${engine.graph.externalId(firstUser.value)}/recommendations?count=3`]),
     ].join('\n'),
   );
 }

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { z } from 'zod';
-import { INTERACTION_TYPES, type InteractionType } from '../graph/model.ts';
-import type { WeightPolicy } from '../graph/edge-weight.ts';
-import type { BackendPreference } from '../gnn/index.ts';
+
 import { ConfigError, type FieldIssue } from '../base/errors.ts';
+import type { BackendPreference } from '../gnn/index.ts';
+import type { WeightPolicy } from '../graph/edge-weight.ts';
+import { INTERACTION_TYPES, type InteractionType } from '../graph/model.ts';
 import { fieldIssues } from './validation.ts';
 
 /**
@@ -16,12 +18,7 @@ const DAY_MS = 86_400_000;
 /** setInterval takes at most 2^31 − 1 ms (about 24.8 days); a longer one fires at once, over and over. */
 const MAX_TIMER_MINUTES = 35_791;
 
-const typeWeightsSchema = z.strictObject(
-  Object.fromEntries(INTERACTION_TYPES.map((t) => [t, z.number().finite()])) as Record<
-    InteractionType,
-    z.ZodNumber
-  >,
-);
+const typeWeightsSchema = z.strictObject(Object.fromEntries(INTERACTION_TYPES.map((t) => [t, z.number().finite()])) as Record<InteractionType, z.ZodNumber>);
 
 /**
  * TensorFlow.js backends for the GNN (gnn/backend.ts says what each is). Listed here rather than imported,
@@ -33,7 +30,7 @@ export const GNN_BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cp
 export const API_ROLES = ['ingest', 'read', 'analyst', 'admin'] as const;
 export type ApiRole = (typeof API_ROLES)[number];
 type SameMembers<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const gnnBackendsMatch: SameMembers<(typeof GNN_BACKENDS)[number], BackendPreference> = true;
+const _gnnBackendsMatch: SameMembers<(typeof GNN_BACKENDS)[number], BackendPreference> = true;
 
 /** API keys: a name (logged, never the key), the key, and its roles. */
 export const ApiKeyListSchema = z.array(
@@ -44,116 +41,122 @@ export const ApiKeyListSchema = z.array(
   }),
 );
 
-const ConfigSchema = z.strictObject({
-  dataDir: z.string().min(1, 'must not be empty'),
-  /** embedded: SQLite in dataDir (the default, no server); neo4j: a Neo4j 5 server (the `neo4j` settings). */
-  store: z.enum(['embedded', 'neo4j']),
-  neo4j: z.strictObject({
-    /** bolt:// or neo4j:// address; required when store is neo4j. */
-    uri: z.string(),
-    user: z.string(),
-    password: z.string(),
-    /** Empty: the server's default database. */
-    database: z.string(),
-    /** Rows per page when loading the projection at start-up. */
-    pageSize: z.number().int().min(100).max(1_000_000),
-    /** Rows per UNWIND statement in writes. */
-    writeBatchSize: z.number().int().min(1).max(100_000),
-    /** Retries of a transaction that failed with a transient error (deadlock, leader switch, lost connection). */
-    maxRetries: z.number().int().min(0).max(20),
-    /** Minutes between writing changed embeddings back (after training they are written at once); 0: only after training. */
-    writeBackMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
-  }),
-  /** full: fsync at every commit (survives power loss); normal: survives process crashes only. */
-  durability: z.enum(['full', 'normal']),
-  /** MiB of disk kept free for erasures in the embedded store's data directory (released when the disk is full); 0: none. */
-  erasureReserveMb: z.number().int().min(0).max(4096),
-  weights: z.strictObject({
-    types: typeWeightsSchema,
-    ratingStars: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]),
-    halfLifeDays: z.number().positive('must be a positive number of days'),
-    /** event: decay relative to the latest event seen (replayed or historical data); wall: to the wall clock. */
-    clock: z.enum(['event', 'wall']),
-  }),
-  ingest: z.strictObject({
-    maxBatchSize: z.number().int().min(1).max(100_000),
-    maxClockSkewMs: z.number().int().min(0),
-  }),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-  api: z.strictObject({
-    port: z.number().int().min(0).max(65_535),
-    host: z.string().min(1),
-    /** keys: every /v1 request needs an API key; disabled: development only, every caller is admin. */
-    auth: z.enum(['keys', 'disabled']),
-    keys: ApiKeyListSchema,
-    /** Largest request body accepted (413 beyond). */
-    maxBodyBytes: z.number().int().min(1_024),
-    /** Requests per key (per address without auth) per minute (429 beyond). */
-    rateLimitPerMinute: z.number().int().min(1),
-    /** Invalid keys one client address may present per minute; beyond, all its /v1 requests get 429 until the minute is over. */
-    authFailuresPerMinute: z.number().int().min(1).max(1_000_000),
-  }),
-  /** What `npm start` loads into an empty data directory. */
-  demoData: z.enum(['synthetic', 'none']),
-  gnn: z.strictObject({
-    /** auto: the first that loads of tensorflow-gpu, tensorflow, wasm, cpu. */
-    backend: z.enum(GNN_BACKENDS),
-    /** Embedding width; a multiple of `heads`. */
-    dims: z.number().int().min(4).max(1024),
-    heads: z.number().int().min(1).max(32),
-    /** Most recent interactions a user's or session's embedding is computed from. */
-    fanout: z.number().int().min(1).max(200),
-    /** … plus this many older ones, spread evenly over the rest of their history. */
-    history: z.number().int().min(0).max(200),
-    /** Length of a subject embedding: scores are scale · cosine + item bias (the softmax's inverse temperature). */
-    scale: z.number().positive().max(1000),
-    /** Co-liked items whose feature rows each item shares (0: none): an item seen a few times leans on them. */
-    coLiked: z.number().int().min(0).max(500),
-    seed: z.number().int(),
-    epochs: z.number().int().min(1).max(1000),
-    /** Train at start-up when the data directory holds no saved model. */
-    trainOnStart: z.boolean(),
-    minInteractions: z.number().int().min(1),
-    /** Minutes between fine-tuning runs; 0 turns them off. */
-    refreshMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
-    refreshMinNewInteractions: z.number().int().min(1),
-    fineTuneEpochs: z.number().int().min(1).max(1000),
-  }).refine((g) => g.dims % g.heads === 0, { message: 'dims must be a multiple of heads', path: ['dims'] }),
-  communities: z.strictObject({
-    /** Minutes between Louvain runs (they also run at start-up and on request); 0: only those. */
-    refreshMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
-    /** Louvain resolution: above 1, more and smaller communities. */
-    resolution: z.number().positive('must be above 0'),
-  }),
-  recommend: z.strictObject({
-    /** Items per response unless the request asks otherwise, and the most a request may ask for. */
-    defaultCount: z.number().int().min(1).max(1000),
-    maxCount: z.number().int().min(1).max(1000),
-    /** How each candidate source's normalised score counts in the final one. */
-    weights: z.strictObject({
-      embedding: z.number().min(0),
-      walk: z.number().min(0),
-      tags: z.number().min(0),
-      trending: z.number().min(0),
+const ConfigSchema = z
+  .strictObject({
+    dataDir: z.string().min(1, 'must not be empty'),
+    /** embedded: SQLite in dataDir (the default, no server); neo4j: a Neo4j 5 server (the `neo4j` settings). */
+    store: z.enum(['embedded', 'neo4j']),
+    neo4j: z.strictObject({
+      /** bolt:// or neo4j:// address; required when store is neo4j. */
+      uri: z.string(),
+      user: z.string(),
+      password: z.string(),
+      /** Empty: the server's default database. */
+      database: z.string(),
+      /** Rows per page when loading the projection at start-up. */
+      pageSize: z.number().int().min(100).max(1_000_000),
+      /** Rows per UNWIND statement in writes. */
+      writeBatchSize: z.number().int().min(1).max(100_000),
+      /** Retries of a transaction that failed with a transient error (deadlock, leader switch, lost connection). */
+      maxRetries: z.number().int().min(0).max(20),
+      /** Minutes between writing changed embeddings back (after training they are written at once); 0: only after training. */
+      writeBackMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
     }),
-    /** MMR diversity (0: by relevance only, 1: as different as possible) unless the request sets it. */
-    diversity: z.number().min(0).max(1),
-    /** A subject's most recent positive interactions the walks and tag profile start from. */
-    seeds: z.number().int().min(1).max(200),
-    /** The most likers of one seed item its walk goes through (an even spread of them): bounds a request's cost. */
-    walkLikersPerSeed: z.number().int().min(1).max(100_000),
-    /** The most items of one liker the walk reads (an even spread of them, each standing for its share of the rest). */
-    walkItemsPerLiker: z.number().int().min(1).max(100_000),
-    /** The most items the walks of one request read (the likers of its largest seeds are thinned to fit). */
-    walkItemsPerRequest: z.number().int().min(1).max(100_000_000),
-    /** Catalogues above this many items are searched with the approximate (HNSW) index, not scanned. */
-    annThreshold: z.number().int().min(0),
-    /** Candidates each source contributes before ranking. */
-    candidatesPerSource: z.number().int().min(1).max(10_000),
-    /** Paths per recommended item in explanations. */
-    maxPaths: z.number().int().min(1).max(10),
-  }).refine((r) => r.defaultCount <= r.maxCount, { message: 'must not exceed maxCount', path: ['defaultCount'] }),
-}).refine((c) => c.store !== 'neo4j' || c.neo4j.uri !== '', { message: 'must be set (NEO4J_URI) when the store is neo4j', path: ['neo4j', 'uri'] });
+    /** full: fsync at every commit (survives power loss); normal: survives process crashes only. */
+    durability: z.enum(['full', 'normal']),
+    /** MiB of disk kept free for erasures in the embedded store's data directory (released when the disk is full); 0: none. */
+    erasureReserveMb: z.number().int().min(0).max(4096),
+    weights: z.strictObject({
+      types: typeWeightsSchema,
+      ratingStars: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number()]),
+      halfLifeDays: z.number().positive('must be a positive number of days'),
+      /** event: decay relative to the latest event seen (replayed or historical data); wall: to the wall clock. */
+      clock: z.enum(['event', 'wall']),
+    }),
+    ingest: z.strictObject({
+      maxBatchSize: z.number().int().min(1).max(100_000),
+      maxClockSkewMs: z.number().int().min(0),
+    }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    api: z.strictObject({
+      port: z.number().int().min(0).max(65_535),
+      host: z.string().min(1),
+      /** keys: every /v1 request needs an API key; disabled: development only, every caller is admin. */
+      auth: z.enum(['keys', 'disabled']),
+      keys: ApiKeyListSchema,
+      /** Largest request body accepted (413 beyond). */
+      maxBodyBytes: z.number().int().min(1_024),
+      /** Requests per key (per address without auth) per minute (429 beyond). */
+      rateLimitPerMinute: z.number().int().min(1),
+      /** Invalid keys one client address may present per minute; beyond, all its /v1 requests get 429 until the minute is over. */
+      authFailuresPerMinute: z.number().int().min(1).max(1_000_000),
+    }),
+    /** What `npm start` loads into an empty data directory. */
+    demoData: z.enum(['synthetic', 'none']),
+    gnn: z
+      .strictObject({
+        /** auto: the first that loads of tensorflow-gpu, tensorflow, wasm, cpu. */
+        backend: z.enum(GNN_BACKENDS),
+        /** Embedding width; a multiple of `heads`. */
+        dims: z.number().int().min(4).max(1024),
+        heads: z.number().int().min(1).max(32),
+        /** Most recent interactions a user's or session's embedding is computed from. */
+        fanout: z.number().int().min(1).max(200),
+        /** … plus this many older ones, spread evenly over the rest of their history. */
+        history: z.number().int().min(0).max(200),
+        /** Length of a subject embedding: scores are scale · cosine + item bias (the softmax's inverse temperature). */
+        scale: z.number().positive().max(1000),
+        /** Co-liked items whose feature rows each item shares (0: none): an item seen a few times leans on them. */
+        coLiked: z.number().int().min(0).max(500),
+        seed: z.number().int(),
+        epochs: z.number().int().min(1).max(1000),
+        /** Train at start-up when the data directory holds no saved model. */
+        trainOnStart: z.boolean(),
+        minInteractions: z.number().int().min(1),
+        /** Minutes between fine-tuning runs; 0 turns them off. */
+        refreshMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
+        refreshMinNewInteractions: z.number().int().min(1),
+        fineTuneEpochs: z.number().int().min(1).max(1000),
+      })
+      .refine((g) => g.dims % g.heads === 0, { message: 'dims must be a multiple of heads', path: ['dims'] }),
+    communities: z.strictObject({
+      /** Minutes between Louvain runs (they also run at start-up and on request); 0: only those. */
+      refreshMinutes: z.number().min(0).max(MAX_TIMER_MINUTES, `must be at most ${MAX_TIMER_MINUTES} (a timer's limit)`),
+      /** Louvain resolution: above 1, more and smaller communities. */
+      resolution: z.number().positive('must be above 0'),
+    }),
+    recommend: z
+      .strictObject({
+        /** Items per response unless the request asks otherwise, and the most a request may ask for. */
+        defaultCount: z.number().int().min(1).max(1000),
+        maxCount: z.number().int().min(1).max(1000),
+        /** How each candidate source's normalised score counts in the final one. */
+        weights: z.strictObject({
+          embedding: z.number().min(0),
+          walk: z.number().min(0),
+          tags: z.number().min(0),
+          trending: z.number().min(0),
+        }),
+        /** MMR diversity (0: by relevance only, 1: as different as possible) unless the request sets it. */
+        diversity: z.number().min(0).max(1),
+        /** A subject's most recent positive interactions the walks and tag profile start from. */
+        seeds: z.number().int().min(1).max(200),
+        /** The most likers of one seed item its walk goes through (an even spread of them): bounds a request's cost. */
+        walkLikersPerSeed: z.number().int().min(1).max(100_000),
+        /** The most items of one liker the walk reads (an even spread of them, each standing for its share of the rest). */
+        walkItemsPerLiker: z.number().int().min(1).max(100_000),
+        /** The most items the walks of one request read (the likers of its largest seeds are thinned to fit). */
+        walkItemsPerRequest: z.number().int().min(1).max(100_000_000),
+        /** Catalogues above this many items are searched with the approximate (HNSW) index, not scanned. */
+        annThreshold: z.number().int().min(0),
+        /** Candidates each source contributes before ranking. */
+        candidatesPerSource: z.number().int().min(1).max(10_000),
+        /** Paths per recommended item in explanations. */
+        maxPaths: z.number().int().min(1).max(10),
+      })
+      .refine((r) => r.defaultCount <= r.maxCount, { message: 'must not exceed maxCount', path: ['defaultCount'] }),
+  })
+  .refine((c) => c.store !== 'neo4j' || c.neo4j.uri !== '', { message: 'must be set (NEO4J_URI) when the store is neo4j', path: ['neo4j', 'uri'] });
 type ConfigShape = z.infer<typeof ConfigSchema>;
 
 export interface EngineConfig extends ConfigShape {
@@ -312,14 +315,17 @@ export function loadConfig(options: LoadConfigOptions = {}): EngineConfig {
         continue;
       }
       sourceOf.delete(dotted);
-      for (const [key, part] of [['user', raw.slice(0, slash)], ['password', raw.slice(slash + 1)]] as const) {
+      for (const [key, part] of [
+        ['user', raw.slice(0, slash)],
+        ['password', raw.slice(slash + 1)],
+      ] as const) {
         setPath(merged, [...field.path, key], part);
         sourceOf.set(`${dotted}.${key}`, name);
       }
       continue;
     } else if (field.type === 'number') {
       value = Number(raw);
-      if (!Number.isFinite(value as number)) {
+      if (!Number.isFinite(value)) {
         issues.push({ path: name, message: `must be a number, got '${raw}'` });
         continue;
       }

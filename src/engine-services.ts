@@ -1,10 +1,10 @@
-import { CommunityService } from './communities/community-service.ts';
+import type { Logger } from '../base/logger.ts';
 import { DEFAULT_COMMUNITY_SETTINGS } from '../graph/communities.ts';
+import { CommunityService } from './communities/community-service.ts';
 import { EmbeddingService, embeddingSettingsOf, type TrainingHooks } from './embeddings/embedding-service.ts';
 import { EmbeddingWriteBack } from './embeddings/embedding-write-back.ts';
 import type { InterestEngine } from './engine.ts';
 import { GraphExplorer } from './exploration/graph-explorer.ts';
-import type { Logger } from '../base/logger.ts';
 import { Recommender } from './recommendations/recommender.ts';
 
 /**
@@ -22,11 +22,7 @@ export interface EngineServices {
   close(): Promise<void>;
 }
 
-export async function startEngineServices(
-  engine: InterestEngine,
-  logger: Logger,
-  hooks: TrainingHooks = {},
-): Promise<EngineServices> {
+export async function startEngineServices(engine: InterestEngine, logger: Logger, hooks: TrainingHooks = {}): Promise<EngineServices> {
   const config = engine.config;
   const communities = new CommunityService(
     {

@@ -1,13 +1,13 @@
+import { type FieldIssue, ValidationError } from '../base/errors.ts';
+import { createLogger, type Logger } from '../base/logger.ts';
 import type { WeightPolicy } from '../graph/edge-weight.ts';
-import type { InterestGraph, GraphCounts } from '../graph/interest-graph.ts';
-import { checkCatalogueItem, type CatalogueItem } from './catalogue/catalogue-item.ts';
+import type { GraphCounts, InterestGraph } from '../graph/interest-graph.ts';
+import { type CatalogueItem, checkCatalogueItem } from './catalogue/catalogue-item.ts';
 import { ItemCatalogue } from './catalogue/item-catalogue.ts';
 import type { EngineConfig } from './config.ts';
-import { ValidationError, type FieldIssue } from '../base/errors.ts';
 import type { Interaction } from './events/interaction-event.ts';
 import { EventIngestor, type IngestOptions, type IngestReceipt } from './ingest/event-ingestor.ts';
-import { createLogger, type Logger } from '../base/logger.ts';
-import { applyCatalogueItem, rebuildGraph, type LoadProgress } from './projection/graph-projection.ts';
+import { applyCatalogueItem, type LoadProgress, rebuildGraph } from './projection/graph-projection.ts';
 import type { GraphStore, GraphWriteBack } from './store/graph-store.ts';
 import { openGraphStore } from './store/open-store.ts';
 
@@ -69,10 +69,7 @@ export class InterestEngine {
       const graph = await rebuildGraph(store, config.weightPolicy, options.onLoadProgress);
       const catalogue = await ItemCatalogue.load(store);
       const counts = graph.counts();
-      logger.info(
-        { store: store.name, dataDir: config.dataDir, ...counts, rebuildMs: Math.round(performance.now() - started) },
-        'interest graph loaded',
-      );
+      logger.info({ store: store.name, dataDir: config.dataDir, ...counts, rebuildMs: Math.round(performance.now() - started) }, 'interest graph loaded');
       return new InterestEngine(config, store, graph, catalogue, logger, options.wallClock ?? Date.now);
     } catch (error) {
       await store.close();

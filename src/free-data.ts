@@ -15,7 +15,10 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constru
 type IssuePath = (string | number)[];
 
 /** The first problems found in `value`, with paths relative to it; empty when it is acceptable. */
-export function freeDataIssues(value: unknown, limits = { depth: FREE_DATA_MAX_DEPTH, bytes: FREE_DATA_MAX_BYTES }): Array<{ path: IssuePath; message: string }> {
+export function freeDataIssues(
+  value: unknown,
+  limits = { depth: FREE_DATA_MAX_DEPTH, bytes: FREE_DATA_MAX_BYTES },
+): Array<{ path: IssuePath; message: string }> {
   const issues: Array<{ path: IssuePath; message: string }> = [];
   // Recursion is bounded by the depth limit: it stops one level below it.
   const visit = (node: unknown, depth: number, path: IssuePath): void => {
@@ -46,8 +49,11 @@ export function freeDataIssues(value: unknown, limits = { depth: FREE_DATA_MAX_D
  * it (zod's record would drop a `__proto__` key before any check could see it).
  */
 export function freeRecord<V extends z.ZodType>(value: V, key: z.ZodType<string> = z.string()) {
-  return z.preprocess((raw, ctx) => {
-    for (const issue of freeDataIssues(raw)) ctx.issues.push({ code: 'custom', input: raw, ...issue });
-    return raw;
-  }, z.record(key, value));
+  return z.preprocess(
+    (raw, ctx) => {
+      for (const issue of freeDataIssues(raw)) ctx.issues.push({ code: 'custom', input: raw, ...issue });
+      return raw;
+    },
+    z.record(key, value),
+  );
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+
 import type { FieldIssue } from '../base/errors.ts';
 
 /** Turns zod's issues into our field issues, with paths written the way users write them (`events[3].value`). */

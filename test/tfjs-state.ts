@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { isFused, registerFusedKernels, restoreStockKernels } from '../gnn/kernels/registry.ts';
 
 /**

@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { accumulateSegments, segmentSumShape, type NumericArray } from './segment-sum.ts';
-import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
+
+import {
+  checkRowNormalize,
+  checkRowNormalizeGrad,
+  normalizeRows,
+  normalizeRowsGradient,
+  ROW_NORMALIZE,
+  ROW_NORMALIZE_GRAD,
+  type RowNormalizeAttrs,
+} from './row-normalize.ts';
+import { accumulateSegments, type NumericArray, segmentSumShape } from './segment-sum.ts';
 import { checkSampledSoftmax, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxRows } from './softmax-cross-entropy.ts';
-import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
+import { checkSparseMatMul, SPARSE_MAT_MUL, type SparseMatMulAttrs, sparseMatMulInto } from './sparse-matmul.ts';
 
 /**
  * Kernels for the tfjs `cpu` backend (MathBackendCPU). Tensor values live in ordinary typed arrays in the
@@ -63,17 +72,20 @@ const unsortedSegmentSumCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 
 const sampledSoftmaxCrossEntropyCpu: tf.KernelFunc = ({ inputs, backend }) => {
   const cpu = asCpuBackend(backend);
-  const { scores, target, offset, excludedStart, excludedColumn } = inputs as Record<'scores' | 'target' | 'offset' | 'excludedStart' | 'excludedColumn', tf.TensorInfo>;
-  const [rows, columns] = checkSampledSoftmax(scores!, target!, offset!, excludedStart!, excludedColumn!);
+  const { scores, target, offset, excludedStart, excludedColumn } = inputs as Record<
+    'scores' | 'target' | 'offset' | 'excludedStart' | 'excludedColumn',
+    tf.TensorInfo
+  >;
+  const [rows, columns] = checkSampledSoftmax(scores, target, offset, excludedStart, excludedColumn);
   const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), t.dtype);
   const out = { loss: new Float32Array(rows), dScores: new Float32Array(rows * columns), dTarget: new Float32Array(rows), dOffset: new Float32Array(columns) };
   sampledSoftmaxRows(
     {
-      scores: read(scores!) as Float32Array,
-      target: read(target!) as Float32Array,
-      offset: read(offset!) as Float32Array,
-      excludedStart: read(excludedStart!) as Int32Array,
-      excludedColumn: read(excludedColumn!) as Int32Array,
+      scores: read(scores) as Float32Array,
+      target: read(target) as Float32Array,
+      offset: read(offset) as Float32Array,
+      excludedStart: read(excludedStart) as Int32Array,
+      excludedColumn: read(excludedColumn) as Int32Array,
     },
     out,
   );
@@ -92,7 +104,15 @@ const sparseMatMulCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const shape = checkSparseMatMul(rows, columns, values, dense, numRows);
   const out = new Float32Array(shape[0]! * shape[1]!);
   const read = (t: tf.TensorInfo) => asNumeric(valuesOf(cpu, t), t.dtype);
-  sparseMatMulInto(read(rows) as Int32Array, read(columns) as Int32Array, read(values) as Float32Array, read(dense) as Float32Array, dense.shape[0]!, numRows, out);
+  sparseMatMulInto(
+    read(rows) as Int32Array,
+    read(columns) as Int32Array,
+    read(values) as Float32Array,
+    read(dense) as Float32Array,
+    dense.shape[0]!,
+    numRows,
+    out,
+  );
   return cpu.makeTensorInfo(shape, 'float32', out);
 };
 

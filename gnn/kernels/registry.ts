@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { cpuKernels } from './cpu.ts';
 import { registerLeanGradients } from './gradients.ts';
-import { wasmHotPathKernels } from './wasm-hot-paths.ts';
 import { wasmKernels } from './wasm.ts';
+import { wasmHotPathKernels } from './wasm-hot-paths.ts';
 
 /**
  * Swaps our fused kernels into the tfjs kernel registry for one backend, and back. The registry is
@@ -22,7 +23,7 @@ const replaced = new Map<string, tf.KernelConfig | null>();
 const key = (kernelName: string, backendName: string): string => `${kernelName}/${backendName}`;
 
 function registered(kernelName: string, backendName: string): tf.KernelConfig | undefined {
-  return tf.getKernel(kernelName, backendName) as tf.KernelConfig | undefined;
+  return tf.getKernel(kernelName, backendName);
 }
 
 /** Names of the kernels we have for a backend (none for backends such as `tensorflow`). */

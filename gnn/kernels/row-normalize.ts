@@ -71,17 +71,17 @@ export function checkRowNormalizeGrad(dy: tf.TensorInfo, y: tf.TensorInfo, r: tf
 export function scaledUnitRows(x: tf.Tensor2D, scale: number): tf.Tensor2D {
   const backend = tf.getBackend();
   if (!tf.getKernel(ROW_NORMALIZE, backend) || !tf.getKernel(ROW_NORMALIZE_GRAD, backend)) {
-    return tf.mul(x, tf.mul(tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), EPSILON)), scale)) as tf.Tensor2D;
+    return tf.mul<tf.Tensor2D>(x, tf.mul(tf.rsqrt(tf.add(tf.sum(tf.square(x), 1, true), EPSILON)), scale));
   }
   const attrs = { scale } as unknown as tf.NamedAttrMap;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-    const [y, r] = tf.engine().runKernel(ROW_NORMALIZE, { x: input }, attrs) as [tf.Tensor2D, tf.Tensor1D];
-    save([y!, r!]);
+    const [y, r] = tf.engine().runKernel<[tf.Tensor2D, tf.Tensor1D]>(ROW_NORMALIZE, { x: input }, attrs);
+    save([y, r]);
     return {
-      value: y!,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(ROW_NORMALIZE_GRAD, { dy, y: saved[0]!, r: saved[1]! }, attrs) as tf.Tensor2D,
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel<tf.Tensor2D>(ROW_NORMALIZE_GRAD, { dy, y: saved[0]!, r: saved[1]! }, attrs),
     };
   });
-  return op(x) as tf.Tensor2D;
+  return op(x);
 }

@@ -20,9 +20,7 @@ export function segmentSumShape(xShape: readonly number[], idsShape: readonly nu
     throw new Error(`UnsortedSegmentSum: numSegments must be a non-negative integer, got ${numSegments}`);
   }
   if (idsShape.length === 0 || idsShape.length > xShape.length || idsShape.some((d, i) => d !== xShape[i])) {
-    throw new Error(
-      `UnsortedSegmentSum: segmentIds shape [${idsShape.join(', ')}] must be a prefix of x shape [${xShape.join(', ')}]`,
-    );
+    throw new Error(`UnsortedSegmentSum: segmentIds shape [${idsShape.join(', ')}] must be a prefix of x shape [${xShape.join(', ')}]`);
   }
   return [numSegments, ...xShape.slice(idsShape.length)];
 }

@@ -54,7 +54,9 @@ export function sampledSoftmaxRows(input: SoftmaxInputs, out: SoftmaxOutputs): v
   const rows = target.length;
   const columns = offset.length;
   if (excludedStart[0] !== 0 || excludedStart[rows] !== excludedColumn.length) {
-    throw new Error(`${SAMPLED_SOFTMAX_CROSS_ENTROPY}: excludedStart must run from 0 to ${excludedColumn.length}, got ${excludedStart[0]} to ${excludedStart[rows]}`);
+    throw new Error(
+      `${SAMPLED_SOFTMAX_CROSS_ENTROPY}: excludedStart must run from 0 to ${excludedColumn.length}, got ${excludedStart[0]} to ${excludedStart[rows]}`,
+    );
   }
   dOffset.fill(0);
   for (let b = 0; b < rows; b++) {
@@ -110,9 +112,16 @@ export function expNonPositive(x: number): number {
 }
 
 /** Checks the kernel's inputs; returns [B, C]. */
-export function checkSampledSoftmax(scores: tf.TensorInfo, target: tf.TensorInfo, offset: tf.TensorInfo, excludedStart: tf.TensorInfo, excludedColumn: tf.TensorInfo): [number, number] {
+export function checkSampledSoftmax(
+  scores: tf.TensorInfo,
+  target: tf.TensorInfo,
+  offset: tf.TensorInfo,
+  excludedStart: tf.TensorInfo,
+  excludedColumn: tf.TensorInfo,
+): [number, number] {
   const name = SAMPLED_SOFTMAX_CROSS_ENTROPY;
-  if (scores.shape.length !== 2 || scores.dtype !== 'float32') throw new Error(`${name}: scores must be float32 [rows, columns], got ${scores.dtype} [${scores.shape.join(', ')}]`);
+  if (scores.shape.length !== 2 || scores.dtype !== 'float32')
+    throw new Error(`${name}: scores must be float32 [rows, columns], got ${scores.dtype} [${scores.shape.join(', ')}]`);
   const [rows, columns] = scores.shape as [number, number];
   const expect = (what: string, t: tf.TensorInfo, dtype: tf.DataType, length: number | null): void => {
     if (t.dtype !== dtype || t.shape.length !== 1 || (length !== null && t.shape[0] !== length)) {
@@ -137,13 +146,15 @@ export function sampledSoftmaxCrossEntropy(scores: tf.Tensor2D, target: tf.Tenso
     const mask = new Float32Array(rows * columns);
     for (let b = 0; b < rows; b++) for (let e = excluded.start[b]!; e < excluded.start[b + 1]!; e++) mask[b * columns + excluded.column[e]!] = -1e9;
     const logits = tf.concat([target.reshape([rows, 1]), tf.add(tf.add(scores, offset.reshape([1, columns])), tf.tensor2d(mask, [rows, columns]))], 1);
-    return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.zeros([rows], 'int32'), columns + 1), logits) as tf.Scalar;
+    return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.zeros([rows], 'int32'), columns + 1), logits);
   }
   const excludedStart = tf.tensor1d(excluded.start, 'int32');
   const excludedColumn = tf.tensor1d(excluded.column, 'int32');
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [s, t, o, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [loss, dScores, dTarget, dOffset] = tf.engine().runKernel(SAMPLED_SOFTMAX_CROSS_ENTROPY, { scores: s, target: t, offset: o, excludedStart, excludedColumn }) as tf.Tensor[];
+    const [loss, dScores, dTarget, dOffset] = tf
+      .engine()
+      .runKernel<tf.Tensor[]>(SAMPLED_SOFTMAX_CROSS_ENTROPY, { scores: s, target: t, offset: o, excludedStart, excludedColumn });
     save([dScores!, dTarget!, dOffset!]);
     return {
       value: tf.div(tf.sum(loss!), rows),

@@ -57,7 +57,9 @@ export function sparseMatMulInto(
 export function checkSparseMatMul(rows: tf.TensorInfo, columns: tf.TensorInfo, values: tf.TensorInfo, dense: tf.TensorInfo, numRows: number): number[] {
   const nnz = rows.shape[0];
   if (rows.shape.length !== 1 || columns.shape.length !== 1 || values.shape.length !== 1 || columns.shape[0] !== nnz || values.shape[0] !== nnz) {
-    throw new Error(`${SPARSE_MAT_MUL}: rows, columns and values must be vectors of one length, got [${rows.shape}], [${columns.shape}], [${values.shape}]`);
+    throw new Error(
+      `${SPARSE_MAT_MUL}: rows, columns and values must be vectors of one length, got [${rows.shape.join(',')}], [${columns.shape.join(',')}], [${values.shape.join(',')}]`,
+    );
   }
   if (rows.dtype !== 'int32' || columns.dtype !== 'int32' || values.dtype !== 'float32') {
     throw new Error(`${SPARSE_MAT_MUL}: rows and columns must be int32 and values float32, got ${rows.dtype}, ${columns.dtype}, ${values.dtype}`);
@@ -71,9 +73,9 @@ export function checkSparseMatMul(rows: tf.TensorInfo, columns: tf.TensorInfo, v
 
 function product(rows: tf.Tensor1D, columns: tf.Tensor1D, values: tf.Tensor1D, dense: tf.Tensor2D, numRows: number): tf.Tensor2D {
   if (tf.getKernel(SPARSE_MAT_MUL, tf.getBackend())) {
-    return tf.engine().runKernel(SPARSE_MAT_MUL, { rows, columns, values, dense }, { numRows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+    return tf.engine().runKernel<tf.Tensor2D>(SPARSE_MAT_MUL, { rows, columns, values, dense }, { numRows });
   }
-  return tf.unsortedSegmentSum(tf.mul(tf.gather(dense, columns), values.reshape([-1, 1])), rows, numRows) as tf.Tensor2D;
+  return tf.unsortedSegmentSum<tf.Tensor2D>(tf.mul(tf.gather(dense, columns), values.reshape([-1, 1])), rows, numRows);
 }
 
 /** A · dense for A = (rows, columns, values) with `numRows` rows; differentiable with respect to `dense`. */
@@ -88,8 +90,9 @@ export function sparseMatMul(rows: Int32Array, columns: Int32Array, values: Floa
     save([r, c, v]);
     return {
       value: product(r, c, v, x, numRows),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => product(saved[1] as tf.Tensor1D, saved[0] as tf.Tensor1D, saved[2] as tf.Tensor1D, dy as tf.Tensor2D, denseRows),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        product(saved[1] as tf.Tensor1D, saved[0] as tf.Tensor1D, saved[2] as tf.Tensor1D, dy as tf.Tensor2D, denseRows),
     };
   });
-  return op(dense) as tf.Tensor2D;
+  return op(dense);
 }

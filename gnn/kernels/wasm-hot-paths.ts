@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { asWasmBackend } from './wasm.ts';
 
 /**
@@ -26,7 +27,7 @@ function stockKernel(name: string): tf.KernelConfig {
 /** Ours, wrapping the stock kernel; the stock setup (binding the C++ entry point) runs for ours too. */
 function wrap(name: string, build: (stock: tf.KernelFunc) => tf.KernelFunc): tf.KernelConfig {
   const stock = stockKernel(name);
-  const kernelFunc = build(stock.kernelFunc as tf.KernelFunc);
+  const kernelFunc = build(stock.kernelFunc);
   return { kernelName: name, backendName: 'wasm', kernelFunc, ...(stock.setupFunc ? { setupFunc: stock.setupFunc } : {}) };
 }
 
@@ -106,7 +107,7 @@ let configs: tf.KernelConfig[] | undefined;
 export function wasmHotPathKernels(): readonly tf.KernelConfig[] {
   if (configs) return configs;
   if ([tf.GatherV2, tf.Identity, tf.BatchMatMul, tf.Transpose, tf.Cast].some((name) => !tf.getKernel(name, 'wasm'))) return [];
-  const transpose = stockKernel(tf.Transpose).kernelFunc as tf.KernelFunc;
+  const transpose = stockKernel(tf.Transpose).kernelFunc;
   configs = [
     wrap(tf.GatherV2, gatherRows),
     wrap(tf.BatchMatMul, (stock) => matMulWithoutTransposes(stock, transpose)),

@@ -1,9 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+import {
+  checkRowNormalize,
+  checkRowNormalizeGrad,
+  normalizeRows,
+  normalizeRowsGradient,
+  ROW_NORMALIZE,
+  ROW_NORMALIZE_GRAD,
+  type RowNormalizeAttrs,
+} from './row-normalize.ts';
 import { accumulateSegments, segmentSumShape } from './segment-sum.ts';
-import { checkRowNormalize, checkRowNormalizeGrad, normalizeRows, normalizeRowsGradient, ROW_NORMALIZE, ROW_NORMALIZE_GRAD, type RowNormalizeAttrs } from './row-normalize.ts';
 import { checkSampledSoftmax, SAMPLED_SOFTMAX_CROSS_ENTROPY, sampledSoftmaxRows } from './softmax-cross-entropy.ts';
-import { checkSparseMatMul, SPARSE_MAT_MUL, sparseMatMulInto, type SparseMatMulAttrs } from './sparse-matmul.ts';
+import { checkSparseMatMul, SPARSE_MAT_MUL, type SparseMatMulAttrs, sparseMatMulInto } from './sparse-matmul.ts';
 
 /**
  * Kernels for the tfjs `wasm` backend, written in JavaScript. A wasm tensor is a block of the module's
@@ -46,13 +55,21 @@ const unsortedSegmentSumWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 
 const sampledSoftmaxCrossEntropyWasm: tf.KernelFunc = ({ inputs, backend }) => {
   const wasm = asWasmBackend(backend);
-  const { scores, target, offset, excludedStart, excludedColumn } = inputs as Record<'scores' | 'target' | 'offset' | 'excludedStart' | 'excludedColumn', tf.TensorInfo>;
-  const [rows, columns] = checkSampledSoftmax(scores!, target!, offset!, excludedStart!, excludedColumn!);
-  const outputs = [wasm.makeOutput([rows], 'float32'), wasm.makeOutput([rows, columns], 'float32'), wasm.makeOutput([rows], 'float32'), wasm.makeOutput([columns], 'float32')];
+  const { scores, target, offset, excludedStart, excludedColumn } = inputs as Record<
+    'scores' | 'target' | 'offset' | 'excludedStart' | 'excludedColumn',
+    tf.TensorInfo
+  >;
+  const [rows, columns] = checkSampledSoftmax(scores, target, offset, excludedStart, excludedColumn);
+  const outputs = [
+    wasm.makeOutput([rows], 'float32'),
+    wasm.makeOutput([rows, columns], 'float32'),
+    wasm.makeOutput([rows], 'float32'),
+    wasm.makeOutput([columns], 'float32'),
+  ];
   const view = (t: tf.TensorInfo) => wasm.typedArrayFromHeap(t) as Float32Array & Int32Array;
   try {
     sampledSoftmaxRows(
-      { scores: view(scores!), target: view(target!), offset: view(offset!), excludedStart: view(excludedStart!), excludedColumn: view(excludedColumn!) },
+      { scores: view(scores), target: view(target), offset: view(offset), excludedStart: view(excludedStart), excludedColumn: view(excludedColumn) },
       { loss: view(outputs[0]!), dScores: view(outputs[1]!), dTarget: view(outputs[2]!), dOffset: view(outputs[3]!) },
     );
   } catch (error) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { EDGE_TYPE_CLASSES, RECENCY_BUCKETS } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
 
@@ -45,6 +46,6 @@ export class EdgeScores {
     const byType = tf.gather(this.typeScore, edges.typeCode.reshape([b * k])).reshape([b, k, h]);
     const byRecency = tf.gather(this.recencyScore, edges.recency.reshape([b * k])).reshape([b, k, h]);
     const byWeight = tf.mul(edges.weight.reshape([b, k, 1]), this.weightScore.reshape([1, 1, h]));
-    return byType.add(byRecency).add(byWeight) as tf.Tensor3D;
+    return byType.add(byRecency).add<tf.Tensor3D>(byWeight);
   }
 }

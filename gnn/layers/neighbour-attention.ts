@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { EDGE_TYPE_CLASSES } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
-import { EdgeScores, type EdgeInputs } from './edge-scores.ts';
+import { type EdgeInputs, EdgeScores } from './edge-scores.ts';
 
 export type { EdgeInputs } from './edge-scores.ts';
 
@@ -34,7 +35,7 @@ export interface NeighbourFeatures {
 
 /** W x_j for every neighbour slot, shaped [B, K, H, d_h]. */
 export function projectNeighbours(x: NeighbourFeatures, w: tf.Tensor2D, heads: number, headDims: number): tf.Tensor4D {
-  return tf.gather(tf.matMul(x.rows, w), x.slot).reshape([x.batch, x.fanout, heads, headDims]) as tf.Tensor4D;
+  return tf.gather(tf.matMul(x.rows, w), x.slot).reshape<tf.Tensor4D>([x.batch, x.fanout, heads, headDims]);
 }
 
 export class NeighbourAttention {
@@ -74,7 +75,7 @@ export class NeighbourAttention {
       const alpha = softmaxOverNeighbours(logits);
       const messages = tf.mul(p, typeScales(this.typeScale, edges, b, k, h, dh));
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), messages), 1);
-      return { output: tf.elu(pooled.reshape([b, h * dh])) as tf.Tensor2D, alpha };
+      return { output: tf.elu<tf.Tensor2D>(pooled.reshape([b, h * dh])), alpha };
     });
   }
 }

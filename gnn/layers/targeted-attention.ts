@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { EDGE_TYPE_CLASSES } from '../edge-features.ts';
 import type { ParameterSet } from '../parameters.ts';
-import { EdgeScores, type EdgeInputs } from './edge-scores.ts';
-import { maskBias, projectNeighbours, softmaxOverNeighbours, typeScales, type NeighbourFeatures } from './neighbour-attention.ts';
+import { type EdgeInputs, EdgeScores } from './edge-scores.ts';
+import { maskBias, type NeighbourFeatures, projectNeighbours, softmaxOverNeighbours, typeScales } from './neighbour-attention.ts';
 
 /**
  * Layer 2: attention over the same neighbours, now queried by the centre node's layer-1 state, so the
@@ -60,7 +61,7 @@ export class TargetedAttention {
       const alpha = softmaxOverNeighbours(logits);
       const scale = typeScales(this.typeScale, edges, b, k, h, dh);
       const pooled = tf.sum(tf.mul(alpha.reshape([b, k, h, 1]), tf.mul(keys, scale)), 1).reshape([b, h * dh]);
-      return { output: tf.add(tf.matMul(pooled, this.wo), tf.matMul(state, this.wr)) as tf.Tensor2D, alpha };
+      return { output: tf.add<tf.Tensor2D>(tf.matMul(pooled, this.wo), tf.matMul(state, this.wr)), alpha };
     });
   }
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+
 import type { InterestGAT } from '../interest-gat.ts';
 import { adamSettings, addRowGradients, LazyAdamTable, type RowGradients } from './lazy-adam.ts';
 
@@ -58,7 +59,7 @@ export class GatOptimizer implements ItemTables {
 
   /** One step. `dense` is in `denseVariables` order; the caller keeps (and disposes) its tensors. */
   apply(step: StepGradients): void {
-    this.dense.applyGradients(this.denseVariables.flatMap((v, i) => (step.dense[i] ? [{ name: v.name, tensor: step.dense[i]! }] : [])));
+    this.dense.applyGradients(this.denseVariables.flatMap((v, i) => (step.dense[i] ? [{ name: v.name, tensor: step.dense[i] }] : [])));
     const { rows, embedding, bias, tagRows, tags } = step.items;
     this.embedding.step({ rows, values: embedding });
     this.bias.step({ rows, values: bias });
@@ -80,8 +81,17 @@ export class GatOptimizer implements ItemTables {
 /** The sum of several shards' item-row gradients, added in shard order (see `addRowGradients`). */
 export function addItemRowGradients(parts: readonly ItemRowGradients[], dims: number): ItemRowGradients {
   const pick = (values: (p: ItemRowGradients) => Float32Array): RowGradients[] => parts.map((p) => ({ rows: p.rows, values: values(p) }));
-  const embedding = addRowGradients(pick((p) => p.embedding), dims);
-  const bias = addRowGradients(pick((p) => p.bias), 1);
-  const tags = addRowGradients(parts.map((p) => ({ rows: p.tagRows, values: p.tags })), dims);
+  const embedding = addRowGradients(
+    pick((p) => p.embedding),
+    dims,
+  );
+  const bias = addRowGradients(
+    pick((p) => p.bias),
+    1,
+  );
+  const tags = addRowGradients(
+    parts.map((p) => ({ rows: p.tagRows, values: p.tags })),
+    dims,
+  );
   return { rows: embedding.rows, embedding: embedding.values, bias: bias.values, tagRows: tags.rows, tags: tags.values };
 }

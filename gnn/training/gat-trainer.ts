@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../../graph/random.ts';
+
 import { InsufficientTrainingDataError } from '../../base/errors.ts';
+import { mulberry32 } from '../../graph/random.ts';
+import { type InteractionTimelines, timelineNeighbourhoods } from '../interaction-timelines.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
-import { timelineNeighbourhoods, type InteractionTimelines } from '../interaction-timelines.ts';
 import type { ExcludedColumns } from '../kernels/softmax-cross-entropy.ts';
 import { addItemRowGradients, GatOptimizer, type ItemRowGradients } from './gat-optimizer.ts';
-import { batchGradients, lossScaleOf, splitBatch, type HardNegatives, type SampledNegatives, type TrainingBatch } from './training-batch.ts';
+import { batchGradients, type HardNegatives, lossScaleOf, type SampledNegatives, splitBatch, type TrainingBatch } from './training-batch.ts';
 import { addShardGradients, parameterChecksums, TrainingPeers } from './training-peers.ts';
 
 /**
@@ -267,7 +268,11 @@ class DataParallelStep {
     let items: ItemRowGradients;
     let loss = local.loss.dataSync()[0]!;
     try {
-      this.peers.share(0, local.dense.map((g) => (g ? (g.dataSync() as Float32Array) : null)), local.items);
+      this.peers.share(
+        0,
+        local.dense.map((g) => (g ? (g.dataSync() as Float32Array) : null)),
+        local.items,
+      );
       whileWaiting();
       const shards = await remote;
       for (const shard of shards) loss += shard.loss;
@@ -426,7 +431,7 @@ export function validationRecall(model: InterestGAT, input: TrainingInput, valid
   let hits = 0;
   const chunk = 256;
   const features = model.encodeItems(input.itemTags);
-  const padded = tf.tidy(() => tf.concat([features, tf.zeros([1, model.hyper.dims])]) as tf.Tensor2D);
+  const padded = tf.tidy(() => tf.concat<tf.Tensor2D>([features, tf.zeros([1, model.hyper.dims])]));
   try {
     for (let from = 0; from < validation.subject.length; from += chunk) {
       const subjects = validation.subject.subarray(from, from + chunk);

@@ -1,5 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
+
 import * as tf from '@tensorflow/tfjs';
+
 import { createLogger } from '../../base/logger.ts';
 import { initialiseBackend } from '../backend.ts';
 import { InterestGAT } from '../interest-gat.ts';
@@ -37,8 +39,17 @@ try {
     if (received < shards.length) return;
     const complete = shards as Array<{ dense: Array<tf.Tensor | Float32Array | null>; items: ItemRowGradients }>;
     tf.tidy(() => {
-      const dense = addShardGradients(variables, complete.map((shard) => shard.dense));
-      optimizer.apply({ dense, items: addItemRowGradients(complete.map((shard) => shard.items), setup.hyper.dims) });
+      const dense = addShardGradients(
+        variables,
+        complete.map((shard) => shard.dense),
+      );
+      optimizer.apply({
+        dense,
+        items: addItemRowGradients(
+          complete.map((shard) => shard.items),
+          setup.hyper.dims,
+        ),
+      });
     });
     for (const shard of complete) for (const g of shard.dense) if (g instanceof tf.Tensor) g.dispose();
     shards = [];
@@ -52,12 +63,15 @@ try {
         const arrays = dense.map((g) => (g ? ownedCopy(g) : null));
         const result = { loss: loss.dataSync()[0]!, gradients: arrays, items };
         loss.dispose();
-        if (shards.length === 0) shards = new Array(request.shards);
+        if (shards.length === 0) shards = new Array<(typeof shards)[number]>(request.shards);
         shards[request.index] = { dense: [...dense], items };
         received++;
         // The dense arrays are this thread's own: hand them over rather than copy them again (the item
         // rows are copied: this thread's step still needs them).
-        port.postMessage({ kind: 'gradients', result } satisfies PeerReply, arrays.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])));
+        port.postMessage(
+          { kind: 'gradients', result } satisfies PeerReply,
+          arrays.flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])),
+        );
         stepWhenComplete();
       } else if (request.kind === 'shard-gradients') {
         if (shards.length === 0) throw new Error(`gradients of shard ${request.index} arrived before this worker's shard`);

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+
 import type { NeighbourhoodBatch } from '../edge-features.ts';
 import type { InterestGAT } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
-import { sampledSoftmaxCrossEntropy, type ExcludedColumns } from '../kernels/softmax-cross-entropy.ts';
+import { type ExcludedColumns, sampledSoftmaxCrossEntropy } from '../kernels/softmax-cross-entropy.ts';
 import { denseParameters, type ItemTables, type StepGradients } from './gat-optimizer.ts';
 
 /**
@@ -102,7 +103,14 @@ export function batchLoss(model: InterestGAT, itemTags: ItemTagPairs, items: num
     const local = localItems(batch, itemTags, items);
     const rows = tf.tensor1d(local.rows, 'int32');
     const tags = tf.gather(model.items.tagEmbedding, tf.tensor1d(local.tagRows, 'int32')) as tf.Tensor2D;
-    return localLoss(model, batch, local, { embedding: tf.gather(model.items.embedding, rows) as tf.Tensor2D, bias: tf.gather(model.items.bias, rows) as tf.Tensor1D, tags }, scale, weights);
+    return localLoss(
+      model,
+      batch,
+      local,
+      { embedding: tf.gather(model.items.embedding, rows) as tf.Tensor2D, bias: tf.gather(model.items.bias, rows) as tf.Tensor1D, tags },
+      scale,
+      weights,
+    );
   });
 }
 
@@ -124,7 +132,7 @@ function localLoss(model: InterestGAT, batch: TrainingBatch, local: LocalItems, 
     const { bias } = tables;
     // Features and biases of the batch's items only, in their local numbering.
     const features = model.items.encodeTrained(tables.embedding, local.pairs, tables.tags);
-    const padded = tf.concat([features, tf.zeros([1, d])]) as tf.Tensor2D;
+    const padded = tf.concat<tf.Tensor2D>([features, tf.zeros([1, d])]);
     const z = model.encodeSubjects(padded, { ...batch.neighbourhoods, neighbour: local.neighbour });
     const targetIdx = tf.tensor1d(local.targets, 'int32');
     const targetScore = tf.add(tf.sum(tf.mul(z, tf.gather(features, targetIdx)), 1), tf.gather(bias, targetIdx));
@@ -236,7 +244,10 @@ class ItemTagIndex {
   readonly localOf: Int32Array;
   readonly tagLocalOf: Int32Array;
 
-  private constructor(pairs: ItemTagPairs, readonly items: number) {
+  private constructor(
+    pairs: ItemTagPairs,
+    readonly items: number,
+  ) {
     this.start = new Int32Array(items + 1);
     for (const i of pairs.item) if (i >= 0 && i < items) this.start[i + 1]!++;
     for (let i = 0; i < items; i++) this.start[i + 1]! += this.start[i]!;
@@ -289,14 +300,23 @@ export function batchGradients(
   const bias = tf.tensor1d(tables.bias.gather(local.rows));
   const tags = tf.tensor2d(tables.tags.gather(local.tagRows), [local.tagRows.length, d]);
   try {
-    const { value, grads } = tf.engine().gradients(() => localLoss(model, batch, local, { embedding, bias, tags }, scale, weights), [...dense, embedding, bias, tags], undefined, true);
+    const { value, grads } = tf
+      .engine()
+      .gradients(() => localLoss(model, batch, local, { embedding, bias, tags }, scale, weights), [...dense, embedding, bias, tags], undefined, true);
     const [gEmbedding, gBias, gTags] = grads.slice(dense.length);
     // Copies: on the cpu backend dataSync hands out the tensor's own storage.
-    const rowGradients = (g: tf.Tensor | undefined, count: number, width: number): Float32Array => (g ? (g.dataSync() as Float32Array).slice() : new Float32Array(count * width));
+    const rowGradients = (g: tf.Tensor | undefined, count: number, width: number): Float32Array =>
+      g ? (g.dataSync() as Float32Array).slice() : new Float32Array(count * width);
     const result = {
-      loss: value as tf.Scalar,
+      loss: value,
       dense: grads.slice(0, dense.length).map((g) => g ?? null),
-      items: { rows: local.rows, embedding: rowGradients(gEmbedding, n, d), bias: rowGradients(gBias, n, 1), tagRows: local.tagRows, tags: rowGradients(gTags, local.tagRows.length, d) },
+      items: {
+        rows: local.rows,
+        embedding: rowGradients(gEmbedding, n, d),
+        bias: rowGradients(gBias, n, 1),
+        tagRows: local.tagRows,
+        tags: rowGradients(gTags, local.tagRows.length, d),
+      },
     };
     tf.dispose([gEmbedding, gBias, gTags].filter((g): g is tf.Tensor => g !== undefined));
     return result;

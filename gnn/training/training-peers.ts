@@ -1,10 +1,12 @@
 import type { Worker } from 'node:worker_threads';
+
 import * as tf from '@tensorflow/tfjs';
+
+import { startModuleWorker } from '../../base/worker-thread.ts';
 import type { BackendPreference } from '../backend.ts';
 import type { GatHyperparameters } from '../interest-gat.ts';
 import type { ItemTagPairs } from '../item-encoder.ts';
 import type { ItemRowGradients } from './gat-optimizer.ts';
-import { startModuleWorker } from '../../base/worker-thread.ts';
 import type { LossScale, LossWeights, TrainingBatch } from './training-batch.ts';
 
 /**
@@ -54,9 +56,12 @@ export type PeerReply =
  * Gradients of a batch's dense parameters from its shards' (each in `variables` order, null where the
  * shard's loss does not depend on the parameter), added in shard order so that every thread gets the same bits.
  */
-export function addShardGradients(variables: readonly tf.Variable[], shards: ReadonlyArray<ReadonlyArray<tf.Tensor | Float32Array | null>>): Array<tf.Tensor | null> {
+export function addShardGradients(
+  variables: readonly tf.Variable[],
+  shards: ReadonlyArray<ReadonlyArray<tf.Tensor | Float32Array | null>>,
+): Array<tf.Tensor | null> {
   return variables.map((v, i) => {
-    const parts = shards.flatMap((shard) => (shard[i] ? [shard[i]!] : []));
+    const parts = shards.flatMap((shard) => (shard[i] ? [shard[i]] : []));
     if (parts.length === 0) return null;
     return tf.tidy(() => {
       const [first, ...rest] = parts.map((part) => (part instanceof Float32Array ? tf.tensor(part, v.shape, 'float32') : part));
@@ -156,7 +161,8 @@ export class TrainingPeers {
     (await Promise.all(replies)).forEach((reply, w) => {
       if (reply.kind !== 'checksums') throw new Error(`training worker answered ${reply.kind} to checksums`);
       const differs = reply.values.findIndex((value, i) => value !== own[i]);
-      if (differs >= 0) throw new Error(`training worker ${w + 1}'s parameter ${differs} differs from the main model's (${reply.values[differs]} against ${own[differs]})`);
+      if (differs >= 0)
+        throw new Error(`training worker ${w + 1}'s parameter ${differs} differs from the main model's (${reply.values[differs]} against ${own[differs]})`);
     });
   }
 

@@ -1,24 +1,26 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-dist';
-import type { EngineConfig } from '../config.ts';
+
 import { ConfigError, ValidationError } from '../../base/errors.ts';
 import type { Logger } from '../../base/logger.ts';
-import { ApiKeyring, authorise, presentedKey, type Caller } from './auth.ts';
+import type { EngineConfig } from '../config.ts';
+import { ApiKeyring, authorise, type Caller, presentedKey } from './auth.ts';
 import { AuthFailureThrottle } from './auth-throttle.ts';
 import { answerClientError } from './client-errors.ts';
 import { ApiMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { HttpProblem, problemOf } from './problem.ts';
 import { requestLogOptions } from './request-log.ts';
-import { parseWith, type ApiServices } from './route.ts';
+import { type ApiServices, parseWith } from './route.ts';
 import { ROUTES } from './routes/index.ts';
 import { ShutdownDrain } from './shutdown-drain.ts';
 
@@ -132,7 +134,10 @@ export class ApiServer {
       const started = process.hrtime.bigint();
       res.on('finish', () => {
         const route = (req.route as { path?: string } | undefined)?.path ?? (res.statusCode === 404 ? 'unmatched' : req.path);
-        this.metrics.requestSeconds.observe({ method: req.method, route: String(route), status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+        this.metrics.requestSeconds.observe(
+          { method: req.method, route: String(route), status: String(res.statusCode) },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
       });
       next();
     });
@@ -143,7 +148,8 @@ export class ApiServer {
     // Ready once the graph is loaded: a GNN still training is reported, not waited for.
     app.get('/health/ready', (_req, res) => {
       const services = this.services;
-      if (services) res.json({ status: 'ready', sources: services.recommender.liveSources(), model: { training: services.embeddings.status().trainingInProgress } });
+      if (services)
+        res.json({ status: 'ready', sources: services.recommender.liveSources(), model: { training: services.embeddings.status().trainingInProgress } });
       else res.status(503).set('Retry-After', '5').json({ status: 'starting', detail: 'loading the interest graph' });
     });
     app.get('/openapi.json', (_req, res) => {
@@ -180,7 +186,11 @@ export class ApiServer {
       handler: (req, _res, next) => {
         const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
         const seconds = reset ? Math.max(1, Math.ceil((reset.getTime() - Date.now()) / 1000)) : 60;
-        next(new HttpProblem(429, 'Too Many Requests', `rate limit of ${this.config.api.rateLimitPerMinute} requests a minute reached`, { 'Retry-After': String(seconds) }));
+        next(
+          new HttpProblem(429, 'Too Many Requests', `rate limit of ${this.config.api.rateLimitPerMinute} requests a minute reached`, {
+            'Retry-After': String(seconds),
+          }),
+        );
       },
     });
 
@@ -197,7 +207,9 @@ export class ApiServer {
           const address = ipKeyGenerator(req.ip ?? 'unknown');
           const wait = this.authFailures.retryAfterSeconds(address);
           if (wait > 0) {
-            next(new HttpProblem(429, 'Too Many Requests', `too many invalid API keys from this address; try again in ${wait} s`, { 'Retry-After': String(wait) }));
+            next(
+              new HttpProblem(429, 'Too Many Requests', `too many invalid API keys from this address; try again in ${wait} s`, { 'Retry-After': String(wait) }),
+            );
             return;
           }
           const key = presentedKey(req.headers);
@@ -216,8 +228,9 @@ export class ApiServer {
         async (req: Request, res: Response) => {
           const services = this.services!;
           const params = route.params ? parseWith(route.params, req.params, 'path') : undefined;
-          if (route.body && req.body === undefined) throw new ValidationError([{ path: 'body', message: 'a JSON body (Content-Type: application/json) is required' }]);
-          const body = route.body && route.parsesBody ? parseWith(route.body, req.body, '') : req.body;
+          if (route.body && req.body === undefined)
+            throw new ValidationError([{ path: 'body', message: 'a JSON body (Content-Type: application/json) is required' }]);
+          const body: unknown = route.body && route.parsesBody ? parseWith(route.body, req.body, '') : req.body;
           const query = route.query ? parseWith(route.query, req.query, 'query') : undefined;
           const result = await this.drain.track(() => route.handle(services, { params, query, body, caller: req.caller! }));
           res.status(result.status ?? 200);
@@ -247,7 +260,7 @@ export class ApiServer {
 
     app.use((req, _res, next) => next(new HttpProblem(404, 'Not Found', `no route for ${req.method} ${req.path}`)));
     app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-      const { problem, headers, unexpected } = problemOf(error, String(req.id ?? ''));
+      const { problem, headers, unexpected } = problemOf(error, typeof req.id === 'string' || typeof req.id === 'number' ? String(req.id) : '');
       // pino-http logs it with the request: one line at error level, with the stack.
       if (unexpected) res.err = error instanceof Error ? error : new Error(String(error));
       res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));

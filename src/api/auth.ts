@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import type { ApiRole, EngineConfig } from '../config.ts';
 import { HttpProblem } from './problem.ts';
 
@@ -60,7 +61,10 @@ export function presentedKey(headers: { authorization?: string | undefined; 'x-a
 /** Throws 401 without a valid key, 403 when the key lacks `role`. */
 export function authorise(keyring: ApiKeyring | null, key: string | null, role: ApiRole): Caller {
   if (keyring === null) return DEVELOPMENT_CALLER;
-  if (key === null) throw new HttpProblem(401, 'Unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key"', { 'WWW-Authenticate': 'Bearer' });
+  if (key === null)
+    throw new HttpProblem(401, 'Unauthorized', 'an API key is required: send it as "Authorization: Bearer <key>" or "X-API-Key"', {
+      'WWW-Authenticate': 'Bearer',
+    });
   const caller = keyring.identify(key);
   if (!caller) throw new HttpProblem(401, 'Unauthorized', 'the API key is not valid', { 'WWW-Authenticate': 'Bearer' });
   if (!caller.roles.has(role)) throw new HttpProblem(403, 'Forbidden', `this key (${caller.name}) lacks the ${role} role`);

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { ApiKeyListSchema, type EngineConfig } from '../config.ts';
+
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 import { writeFileDurably } from '../../base/durable-file.ts';
 import { ConfigError } from '../../base/errors.ts';
+import { ApiKeyListSchema, type EngineConfig } from '../config.ts';
 import { fieldIssues } from '../validation.ts';
 import type { ApiKey } from './auth.ts';
-import { dataDirectoryPath } from '../../base/data-directory.ts';
 
 /**
  * Keys for a server started without any configured: one admin key, created in the data directory on

@@ -42,7 +42,9 @@ export function redactUrl(url: string): string {
 /** Free text (an error's message or stack) with credential-like `name=value` pairs and bearer tokens replaced. */
 export function redactText(text: string): string {
   return text
-    .replace(/([?&;\s])([^=&;\s?#"'<>]+)=([^&;\s#"'<>]*)/g, (match, separator: string, name: string) => (isCredentialName(name) ? `${separator}${name}=${REDACTED}` : match))
+    .replace(/([?&;\s])([^=&;\s?#"'<>]+)=([^&;\s#"'<>]*)/g, (match, separator: string, name: string) =>
+      isCredentialName(name) ? `${separator}${name}=${REDACTED}` : match,
+    )
     .replace(/\b(Bearer|Basic)\s+[^\s"',;]+/gi, `$1 ${REDACTED}`);
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { RecommendationCountSchema } from '../recommendations/recommendation-query.ts';
 import type { Route } from './route.ts';
 import { ProblemSchema, RecommendationCountQuerySchema } from './schemas.ts';
@@ -18,16 +19,18 @@ export interface DocumentedLimits {
 
 const COUNT_SCHEMAS: ReadonlySet<unknown> = new Set<unknown>([RecommendationCountSchema, RecommendationCountQuerySchema]);
 
-const jsonSchemaWith = (limits: DocumentedLimits) => (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
-    io,
-    unrepresentable: 'any',
-    override: (ctx) => {
-      if (COUNT_SCHEMAS.has(ctx.zodSchema)) ctx.jsonSchema.maximum = limits.maxCount;
-    },
-  }) as JsonSchema;
-  return rest;
-};
+const jsonSchemaWith =
+  (limits: DocumentedLimits) =>
+  (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => {
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, {
+      io,
+      unrepresentable: 'any',
+      override: (ctx) => {
+        if (COUNT_SCHEMAS.has(ctx.zodSchema)) ctx.jsonSchema.maximum = limits.maxCount;
+      },
+    }) as JsonSchema;
+    return rest;
+  };
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: the detail and `errors` name each field',
@@ -61,7 +64,10 @@ export function openApiDocument(routes: readonly Route[], version: string, limit
     }
     const responses: Record<string, unknown> = {};
     for (const [status, response] of Object.entries(route.responses)) {
-      responses[status] = { description: response.description, ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } } : {}) };
+      responses[status] = {
+        description: response.description,
+        ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } } : {}),
+      };
     }
     for (const status of [...route.errors, 500]) {
       responses[String(status)] = {
@@ -84,8 +90,12 @@ export function openApiDocument(routes: readonly Route[], version: string, limit
     get: { summary, tags: ['operations'], security: [], responses: { 200: { description: 'OK' }, 503: { description: 'Not ready' } } },
   });
   paths['/health/live'] = health('Liveness: the process answers');
-  paths['/health/ready'] = health('Readiness: 200 once the graph is loaded (a GNN still training does not hold it up), with the recommendation sources live and whether the model is training');
-  paths['/metrics'] = { get: { summary: 'Prometheus metrics', tags: ['operations'], security: [], responses: { 200: { description: 'Prometheus text format' } } } };
+  paths['/health/ready'] = health(
+    'Readiness: 200 once the graph is loaded (a GNN still training does not hold it up), with the recommendation sources live and whether the model is training',
+  );
+  paths['/metrics'] = {
+    get: { summary: 'Prometheus metrics', tags: ['operations'], security: [], responses: { 200: { description: 'Prometheus text format' } } },
+  };
   return {
     openapi: '3.1.0',
     info: {

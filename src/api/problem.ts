@@ -1,4 +1,4 @@
-import { ConflictError, EngineError, NotFoundError, StorageFullError, ValidationError, type FieldIssue } from '../../base/errors.ts';
+import { ConflictError, EngineError, type FieldIssue, NotFoundError, StorageFullError, ValidationError } from '../../base/errors.ts';
 
 /**
  * Errors as RFC 9457 problem documents, mapped from our typed errors in this one place. Clients never
@@ -69,9 +69,16 @@ export function problemOf(error: unknown, instance: string): { problem: ProblemD
   if (error instanceof StorageFullError) return { problem: doc(507, error.message), headers: {}, unexpected: false };
   if (error instanceof EngineError && error.retriable) return { problem: doc(503, error.message), headers: { 'Retry-After': '1' }, unexpected: false };
   const parser = error as BodyParserError;
-  if (parser?.type === 'entity.too.large') return { problem: doc(413, `the request body exceeds the limit of ${parser.limit} bytes`), headers: {}, unexpected: false };
-  if (parser?.type === 'entity.parse.failed') return { problem: doc(400, 'the request body is not valid JSON', { errors: [{ path: 'body', message: 'not valid JSON' }] }), headers: {}, unexpected: false };
-  if (parser?.type === 'encoding.unsupported' || parser?.type === 'charset.unsupported') return { problem: doc(415, 'the request body encoding is not supported'), headers: {}, unexpected: false };
+  if (parser?.type === 'entity.too.large')
+    return { problem: doc(413, `the request body exceeds the limit of ${parser.limit} bytes`), headers: {}, unexpected: false };
+  if (parser?.type === 'entity.parse.failed')
+    return {
+      problem: doc(400, 'the request body is not valid JSON', { errors: [{ path: 'body', message: 'not valid JSON' }] }),
+      headers: {},
+      unexpected: false,
+    };
+  if (parser?.type === 'encoding.unsupported' || parser?.type === 'charset.unsupported')
+    return { problem: doc(415, 'the request body encoding is not supported'), headers: {}, unexpected: false };
   // The router could not decode a path parameter (`%E0%A4%A`, a lone `%`): the URL is malformed.
   if (error instanceof URIError && parser.status === 400) {
     const message = 'is not valid percent-encoding: a % needs two hex digits, and the bytes they give must be UTF-8';

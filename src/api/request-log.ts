@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { Options } from 'pino-http';
+
 import type { Logger } from '../../base/logger.ts';
 import { redactSerializedError, redactUrl } from './log-redaction.ts';
 
@@ -34,7 +36,8 @@ export function requestLogOptions(logger: Logger, ready: () => boolean): Options
       res.setHeader('X-Request-Id', id);
       return id;
     },
-    customLogLevel: (_req: IncomingMessage, res: Response, error?: Error) => requestLogLevel(res.statusCode, error !== undefined || res.err !== undefined, ready()),
+    customLogLevel: (_req: IncomingMessage, res: Response, error?: Error) =>
+      requestLogLevel(res.statusCode, error !== undefined || res.err !== undefined, ready()),
     customErrorMessage: (_req: IncomingMessage, res: Response, error: Error) => (invented(res, error) ? 'request completed' : 'request errored'),
     customErrorObject: (_req: IncomingMessage, res: Response, error: Error, value: Record<string, unknown>) => {
       if (!invented(res, error)) return value;

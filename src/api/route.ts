@@ -1,10 +1,11 @@
 import { z } from 'zod';
+
 import { ValidationError } from '../../base/errors.ts';
 import type { CommunityService } from '../communities/community-service.ts';
+import type { ApiRole } from '../config.ts';
 import type { EmbeddingService } from '../embeddings/embedding-service.ts';
 import type { InterestEngine } from '../engine.ts';
 import type { GraphExplorer } from '../exploration/graph-explorer.ts';
-import type { ApiRole } from '../config.ts';
 import type { Recommender } from '../recommendations/recommender.ts';
 import { fieldIssues } from '../validation.ts';
 import type { Caller } from './auth.ts';
@@ -76,9 +77,11 @@ export interface Route extends RouteDescription {
   handle(services: ApiServices, input: RouteInput<unknown, unknown, unknown>): Promise<RouteResult> | RouteResult;
 }
 
-export function defineRoute<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
-  definition: RouteDefinition<P, Q, B>,
-): Route {
+export function defineRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(definition: RouteDefinition<P, Q, B>): Route {
   const { rawBody, body, ...rest } = definition;
   const schema = body ?? rawBody;
   return {
@@ -86,7 +89,7 @@ export function defineRoute<P extends z.ZodType | undefined = undefined, Q exten
     ...(schema ? { body: schema } : {}),
     parsesBody: body !== undefined,
     // The server parses exactly the schemas above before calling it, so its input has the parsed types.
-    handle: definition.handle as Route['handle'],
+    handle: (services, input) => definition.handle(services, input as Parameters<typeof definition.handle>[1]),
   };
 }
 

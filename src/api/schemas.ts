@@ -1,8 +1,9 @@
 import { z } from 'zod';
+
 import { EDGE_TYPES, INTERACTION_TYPES, NODE_KINDS } from '../../graph/model.ts';
 import { CatalogueItemSchema } from '../catalogue/catalogue-item.ts';
-import { EventTimestampSchema, InteractionEventSchema, parseTimestamp } from '../events/interaction-event.ts';
-import { identifier, identifierProblem } from '../identifier.ts';
+import { EventTimestampSchema, InteractionEventSchema } from '../events/interaction-event.ts';
+import { identifier } from '../identifier.ts';
 import { ItemListSchema, KEPT_OUT_REASONS, RecommendationFiltersSchema, RecommendationOptionsSchema } from '../recommendations/recommendation-query.ts';
 
 /**
@@ -22,7 +23,9 @@ export const IngestReceiptSchema = z.object({
   duplicates: z.number().int().describe('Events whose id was already stored: ignored.'),
 });
 
-export const ItemsBodySchema = z.strictObject({ items: z.array(z.unknown()).min(1, 'must hold at least one item').max(10_000, 'must hold at most 10000 items') });
+export const ItemsBodySchema = z.strictObject({
+  items: z.array(z.unknown()).min(1, 'must hold at least one item').max(10_000, 'must hold at most 10000 items'),
+});
 export const CatalogueItemResponseSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -30,17 +33,26 @@ export const CatalogueItemResponseSchema = z.object({
   text: z.string().optional(),
   attributes: z.record(z.string(), z.unknown()).optional(),
 });
-export const ItemPageSchema = z.object({ items: z.array(CatalogueItemResponseSchema), next: z.string().nullable().describe('Pass as `after` for the next page; null on the last.') });
+export const ItemPageSchema = z.object({
+  items: z.array(CatalogueItemResponseSchema),
+  next: z.string().nullable().describe('Pass as `after` for the next page; null on the last.'),
+});
 export const ItemPageQuerySchema = z.strictObject({
   after: identifier.optional(),
   limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(100),
 });
 
 const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
-const listText = z
+/** A comma-separated list in a query string, as its trimmed, non-empty items. */
+export const listText = z
   .string()
   .max(10_000)
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 /** `count` in a query string; the OpenAPI document states its configured maximum, as for the JSON form. */
 export const RecommendationCountQuerySchema = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1');
@@ -50,7 +62,10 @@ export const RecommendationQuerySchema = z.strictObject({
   count: RecommendationCountQuerySchema.optional(),
   diversity: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
   explain: booleanText.optional().describe('Explanation paths with each item (default true).'),
-  includeTags: listText.pipe(RecommendationFiltersSchema.shape.includeTags.unwrap()).optional().describe('Comma-separated: keep only items with one of these tags.'),
+  includeTags: listText
+    .pipe(RecommendationFiltersSchema.shape.includeTags.unwrap())
+    .optional()
+    .describe('Comma-separated: keep only items with one of these tags.'),
   excludeTags: listText.pipe(RecommendationFiltersSchema.shape.excludeTags.unwrap()).optional().describe('Comma-separated: drop items with any of these tags.'),
   excludeItems: listText.pipe(RecommendationFiltersSchema.shape.excludeItems.unwrap()).optional(),
   includeConsumed: booleanText.optional(),
@@ -92,7 +107,12 @@ export const RecommendationListSchema = z.object({
   approximate: z.boolean(),
 });
 export const ItemStandingSchema = z.object({
-  rank: z.number().int().min(1).nullable().describe("The item's place among the subject's ranked candidates (1: the best), or null when no source reached it or a filter left it out."),
+  rank: z
+    .number()
+    .int()
+    .min(1)
+    .nullable()
+    .describe("The item's place among the subject's ranked candidates (1: the best), or null when no source reached it or a filter left it out."),
   listCount: z.number().int().describe('How many items a default list shows (the default count).'),
   lastListedScore: z.number().nullable().describe('The lowest score in the default list (its last item without diversity), or null when the list is empty.'),
   keptOutBy: z
@@ -166,10 +186,14 @@ export const ModelInfoSchema = z.object({
       fineTune: z.boolean(),
     })
     .nullable()
-    .describe('The latest training run since the server started (at start-up, on schedule or by POST /v1/model/training); null when there was none. Recommendations go on from walks, tags and trending items whatever its outcome.'),
+    .describe(
+      'The latest training run since the server started (at start-up, on schedule or by POST /v1/model/training); null when there was none. Recommendations go on from walks, tags and trending items whatever its outcome.',
+    ),
   refusedCheckpoints: z
     .array(z.object({ path: z.string(), problem: z.string() }))
-    .describe('Saved checkpoints refused at start-up (a file failed its checksum, is missing or truncated, or is of an older format): the previous checkpoint, or a newly trained model, is in service instead. See the README, "Recovering from a damaged model".'),
+    .describe(
+      'Saved checkpoints refused at start-up (a file failed its checksum, is missing or truncated, or is of an older format): the previous checkpoint, or a newly trained model, is in service instead. See the README, "Recovering from a damaged model".',
+    ),
   subjectsUpdated: z.number().int(),
   lastEvaluation: z.record(z.string(), z.unknown()).nullable().describe('Metrics of the last `npm run evaluate` in the data directory, if any.'),
 });
@@ -182,115 +206,3 @@ export const ProblemSchema = z.object({
   instance: z.string().optional(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
-
-// ---- communities and graph exploration (analyst role) ----
-
-const timeText = z
-  .string()
-  .max(40)
-  .transform((v, ctx) => {
-    const ms = parseTimestamp(/^\d+$/.test(v) ? Number(v) : v);
-    if (typeof ms === 'string') {
-      ctx.addIssue({ code: 'custom', message: `must be epoch milliseconds or an ISO 8601 date-time with a zone: ${ms}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-const edgeTypeList = listText.pipe(z.array(z.enum(EDGE_TYPES))).describe(`Comma-separated edge types: ${EDGE_TYPES.join(', ')}.`);
-const nodeRef = z
-  .string()
-  .max(300)
-  .transform((v, ctx) => {
-    const colon = v.indexOf(':');
-    const kind = v.slice(0, colon);
-    if (colon <= 0 || !(NODE_KINDS as readonly string[]).includes(kind) || colon === v.length - 1) {
-      ctx.addIssue({ code: 'custom', message: `must be kind:id with kind one of ${NODE_KINDS.join(', ')}` });
-      return z.NEVER;
-    }
-    const problem = identifierProblem(v.slice(colon + 1));
-    if (problem) {
-      ctx.addIssue({ code: 'custom', message: `the id after "${kind}:" ${problem}` });
-      return z.NEVER;
-    }
-    return { kind: kind as (typeof NODE_KINDS)[number], id: v.slice(colon + 1) };
-  })
-  .describe('A node as kind:id, e.g. item:42 or tag:genre:Drama.');
-
-const CommunityShareSchema = z.object({ community: z.number().int(), share: z.number() });
-export const CommunitySummarySchema = z.object({
-  id: z.number().int(),
-  size: z.number().int(),
-  topTags: z.array(z.object({ tag: z.string(), items: z.number().int() })),
-  topItems: z.array(z.object({ itemId: z.string(), title: z.string().nullable(), positives: z.number().int() })),
-});
-export const CommunitiesSchema = z.object({
-  computedAt: z.string(),
-  modularity: z.number().describe('Modularity of the partition of the item co-interaction projection.'),
-  seconds: z.number(),
-  projection: z.object({ items: z.number().int(), links: z.number().int() }),
-  communities: z.array(CommunitySummarySchema),
-});
-export const CommunityMembersQuerySchema = ItemPageQuerySchema;
-export const CommunityDetailSchema = CommunitySummarySchema.extend({
-  members: z.array(z.string()).describe('Item ids in the community, a page of them.'),
-  next: z.string().nullable(),
-});
-export const NodeViewSchema = z.object({
-  key: z.string().describe('kind:id'),
-  kind: z.enum(NODE_KINDS),
-  id: z.string(),
-  label: z.string(),
-  community: z.number().int().nullable(),
-  degree: z.number().int(),
-});
-export const EdgeViewSchema = z.object({
-  key: z.string(),
-  source: z.string(),
-  target: z.string(),
-  type: z.enum(EDGE_TYPES),
-  ts: z.string(),
-  weight: z.number(),
-});
-export const ProfileSchema = z.object({
-  user: NodeViewSchema,
-  mix: z.array(CommunityShareSchema).describe('Shares of the user’s positive interactions by community.'),
-  drift: z.array(z.object({ from: z.string(), to: z.string(), interactions: z.number().int(), mix: z.array(CommunityShareSchema) })),
-  recent: z.object({ nodes: z.array(NodeViewSchema), edges: z.array(EdgeViewSchema) }).describe('The newest interactions and their items.'),
-});
-export const NeighbourhoodQuerySchema = z.strictObject({
-  types: edgeTypeList.optional(),
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(5000, 'must be at most 5000').default(200),
-  cursor: z.string().regex(/^-?\d+\.\d+$/, 'must be the nextCursor of a previous page').optional(),
-  since: timeText.optional(),
-  until: timeText.optional(),
-});
-export const NeighbourhoodSchema = z.object({
-  node: NodeViewSchema,
-  nodes: z.array(NodeViewSchema),
-  edges: z.array(EdgeViewSchema),
-  total: z.number().int(),
-  nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last.'),
-});
-export const PathsQuerySchema = z.strictObject({
-  from: nodeRef,
-  to: nodeRef,
-  maxLength: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(6, 'must be at most 6').default(4),
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(20, 'must be at most 20').default(5),
-  types: edgeTypeList.optional(),
-});
-export const PathsSchema = z.object({ paths: z.array(z.object({ nodes: z.array(NodeViewSchema), edges: z.array(EdgeViewSchema) })) });
-export const SearchQuerySchema = z.strictObject({
-  q: z.string().min(1, 'must not be empty').max(200),
-  limit: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  kinds: listText.pipe(z.array(z.enum(NODE_KINDS))).optional(),
-});
-export const SearchSchema = z.object({ nodes: z.array(NodeViewSchema) });
-const degreeSummary = z.object({ p50: z.number().int(), p90: z.number().int(), max: z.number().int() });
-export const GraphStatsSchema = z.object({
-  nodes: z.record(z.enum(NODE_KINDS), z.number().int()),
-  edges: z.record(z.enum(EDGE_TYPES), z.number().int()),
-  degree: z.object({ user: degreeSummary, item: degreeSummary, tag: degreeSummary }),
-  communities: z.object({ count: z.number().int(), modularity: z.number(), computedAt: z.string() }).nullable(),
-});
-export const NodeKindParamSchema = z.strictObject({ kind: z.enum(NODE_KINDS), id: identifier });
-export type NodeKindParam = z.output<typeof NodeKindParamSchema>;

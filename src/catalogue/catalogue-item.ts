@@ -1,18 +1,13 @@
 import { z } from 'zod';
-import { ValidationError, type FieldIssue } from '../../base/errors.ts';
+
+import { type FieldIssue, ValidationError } from '../../base/errors.ts';
 import { freeRecord } from '../free-data.ts';
 import { identifier } from '../identifier.ts';
 import { fieldIssues } from '../validation.ts';
 
 /** A catalogue record: what an item is, as opposed to who interacted with it. */
 
-const attributeValue = z.union([
-  z.string(),
-  z.number(),
-  z.boolean(),
-  z.null(),
-  z.array(z.union([z.string(), z.number(), z.boolean()])),
-]);
+const attributeValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number(), z.boolean()]))]);
 
 export const CatalogueItemSchema = z.strictObject({
   id: identifier,
@@ -23,7 +18,9 @@ export const CatalogueItemSchema = z.strictObject({
     .default([])
     .describe('Attributes that become Tag nodes, e.g. "genre:Comedy"; duplicates are merged.'),
   text: z.string().max(100_000, 'must be at most 100000 characters').optional(),
-  attributes: freeRecord(attributeValue).optional().describe('Named values to filter on; names `__proto__`, `constructor` and `prototype` are reserved; at most 64 KiB as JSON.'),
+  attributes: freeRecord(attributeValue)
+    .optional()
+    .describe('Named values to filter on; names `__proto__`, `constructor` and `prototype` are reserved; at most 64 KiB as JSON.'),
 });
 export type CatalogueItemInput = z.input<typeof CatalogueItemSchema>;
 

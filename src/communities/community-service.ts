@@ -1,12 +1,12 @@
+import type { Logger } from '../../base/logger.ts';
+import { alignCommunityIds, type CommunitySettings, DEFAULT_COMMUNITY_SETTINGS, detectCommunities } from '../../graph/communities.ts';
+import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { HAS_TAG, INTERACTION_MASK, type SubjectKind } from '../../graph/model.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
-import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import type { Logger } from '../../base/logger.ts';
 import type { GraphWriteBack } from '../store/graph-store.ts';
-import { alignCommunityIds, detectCommunities, DEFAULT_COMMUNITY_SETTINGS, type CommunitySettings } from '../../graph/communities.ts';
 
 /**
  * Communities in service: the latest Louvain run with each community summarised (size, top tags, top
@@ -133,17 +133,26 @@ export class CommunityService {
     const node = graph.nodeIndex(kind, id);
     if (node < 0) return null;
     const positives: Array<{ ts: number; community: number; weight: number }> = [];
-    graph.forEachOutEdge(node, (e, item) => {
-      if (!this.positive.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) return;
-      const community = this.itemCommunity.get(item);
-      if (community !== undefined) positives.push({ ts: graph.edgeTimestamp(e), community, weight: Math.abs(graph.edgeBaseWeight(e)) });
-    }, INTERACTION_MASK);
+    graph.forEachOutEdge(
+      node,
+      (e, item) => {
+        if (!this.positive.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) return;
+        const community = this.itemCommunity.get(item);
+        if (community !== undefined) positives.push({ ts: graph.edgeTimestamp(e), community, weight: Math.abs(graph.edgeBaseWeight(e)) });
+      },
+      INTERACTION_MASK,
+    );
     positives.sort((a, b) => a.ts - b.ts);
     const windows = Math.max(1, Math.min(DRIFT_WINDOWS, Math.floor(positives.length / MIN_WINDOW)));
     const drift = [];
     for (let w = 0; w < windows && positives.length > 0; w++) {
       const part = positives.slice(Math.floor((w * positives.length) / windows), Math.floor(((w + 1) * positives.length) / windows));
-      drift.push({ from: new Date(part[0]!.ts).toISOString(), to: new Date(part[part.length - 1]!.ts).toISOString(), interactions: part.length, mix: mixOf(part) });
+      drift.push({
+        from: new Date(part[0]!.ts).toISOString(),
+        to: new Date(part[part.length - 1]!.ts).toISOString(),
+        interactions: part.length,
+        mix: mixOf(part),
+      });
     }
     return { mix: mixOf(positives), drift };
   }
@@ -171,7 +180,10 @@ export class CommunityService {
     };
     this.itemCommunity = itemCommunity;
     this.snapshot = snapshot;
-    this.logger.info({ communities: communities.length, modularity: Number(snapshot.modularity.toFixed(3)), seconds: snapshot.seconds }, 'interest communities computed');
+    this.logger.info(
+      { communities: communities.length, modularity: Number(snapshot.modularity.toFixed(3)), seconds: snapshot.seconds },
+      'interest communities computed',
+    );
     if (this.host.writeBack) {
       await this.writeBack(this.host.writeBack, snapshot).catch((error: unknown) => {
         this.logger.error({ err: error }, 'community write-back failed; it is retried after the next run');
@@ -188,10 +200,14 @@ export class CommunityService {
     let taggedItems = 0;
     for (const item of itemCommunity.keys()) {
       let tagged = false;
-      graph.forEachOutEdge(item, (_e, tag) => {
-        tagItems.set(tag, (tagItems.get(tag) ?? 0) + 1);
-        tagged = true;
-      }, 1 << HAS_TAG);
+      graph.forEachOutEdge(
+        item,
+        (_e, tag) => {
+          tagItems.set(tag, (tagItems.get(tag) ?? 0) + 1);
+          tagged = true;
+        },
+        1 << HAS_TAG,
+      );
       if (tagged) taggedItems++;
     }
     const summaries: CommunitySummary[] = [];
@@ -201,9 +217,13 @@ export class CommunityService {
       for (const item of items) {
         graph.forEachOutEdge(item, (_e, tag) => void tags.set(tag, (tags.get(tag) ?? 0) + 1), 1 << HAS_TAG);
         let positives = 0;
-        graph.forEachInEdge(item, (e) => {
-          if (this.positive.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) positives++;
-        }, INTERACTION_MASK);
+        graph.forEachInEdge(
+          item,
+          (e) => {
+            if (this.positive.isPositive(graph.edgeTypeCode(e), graph.edgeBaseWeight(e))) positives++;
+          },
+          INTERACTION_MASK,
+        );
         popularity.push([item, positives]);
       }
       const topTags = [...tags]
@@ -233,7 +253,12 @@ export class CommunityService {
     await target.writeCommunities({
       computedAt: Date.parse(snapshot.computedAt),
       modularity: snapshot.modularity,
-      communities: snapshot.communities.map((c) => ({ id: c.id, size: c.size, topTags: c.topTags.map((t) => t.tag), topItems: c.topItems.map((t) => t.itemId) })),
+      communities: snapshot.communities.map((c) => ({
+        id: c.id,
+        size: c.size,
+        topTags: c.topTags.map((t) => t.tag),
+        topItems: c.topItems.map((t) => t.itemId),
+      })),
       items: [...this.itemCommunity].filter(([node]) => graph.hasNode(node)).map(([node, community]) => ({ id: graph.externalId(node), community })),
       users,
     });

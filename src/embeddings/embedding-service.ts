@@ -1,9 +1,23 @@
-import type { WeightPolicy } from '../../graph/edge-weight.ts';
-import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { type BackendInfo, type BackendPreference, DEFAULT_TRAINING, type EpochReport, type GatHyperparameters, IncrementalUpdater, initialiseBackend, InterestEmbeddings, loadCheckpoint, newVersion, saveCheckpoint, type TrainingOptions, trainOnGraph } from '../../gnn/index.ts';
-import type { GraphChangeListener } from '../engine.ts';
 import { ConflictError, InsufficientTrainingDataError, OutdatedCheckpointError } from '../../base/errors.ts';
 import type { Logger } from '../../base/logger.ts';
+import {
+  type BackendInfo,
+  type BackendPreference,
+  DEFAULT_TRAINING,
+  type EpochReport,
+  type GatHyperparameters,
+  IncrementalUpdater,
+  initialiseBackend,
+  InterestEmbeddings,
+  loadCheckpoint,
+  newVersion,
+  saveCheckpoint,
+  type TrainingOptions,
+  trainOnGraph,
+} from '../../gnn/index.ts';
+import type { WeightPolicy } from '../../graph/edge-weight.ts';
+import type { InterestGraph } from '../../graph/interest-graph.ts';
+import type { GraphChangeListener } from '../engine.ts';
 
 /**
  * The GNN in service: picks the backend, loads the saved model (or, when there is none and the graph has
@@ -92,7 +106,10 @@ export class EmbeddingService {
     readonly backend: BackendInfo,
     private readonly logger: Logger,
   ) {
-    this.updater = new IncrementalUpdater(() => this.current, () => host.graph);
+    this.updater = new IncrementalUpdater(
+      () => this.current,
+      () => host.graph,
+    );
     this.unsubscribe = host.subscribe({
       interactionsApplied: (subjects) => this.updater.interactionsAdded(subjects),
       itemsChanged: (items) => this.updater.itemsChanged(items),
@@ -236,7 +253,12 @@ export class EmbeddingService {
         ended('skipped', error.message);
         return false;
       }
-      this.logger.error({ err: error }, this.current ? 'GNN training failed; the current model stays in service' : 'GNN training failed; recommendations come from graph walks, tags and trending items');
+      this.logger.error(
+        { err: error },
+        this.current
+          ? 'GNN training failed; the current model stays in service'
+          : 'GNN training failed; recommendations come from graph walks, tags and trending items',
+      );
       ended('failed', error instanceof Error ? error.message : String(error));
       throw error;
     }
@@ -249,13 +271,23 @@ export class EmbeddingService {
       throw new InsufficientTrainingDataError(`the graph has ${interactions} interactions; training needs at least ${this.settings.minInteractions}`);
     }
     const warm = options.fineTune && this.current ? { model: this.current.model, vocabulary: this.current.vocabulary } : undefined;
-    const trainingOptions: TrainingOptions = { ...DEFAULT_TRAINING, epochs: warm ? this.settings.fineTuneEpochs : this.settings.epochs, seed: this.settings.model.seed };
+    const trainingOptions: TrainingOptions = {
+      ...DEFAULT_TRAINING,
+      epochs: warm ? this.settings.fineTuneEpochs : this.settings.epochs,
+      seed: this.settings.model.seed,
+    };
     this.logger.info({ interactions, fineTune: Boolean(warm), epochs: trainingOptions.epochs, backend: this.backend.name }, 'GNN training started');
     const result = await trainOnGraph(graph, this.host.weightPolicy, this.settings.model, trainingOptions, {
       warmStart: warm,
       onEpoch: (report) => {
         // One line an epoch where no progress bar shows it (output piped, background runs).
-        const line = { epoch: report.epoch, of: trainingOptions.epochs, loss: round(report.loss, 4), validationRecall: round(report.validationRecall, 4), seconds: round(report.seconds, 1) };
+        const line = {
+          epoch: report.epoch,
+          of: trainingOptions.epochs,
+          loss: round(report.loss, 4),
+          validationRecall: round(report.validationRecall, 4),
+          seconds: round(report.seconds, 1),
+        };
         if (options.epochsShown) this.logger.debug(line, 'GNN epoch');
         else this.logger.info(line, 'GNN epoch');
         options.onEpoch?.(report);

@@ -1,8 +1,8 @@
-import { NodeKindCode } from '../../graph/model.ts';
-import type { InterestGraph } from '../../graph/interest-graph.ts';
-import type { InterestEmbeddings } from '../../gnn/index.ts';
-import type { GraphChangeListener } from '../engine.ts';
 import type { Logger } from '../../base/logger.ts';
+import type { InterestEmbeddings } from '../../gnn/index.ts';
+import type { InterestGraph } from '../../graph/interest-graph.ts';
+import { NodeKindCode } from '../../graph/model.ts';
+import type { GraphChangeListener } from '../engine.ts';
 import type { EmbeddingRow, GraphWriteBack } from '../store/graph-store.ts';
 import type { EmbeddingService } from './embedding-service.ts';
 
@@ -103,7 +103,10 @@ export class EmbeddingWriteBack {
       throw error;
     }
     this.writtenVersion = version;
-    this.logger.info({ version, full, users: users.length, items: items.length, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) }, 'embeddings written back to the store');
+    this.logger.info(
+      { version, full, users: users.length, items: items.length, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) },
+      'embeddings written back to the store',
+    );
   }
 }
 

@@ -3,7 +3,7 @@ import { dotProductScores, normalVectors, sigmoid } from './dense-embeddings.ts'
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
 import type { TrainingData } from './training-data.ts';
 import { TripleSampler } from './triple-sampler.ts';
-import { tuneInStages, type EarlyStoppingOptions, type EpochTrainer, type PartialAxes } from './tuning.ts';
+import { type EarlyStoppingOptions, type EpochTrainer, type PartialAxes, tuneInStages } from './tuning.ts';
 
 /**
  * Matrix factorisation trained with Bayesian personalised ranking (Rendle et al. 2009, LearnBPR):

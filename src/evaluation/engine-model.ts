@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
-import { INTERACTION_TYPES } from '../../graph/model.ts';
+
 import { DEFAULT_GAT, type GatHyperparameters } from '../../gnn/index.ts';
-import { loadConfig, type EngineConfig } from '../config.ts';
-import { startEngineServices, type EngineServices } from '../engine-services.ts';
+import { INTERACTION_TYPES } from '../../graph/model.ts';
+import { type EngineConfig, loadConfig } from '../config.ts';
 import { InterestEngine } from '../engine.ts';
-import { Recommender, type RecommendationList, type RecommenderHost } from '../recommendations/recommender.ts';
-import { BLEND_SEARCH, BLEND_SEARCH_QUICK, describeBlend, searchBlend, type BlendSearch, type BlendSettings } from './engine-weights.ts';
+import { type EngineServices, startEngineServices } from '../engine-services.ts';
+import { type RecommendationList, Recommender, type RecommenderHost } from '../recommendations/recommender.ts';
+import { BLEND_SEARCH, BLEND_SEARCH_QUICK, type BlendSearch, type BlendSettings, describeBlend, searchBlend } from './engine-weights.ts';
 import { GAT_QUICK, GAT_TRAINING } from './gat-model.ts';
 import type { FitContext, RecommenderModel, Scorer } from './recommender-model.ts';
 import type { TrainingData } from './training-data.ts';
@@ -106,9 +108,12 @@ export class ServedEngine {
       for (let at = 0; at < items.length; at += config.ingest.maxBatchSize) await engine.upsertItems(items.slice(at, at + config.ingest.maxBatchSize));
       for (let at = 0; at < events.length; at += config.ingest.maxBatchSize) {
         const receipt = await engine.ingestEvents(events.slice(at, at + config.ingest.maxBatchSize), { partial: true });
-        if (receipt.rejected.length > 0) throw new Error(`the engine refused ${receipt.rejected.length} training events, e.g. ${JSON.stringify(receipt.rejected[0])}`);
+        if (receipt.rejected.length > 0)
+          throw new Error(`the engine refused ${receipt.rejected.length} training events, e.g. ${JSON.stringify(receipt.rejected[0])}`);
       }
-      log(`${items.length} catalogue items and ${events.length} training interactions stored in ${((performance.now() - started) / 1000).toFixed(1)} s; training the GAT`);
+      log(
+        `${items.length} catalogue items and ${events.length} training interactions stored in ${((performance.now() - started) / 1000).toFixed(1)} s; training the GAT`,
+      );
       services = await startEngineServices(engine, quiet, {
         epochsShown: true,
         onEpoch: (epoch) =>
@@ -286,7 +291,9 @@ export class EngineModel implements RecommenderModel {
       fanout: hyper.fanout,
       history: hyper.history,
       maxEpochs: epochs,
-      ...(this.gnnTraining ? { epochs: this.gnnTraining.bestEpoch, gatValidationRecall: this.gnnTraining.validationRecall, gatSeconds: this.gnnTraining.seconds } : {}),
+      ...(this.gnnTraining
+        ? { epochs: this.gnnTraining.bestEpoch, gatValidationRecall: this.gnnTraining.validationRecall, gatSeconds: this.gnnTraining.seconds }
+        : {}),
       ...(this.tuning ?? {}),
     };
   }

@@ -1,10 +1,10 @@
 import { EvaluationDataError } from './evaluation-error.ts';
 import { evaluateRanking } from './evaluator.ts';
 import type { InteractionLog } from './interaction-log.ts';
-import { DEFAULT_RATING_THRESHOLD, describePositiveRule, positiveRuleFor, type PositiveRule } from './positive-rule.ts';
+import { DEFAULT_RATING_THRESHOLD, describePositiveRule, type PositiveRule, positiveRuleFor } from './positive-rule.ts';
 import type { Scorer, ValidationSplit } from './recommender-model.ts';
-import { DEFAULT_TEST_SHARE, orderTiesAtRandom, splitInteractions, type HeldOut, type SplitProtocol } from './split.ts';
-import { trainingDataFrom, type TrainingData } from './training-data.ts';
+import { DEFAULT_TEST_SHARE, type HeldOut, orderTiesAtRandom, splitInteractions, type SplitProtocol } from './split.ts';
+import { type TrainingData, trainingDataFrom } from './training-data.ts';
 
 /** A log split for evaluation: training data and test set, plus a validation split carved from training. */
 
@@ -55,9 +55,7 @@ export function prepareEvaluation(log: InteractionLog, options: EvaluationDataOp
 
   const outer = splitInteractions(interactions, userCount, itemCount, rule, { protocol, seed, testShare });
   if (outer.heldOut.users.length === 0) {
-    throw new EvaluationDataError(
-      `no user has 2 or more positive items (positives: ${describePositiveRule(rule)}), so there is nothing to evaluate`,
-    );
+    throw new EvaluationDataError(`no user has 2 or more positive items (positives: ${describePositiveRule(rule)}), so there is nothing to evaluate`);
   }
   const train = trainingDataFrom(log, outer.train, rule);
 
@@ -67,8 +65,7 @@ export function prepareEvaluation(log: InteractionLog, options: EvaluationDataOp
     seed: (seed + 1) >>> 0,
     testShare,
   });
-  const validation =
-    inner.heldOut.users.length > 0 ? { train: trainingDataFrom(log, inner.train, rule), heldOut: inner.heldOut } : undefined;
+  const validation = inner.heldOut.users.length > 0 ? { train: trainingDataFrom(log, inner.train, rule), heldOut: inner.heldOut } : undefined;
 
   return {
     protocol,

@@ -1,11 +1,12 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+
+import { DATA_DIRECTORY } from '../../base/data-directory.ts';
 import { blendSuggestion } from './engine-weights.ts';
 import type { SplitStats } from './evaluation-data.ts';
 import type { MetricValues } from './evaluator.ts';
 import type { SplitProtocol } from './split.ts';
 import { formatSettings } from './tuning.ts';
-import { DATA_DIRECTORY } from '../../base/data-directory.ts';
 
 /**
  * What an evaluation run reports, and its three renderings: a markdown summary for people, the one-line
@@ -104,7 +105,7 @@ export function renderMarkdown(report: EvaluationReport): string {
     `## Offline evaluation: ${report.dataset}`,
     '',
     `${report.format}; ${protocol}; seed ${report.seed}. Positives: ${report.positives}. Hyperparameters tuned on a ` +
-      'validation split carved from the training data the same way; each user\'s training positives are never ranked.',
+      "validation split carved from the training data the same way; each user's training positives are never ranked.",
     '',
     '| split | count |',
     '|---|---:|',
@@ -198,9 +199,7 @@ export function renderSvgChart(report: EvaluationReport): string {
         `<text x="${round(x + barWidth / 2)}" y="${round(barTop - 4)}" text-anchor="middle" font-size="10">${value.toFixed(3)}</text>`,
       );
     });
-    parts.push(
-      `<text x="${round(groupX + groupWidth / 2)}" y="${top + plotHeight + 18}" text-anchor="middle">${escapeXml(run.name)}</text>`,
-    );
+    parts.push(`<text x="${round(groupX + groupWidth / 2)}" y="${top + plotHeight + 18}" text-anchor="middle">${escapeXml(run.name)}</text>`);
   });
   const legendY = top + plotHeight + 40;
   series.forEach((s, n) => {

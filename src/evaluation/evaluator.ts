@@ -1,7 +1,7 @@
-import { RankDiscounts, intraListDiversity, itemNovelty } from './metrics.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
+import { intraListDiversity, itemNovelty, RankDiscounts } from './metrics.ts';
 import type { Scorer } from './recommender-model.ts';
 import type { HeldOut } from './split.ts';
-import { TopKSelector } from '../../graph/top-k.ts';
 import type { TrainingData } from './training-data.ts';
 
 /**
@@ -45,12 +45,7 @@ export interface RankingOptions {
 const DEFAULT_MAX_BATCH_SCORES = 1 << 24;
 const MAX_BATCH_USERS = 1024;
 
-export function evaluateRanking(
-  scorer: Scorer,
-  train: TrainingData,
-  heldOut: HeldOut,
-  options: RankingOptions,
-): RankingResult {
+export function evaluateRanking(scorer: Scorer, train: TrainingData, heldOut: HeldOut, options: RankingOptions): RankingResult {
   const started = performance.now();
   const ks = [...new Set(options.ks)].sort((a, b) => a - b);
   if (ks.length === 0 || ks.some((k) => !(Number.isInteger(k) && k >= 1))) {
@@ -73,17 +68,12 @@ export function evaluateRanking(
   const distinct = ks.map(() => 0);
 
   const totalUsers = heldOut.users.length;
-  const batchUsers = Math.max(
-    1,
-    Math.min(MAX_BATCH_USERS, Math.floor((options.maxBatchScores ?? DEFAULT_MAX_BATCH_SCORES) / Math.max(1, itemCount))),
-  );
+  const batchUsers = Math.max(1, Math.min(MAX_BATCH_USERS, Math.floor((options.maxBatchScores ?? DEFAULT_MAX_BATCH_SCORES) / Math.max(1, itemCount))));
   for (let b = 0; b < totalUsers; b += batchUsers) {
     const batch = heldOut.users.slice(b, Math.min(totalUsers, b + batchUsers));
     const scores = scorer.scoreUsers(batch);
     if (scores.length !== batch.length * itemCount) {
-      throw new RangeError(
-        `scoreUsers returned ${scores.length} scores for ${batch.length} users × ${itemCount} items`,
-      );
+      throw new RangeError(`scoreUsers returned ${scores.length} scores for ${batch.length} users × ${itemCount} items`);
     }
     for (let r = 0; r < batch.length; r++) {
       const u = batch[r]!;

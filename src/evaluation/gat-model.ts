@@ -1,7 +1,17 @@
 import { pino } from 'pino';
+
+import {
+  type BackendPreference,
+  buildTimelines,
+  DEFAULT_GAT,
+  DEFAULT_TRAINING,
+  type GatHyperparameters,
+  initialiseBackend,
+  TimelineModel,
+  type TrainingOptions,
+} from '../../gnn/index.ts';
 import { baseWeight } from '../../graph/edge-weight.ts';
 import { INTERACTION_TYPES } from '../../graph/model.ts';
-import { type BackendPreference, buildTimelines, DEFAULT_GAT, DEFAULT_TRAINING, type GatHyperparameters, initialiseBackend, TimelineModel, type TrainingOptions } from '../../gnn/index.ts';
 import { loadConfig } from '../config.ts';
 import { PositiveTest } from './positive-rule.ts';
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
@@ -50,10 +60,20 @@ export class GatModel implements RecommenderModel {
       // Events without a time keep the order they were read in.
       ts[n] = Number.isFinite(log.ts[n]!) ? log.ts[n]! : n;
     }
-    const timelines = buildTimelines(train.userCount, { length: log.length, subject: log.user, item: log.item, typeCode: log.type, weight, ts, positive: positives });
+    const timelines = buildTimelines(train.userCount, {
+      length: log.length,
+      subject: log.user,
+      item: log.item,
+      typeCode: log.type,
+      weight,
+      ts,
+      positive: positives,
+    });
     const catalogue = { items: train.itemCount, tagCount: train.itemTags.names.length, itemTags: tagPairs(train) };
     this.model = await TimelineModel.train({ ...this.hyper, seed: context.seed }, timelines, catalogue, { ...this.training, seed: context.seed }, (epoch) =>
-      context.log(`gat: epoch ${epoch.epoch} loss ${epoch.loss.toFixed(4)} validation recall@${this.training.validationK} ${epoch.validationRecall.toFixed(4)} (${epoch.seconds.toFixed(1)} s)`),
+      context.log(
+        `gat: epoch ${epoch.epoch} loss ${epoch.loss.toFixed(4)} validation recall@${this.training.validationK} ${epoch.validationRecall.toFixed(4)} (${epoch.seconds.toFixed(1)} s)`,
+      ),
     );
   }
 
@@ -68,8 +88,13 @@ export class GatModel implements RecommenderModel {
       backend: this.backend,
       learningRate: this.training.learningRate,
       batchSize: this.training.batchSize,
-      loss: this.training.fullSoftmaxMaxItems > 0 ? `softmax (full up to ${this.training.fullSoftmaxMaxItems} items, else ${this.training.sampledNegatives} sampled)` : `sampled softmax (${this.training.sampledNegatives} negatives)`,
-      ...(this.model ? { epochs: this.model.report.bestEpoch, validationRecall: this.model.report.bestValidationRecall, trainingSeconds: this.model.report.seconds } : {}),
+      loss:
+        this.training.fullSoftmaxMaxItems > 0
+          ? `softmax (full up to ${this.training.fullSoftmaxMaxItems} items, else ${this.training.sampledNegatives} sampled)`
+          : `sampled softmax (${this.training.sampledNegatives} negatives)`,
+      ...(this.model
+        ? { epochs: this.model.report.bestEpoch, validationRecall: this.model.report.bestValidationRecall, trainingSeconds: this.model.report.seconds }
+        : {}),
     };
   }
 
@@ -82,6 +107,6 @@ export class GatModel implements RecommenderModel {
 function tagPairs(train: TrainingData): { item: Int32Array; tag: Int32Array } {
   const { start, tags } = train.itemTags;
   const item = new Int32Array(tags.length);
-  for (let i = 0; i < train.itemCount; i++) item.fill(i, start[i]!, start[i + 1]!);
+  for (let i = 0; i < train.itemCount; i++) item.fill(i, start[i], start[i + 1]);
   return { item, tag: Int32Array.from(tags) };
 }

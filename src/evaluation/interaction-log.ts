@@ -1,9 +1,9 @@
 import { INTERACTION_TYPES } from '../../graph/model.ts';
 import { NodeKindCode } from '../../graph/model.ts';
-import { describeLoadError, type Loader } from '../loaders/index.ts';
 import { checkInteractionEvent } from '../events/interaction-event.ts';
-import { describeIssues } from '../loaders/row-values.ts';
 import { identifierProblem } from '../identifier.ts';
+import { describeLoadError, type Loader } from '../loaders/index.ts';
+import { describeIssues } from '../loaders/row-values.ts';
 import type { SyntheticDataset } from '../synthetic/synthetic-dataset.ts';
 
 /**
@@ -170,9 +170,7 @@ export class InteractionLogBuilder {
         type: this.type.slice(0, n),
         value: this.value.slice(0, n),
         ts: this.ts.slice(0, n),
-        ...(this.eventTagCodes.length > 0
-          ? { eventTags: { start: Uint32Array.from(this.eventTagStart), tags: Uint32Array.from(this.eventTagCodes) } }
-          : {}),
+        ...(this.eventTagCodes.length > 0 ? { eventTags: { start: Uint32Array.from(this.eventTagStart), tags: Uint32Array.from(this.eventTagCodes) } } : {}),
       },
       itemTags: { start, tags, names: [...this.tagNames] },
       ...(this.derivedMinUsers.some((m) => m > 0) ? { derivedTagMinUsers: Uint32Array.from(this.derivedMinUsers) } : {}),
@@ -183,7 +181,7 @@ export class InteractionLogBuilder {
     const size = this.user.length * 2;
     const grown = <T extends Uint32Array | Uint8Array | Float32Array | Float64Array>(old: T, make: (n: number) => T): T => {
       const next = make(size);
-      next.set(old as never);
+      next.set(old);
       return next;
     };
     this.user = grown(this.user, (s) => new Uint32Array(s));

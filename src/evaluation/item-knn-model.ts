@@ -1,6 +1,6 @@
-import type { FitContext, RecommenderModel } from './recommender-model.ts';
 import { TopKSelector } from '../../graph/top-k.ts';
-import { transposeRows, type TrainingData } from './training-data.ts';
+import type { FitContext, RecommenderModel } from './recommender-model.ts';
+import { type TrainingData, transposeRows } from './training-data.ts';
 import { BestOf, formatSettings, gridOf } from './tuning.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { EngineModel } from './engine-model.ts';
 import type { RecommendationList } from '../recommendations/recommender.ts';
+import type { EngineModel } from './engine-model.ts';
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
 import type { TrainingData } from './training-data.ts';
 

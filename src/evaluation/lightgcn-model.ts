@@ -1,9 +1,9 @@
 import { SeededRandom } from '../../graph/random.ts';
 import { AdamOptimizer, dotProductScores, normalVectors, sigmoid } from './dense-embeddings.ts';
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
-import { transposeRows, type TrainingData } from './training-data.ts';
+import { type TrainingData, transposeRows } from './training-data.ts';
 import { TripleSampler } from './triple-sampler.ts';
-import { tuneInStages, type EarlyStoppingOptions, type EpochTrainer, type PartialAxes } from './tuning.ts';
+import { type EarlyStoppingOptions, type EpochTrainer, type PartialAxes, tuneInStages } from './tuning.ts';
 
 /**
  * LightGCN (He et al. 2020): free embeddings E⁰ of users and items, smoothed over the user–item graph of
@@ -39,11 +39,7 @@ export interface LightGcnTuning {
  */
 export const LIGHTGCN_TUNING: LightGcnTuning = {
   start: { dims: 64, layers: 2, learningRate: 0.01, regularisation: 1e-4 },
-  stages: [
-    { layers: [1, 2, 3] },
-    { learningRate: [0.01, 0.02], regularisation: [1e-4, 1e-3] },
-    { dims: [64, 128] },
-  ],
+  stages: [{ layers: [1, 2, 3] }, { learningRate: [0.01, 0.02], regularisation: [1e-4, 1e-3] }, { dims: [64, 128] }],
 };
 
 export const LIGHTGCN_STOPPING: EarlyStoppingOptions = { maxEpochs: 200, evalEvery: 5, patience: 3 };
@@ -189,14 +185,7 @@ export function propagate(graph: NormalisedAdjacency, x: Float32Array, out: Floa
  * out = (1 / (L + 1)) Σ_{l=0..L} Â^l x, by Horner's rule. Symmetric in the sense that matters here: it is
  * its own transpose, so it maps embeddings forward and gradients backward alike. `scratch` is as long as x.
  */
-export function layerMean(
-  graph: NormalisedAdjacency,
-  layers: number,
-  x: Float32Array,
-  out: Float32Array,
-  scratch: Float32Array,
-  dims: number,
-): void {
+export function layerMean(graph: NormalisedAdjacency, layers: number, x: Float32Array, out: Float32Array, scratch: Float32Array, dims: number): void {
   out.set(x);
   for (let l = 0; l < layers; l++) {
     propagate(graph, out, scratch, dims);
@@ -274,11 +263,7 @@ export class LightGcnTrainer implements EpochTrainer {
         batchNegatives[size++] = j;
       }
       if (size === 0) continue;
-      const { gradient } = this.lossAndGradient(
-        batchUsers.subarray(0, size),
-        batchPositives.subarray(0, size),
-        batchNegatives.subarray(0, size),
-      );
+      const { gradient } = this.lossAndGradient(batchUsers.subarray(0, size), batchPositives.subarray(0, size), batchNegatives.subarray(0, size));
       this.optimiser.step(this.ego, gradient);
       this.fresh = false;
     }
@@ -288,11 +273,7 @@ export class LightGcnTrainer implements EpochTrainer {
    * The loss of a batch of triples (user, positive item, negative item) and its gradient with respect to E⁰.
    * The gradient array is this trainer's own buffer, overwritten by the next call.
    */
-  lossAndGradient(
-    users: ArrayLike<number>,
-    positives: ArrayLike<number>,
-    negatives: ArrayLike<number>,
-  ): { loss: number; gradient: Float32Array } {
+  lossAndGradient(users: ArrayLike<number>, positives: ArrayLike<number>, negatives: ArrayLike<number>): { loss: number; gradient: Float32Array } {
     const { dims, layers, regularisation } = this.settings;
     const { gradient: G, egoGradient, ego } = this;
     const userCount = this.train.userCount;

@@ -103,12 +103,7 @@ export function itemNovelty(popularity: number, userCount: number): number {
 }
 
 /** Mean novelty of the top K; undefined for an empty list. */
-export function listNovelty(
-  list: ArrayLike<number>,
-  k: number,
-  popularity: ArrayLike<number>,
-  userCount: number,
-): number | undefined {
+export function listNovelty(list: ArrayLike<number>, k: number, popularity: ArrayLike<number>, userCount: number): number | undefined {
   const n = Math.min(k, list.length);
   if (n === 0) return undefined;
   let sum = 0;

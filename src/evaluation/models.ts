@@ -1,12 +1,12 @@
 import { BPR_STOPPING, BPR_TUNING, BprModel } from './bpr-model.ts';
 import { UnknownModelError } from './evaluation-error.ts';
+import { ITEM_KNN_GRID, ItemKnnModel } from './item-knn-model.ts';
 import { LazyEngineModel } from './lazy-engine-model.ts';
 import { LazyGatModel } from './lazy-gat-model.ts';
-import { ITEM_KNN_GRID, ItemKnnModel } from './item-knn-model.ts';
 import { LIGHTGCN_STOPPING, LIGHTGCN_TUNING, LightGcnModel } from './lightgcn-model.ts';
 import { PopularModel } from './popular-model.ts';
-import { SASREC_QUICK, SasRecModel } from './sasrec-model.ts';
 import type { RecommenderModel } from './recommender-model.ts';
+import { SASREC_QUICK, SasRecModel } from './sasrec-model.ts';
 
 /**
  * The models the evaluation CLI can run, by name. Adding a model is one entry in `MODEL_FACTORIES`: a
@@ -28,15 +28,11 @@ export const DEFAULT_MODEL_OPTIONS: ModelOptions = { budget: 'full' };
 
 export const MODEL_FACTORIES = {
   popular: () => new PopularModel(),
-  itemknn: ({ budget }) =>
-    new ItemKnnModel(budget === 'full' ? ITEM_KNN_GRID : { shrinkage: [10], neighbours: [50, 200] }),
+  itemknn: ({ budget }) => new ItemKnnModel(budget === 'full' ? ITEM_KNN_GRID : { shrinkage: [10], neighbours: [50, 200] }),
   bpr: ({ budget }) =>
     budget === 'full'
       ? new BprModel(BPR_TUNING, BPR_STOPPING)
-      : new BprModel(
-          { start: { dims: 32, learningRate: 0.05, regularisation: 0.01 }, stages: [{}] },
-          { maxEpochs: 60, evalEvery: 5, patience: 3 },
-        ),
+      : new BprModel({ start: { dims: 32, learningRate: 0.05, regularisation: 0.01 }, stages: [{}] }, { maxEpochs: 60, evalEvery: 5, patience: 3 }),
   lightgcn: ({ budget }) =>
     budget === 'full'
       ? new LightGcnModel(LIGHTGCN_TUNING, LIGHTGCN_STOPPING)
@@ -46,8 +42,7 @@ export const MODEL_FACTORIES = {
           512,
         ),
   gat: ({ budget }) => new LazyGatModel(budget),
-  sasrec: ({ budget }) =>
-    budget === 'full' ? new SasRecModel() : new SasRecModel(SASREC_QUICK.tuning, SASREC_QUICK.stopping, SASREC_QUICK.epochs),
+  sasrec: ({ budget }) => (budget === 'full' ? new SasRecModel() : new SasRecModel(SASREC_QUICK.tuning, SASREC_QUICK.stopping, SASREC_QUICK.epochs)),
   // The served Recommender (default blend, and the blend tuned on the validation split); `quick` trains a small GAT.
   engine: ({ budget }) => new LazyEngineModel('engine', budget),
   'engine-tuned': ({ budget }) => new LazyEngineModel('engine-tuned', budget),

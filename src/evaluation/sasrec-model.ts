@@ -1,8 +1,9 @@
 import { pino } from 'pino';
+
 import type { FitContext, RecommenderModel } from './recommender-model.ts';
 import type { SasRecSettings, SasRecTrainer } from './sasrec-network.ts';
 import { positiveSequences, type SparseRows, type TrainingData } from './training-data.ts';
-import { tuneInStages, type EarlyStoppingOptions, type PartialAxes } from './tuning.ts';
+import { type EarlyStoppingOptions, type PartialAxes, tuneInStages } from './tuning.ts';
 
 /**
  * SASRec (Kang and McAuley 2018), the sequential baseline: self-attention over each subject's training

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+
 import { SeededRandom } from '../../graph/random.ts';
-import type { EpochTrainer } from './tuning.ts';
 import { rowHas, type SparseRows, type TrainingData } from './training-data.ts';
+import type { EpochTrainer } from './tuning.ts';
 
 /**
  * SASRec (Kang and McAuley 2018, "Self-Attentive Sequential Recommendation") on TensorFlow.js, in plain tf
@@ -69,7 +70,7 @@ export function sequenceWindows(sequences: SparseRows, maxLength: number): Seque
   const to: number[] = [];
   for (let u = 0; u < sequences.rows; u++) {
     const first = sequences.start[u]!;
-    for (let end = sequences.start[u + 1]!; end - first >= 2; ) {
+    for (let end = sequences.start[u + 1]!; end - first >= 2;) {
       const begin = Math.max(first, end - maxLength - 1);
       user.push(u);
       from.push(begin);
@@ -114,7 +115,12 @@ export class SasRecTrainer implements EpochTrainer {
     // Xavier-normal weights (as the authors' PyTorch port), unit layer-norm gains, zero biases.
     const xavier = (rows: number, cols: number) => {
       const sd = Math.sqrt(2 / (rows + cols));
-      return tf.variable(tf.tensor2d(Float32Array.from({ length: rows * cols }, () => this.random.normal(0, sd)), [rows, cols]));
+      return tf.variable(
+        tf.tensor2d(
+          Float32Array.from({ length: rows * cols }, () => this.random.normal(0, sd)),
+          [rows, cols],
+        ),
+      );
     };
     const ones = () => tf.variable(tf.ones([dims]));
     const zeros = (n = dims) => tf.variable(tf.zeros([n]));
@@ -190,7 +196,7 @@ export class SasRecTrainer implements EpochTrainer {
         const last = h.slice([0, maxLength - 1, 0], [batch.length, 1, this.settings.dims]).reshape([batch.length, this.settings.dims]);
         return tf.matMul(last, this.items.slice([1, 0], [itemCount, this.settings.dims]), false, true);
       });
-      out.set(scores.dataSync() as Float32Array, b * itemCount);
+      out.set(scores.dataSync(), b * itemCount);
       scores.dispose();
     }
     return out;
@@ -246,7 +252,7 @@ export class SasRecTrainer implements EpochTrainer {
     const negative = tf.sum(tf.mul(h, tf.gather(this.items, negatives.reshape([-1]))), 1);
     // −ln σ(x) = softplus(−x); tfjs's logSigmoid gradient reads a tensor it has disposed.
     const perPosition = tf.add(tf.softplus(tf.neg(positive)), tf.softplus(negative));
-    return tf.div(tf.sum(tf.mul(perPosition, weight)), tf.maximum(tf.sum(weight), 1)) as tf.Scalar;
+    return tf.div<tf.Scalar>(tf.sum(tf.mul(perPosition, weight)), tf.maximum(tf.sum(weight), 1));
   }
 
   /** h for every position: [batch, L, dims]. */
@@ -267,7 +273,10 @@ export class SasRecTrainer implements EpochTrainer {
       const key = splitHeads(project(x, block.key));
       const value = splitHeads(project(x, block.value));
       const logits = tf.add(tf.div(tf.matMul(query, key, false, true), Math.sqrt(headDims)), attentionMask);
-      const attended = tf.matMul(drop(tf.softmax(logits)), value).transpose([0, 2, 1, 3]).reshape([batch, length, dims]);
+      const attended = tf
+        .matMul(drop(tf.softmax(logits)), value)
+        .transpose([0, 2, 1, 3])
+        .reshape([batch, length, dims]);
       const y = layerNorm(tf.add(q, drop(attended)), block.ln2Gain, block.ln2Bias);
       const hidden = drop(tf.relu(tf.add(project(y, block.ff1), block.ff1Bias)));
       const out = tf.add(tf.matMul(hidden, block.ff2), block.ff2Bias).reshape([batch, length, dims]);
@@ -277,13 +286,7 @@ export class SasRecTrainer implements EpochTrainer {
   }
 
   private variables(): tf.Variable[] {
-    return [
-      this.items,
-      this.positions,
-      this.finalGain,
-      this.finalBias,
-      ...this.blocks.flatMap((b) => Object.values(b) as tf.Variable[]),
-    ];
+    return [this.items, this.positions, this.finalGain, this.finalBias, ...this.blocks.flatMap((b) => Object.values(b) as tf.Variable[])];
   }
 }
 

@@ -1,7 +1,7 @@
 import { SeededRandom } from '../../graph/random.ts';
 import { EvaluationDataError } from './evaluation-error.ts';
 import type { InteractionColumns } from './interaction-log.ts';
-import { PositiveTest, type PositiveRule } from './positive-rule.ts';
+import { type PositiveRule, PositiveTest } from './positive-rule.ts';
 import { groupByUser } from './training-data.ts';
 
 /**
@@ -81,8 +81,7 @@ export function splitInteractions(
     for (let n = 0; n < interactions.length; n++) if (Number.isNaN(interactions.ts[n])) missing++;
     if (missing > 0) {
       throw new EvaluationDataError(
-        `${missing} interaction${missing === 1 ? ' has' : 's have'} no timestamp, so the data cannot be split ` +
-          'in time; use the random split',
+        `${missing} interaction${missing === 1 ? ' has' : 's have'} no timestamp, so the data cannot be split ` + 'in time; use the random split',
       );
     }
   }

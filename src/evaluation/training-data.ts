@@ -1,5 +1,5 @@
 import type { InteractionColumns, ItemTagSets } from './interaction-log.ts';
-import { PositiveTest, type PositiveRule } from './positive-rule.ts';
+import { type PositiveRule, PositiveTest } from './positive-rule.ts';
 
 /**
  * What a model may learn from: the training interactions (every type, so a model can use views and dislikes
@@ -40,11 +40,7 @@ export interface CatalogueShape {
   readonly derivedTagMinUsers?: Uint32Array;
 }
 
-export function trainingDataFrom(
-  shape: CatalogueShape,
-  interactions: InteractionColumns,
-  rule: PositiveRule,
-): TrainingData {
+export function trainingDataFrom(shape: CatalogueShape, interactions: InteractionColumns, rule: PositiveRule): TrainingData {
   const userCount = shape.userIds.length;
   const itemCount = shape.itemIds.length;
   const test = new PositiveTest(rule);
@@ -86,7 +82,7 @@ export function itemTagsFrom(shape: CatalogueShape, interactions: InteractionCol
       if (minUsers[item] === 0) continue;
       for (let t = given.start[n]!; t < given.start[n + 1]!; t++) {
         let byTag = givers.get(item);
-        if (byTag === undefined) givers.set(item, (byTag = new Map()));
+        if (byTag === undefined) givers.set(item, (byTag = new Map<number, Set<number>>()));
         let users = byTag.get(given.tags[t]!);
         if (users === undefined) byTag.set(given.tags[t]!, (users = new Set()));
         users.add(interactions.user[n]!);
@@ -113,12 +109,7 @@ export function itemTagsFrom(shape: CatalogueShape, interactions: InteractionCol
 }
 
 /** The distinct (user, item) pairs among the selected interactions, as users × items rows. */
-function distinctPairs(
-  interactions: InteractionColumns,
-  selected: Uint8Array,
-  userCount: number,
-  itemCount: number,
-): SparseRows {
+function distinctPairs(interactions: InteractionColumns, selected: Uint8Array, userCount: number, itemCount: number): SparseRows {
   const order = groupByUser(interactions, selected, userCount);
   const start = new Uint32Array(userCount + 1);
   const lastUser = new Int32Array(itemCount).fill(-1);

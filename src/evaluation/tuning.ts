@@ -34,11 +34,7 @@ export interface EarlyStoppingResult {
 }
 
 /** Runs `trainEpoch` until the validation score stops improving; higher scores are better. */
-export function trainWithEarlyStopping(
-  options: EarlyStoppingOptions,
-  trainEpoch: (epoch: number) => void,
-  validate: () => number,
-): EarlyStoppingResult {
+export function trainWithEarlyStopping(options: EarlyStoppingOptions, trainEpoch: (epoch: number) => void, validate: () => number): EarlyStoppingResult {
   let bestEpoch = 0;
   let bestScore = -Infinity;
   let sinceBest = 0;
@@ -136,9 +132,9 @@ export function tuneInStages<P extends object>(
   const tried = new Set<string>();
   stages.forEach((axes, s) => {
     const base = best.best?.point ?? start;
-    const points = gridOf(axes as Axes).map((values) => ({ ...base, ...values }) as P);
+    const points = gridOf(axes as Axes).map((values) => ({ ...base, ...values }));
     points.forEach((point, n) => {
-      const key = formatSettings(point as Record<string, unknown>);
+      const key = formatSettings(point);
       const where = `${modelName} [stage ${s + 1}/${stages.length}, ${n + 1}/${points.length}]`;
       if (tried.has(key)) {
         context.log(`${where} ${key}: trained in an earlier stage`);

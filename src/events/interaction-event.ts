@@ -1,6 +1,7 @@
 import { z } from 'zod';
+
+import { type FieldIssue, ValidationError } from '../../base/errors.ts';
 import { INTERACTION_TYPES, type InteractionType, type SubjectKind } from '../../graph/model.ts';
-import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import { freeRecord } from '../free-data.ts';
 import { identifier } from '../identifier.ts';
 import { fieldIssues } from '../validation.ts';

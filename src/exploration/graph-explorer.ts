@@ -1,9 +1,9 @@
-import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { ALL_EDGE_TYPES, EDGE_TYPES, edgeTypeMask, NODE_KINDS, type EdgeType, type NodeKind } from '../../graph/model.ts';
+import { NotFoundError } from '../../base/errors.ts';
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
+import type { InterestGraph } from '../../graph/interest-graph.ts';
+import { ALL_EDGE_TYPES, EDGE_TYPES, type EdgeType, edgeTypeMask, NODE_KINDS, type NodeKind } from '../../graph/model.ts';
 import { shortestPaths } from '../../graph/paths.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
-import { NotFoundError } from '../../base/errors.ts';
 
 /**
  * What analysts explore: a node's typed neighbourhood (paged, newest edges first, filtered by edge type and
@@ -108,7 +108,11 @@ export class GraphExplorer {
   }
 
   /** Up to `limit` shortest paths (at most `maxLength` edges, either direction) from one node to another (see graph/paths.ts). */
-  paths(from: { kind: NodeKind; id: string }, to: { kind: NodeKind; id: string }, options: { maxLength: number; limit: number; types?: readonly EdgeType[] }): GraphPath[] {
+  paths(
+    from: { kind: NodeKind; id: string },
+    to: { kind: NodeKind; id: string },
+    options: { maxLength: number; limit: number; types?: readonly EdgeType[] },
+  ): GraphPath[] {
     const source = this.nodeOf(from.kind, from.id);
     const target = this.nodeOf(to.kind, to.id);
     const mask = options.types && options.types.length > 0 ? edgeTypeMask(options.types) : ALL_EDGE_TYPES;
@@ -123,7 +127,10 @@ export class GraphExplorer {
     const needle = text.toLowerCase();
     const found: NodeView[] = [];
     const distinctKinds = [...new Set(kinds)];
-    const exact = distinctKinds.map((kind) => graph.nodeIndex(kind, text)).filter((n) => n >= 0).slice(0, limit);
+    const exact = distinctKinds
+      .map((kind) => graph.nodeIndex(kind, text))
+      .filter((n) => n >= 0)
+      .slice(0, limit);
     for (const node of exact) found.push(this.view(node));
     const seen = new Set(exact);
     for (const kind of distinctKinds) {
@@ -141,7 +148,11 @@ export class GraphExplorer {
     return found;
   }
 
-  stats(): { nodes: Record<NodeKind, number>; edges: Record<EdgeType, number>; degree: Record<'user' | 'item' | 'tag', { p50: number; p90: number; max: number }> } {
+  stats(): {
+    nodes: Record<NodeKind, number>;
+    edges: Record<EdgeType, number>;
+    degree: Record<'user' | 'item' | 'tag', { p50: number; p90: number; max: number }>;
+  } {
     const graph = this.context.graph;
     const counts = graph.counts();
     const edges = Object.fromEntries(EDGE_TYPES.map((t) => [t, 0])) as Record<EdgeType, number>;
@@ -193,4 +204,3 @@ export class GraphExplorer {
     };
   }
 }
-

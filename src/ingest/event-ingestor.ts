@@ -1,6 +1,6 @@
+import { type FieldIssue, ValidationError } from '../../base/errors.ts';
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import { checkInteractionEvent, type Interaction } from '../events/interaction-event.ts';
 import { applyInteraction } from '../projection/graph-projection.ts';
 import type { GraphStore } from '../store/graph-store.ts';
@@ -52,9 +52,7 @@ export class EventIngestor {
   ingest(raw: readonly unknown[], options: IngestOptions): Promise<IngestReceipt> {
     if (raw.length > this.settings.maxBatchSize) {
       return Promise.reject(
-        new ValidationError([
-          { path: 'events', message: `a batch holds at most ${this.settings.maxBatchSize} events, got ${raw.length}` },
-        ]),
+        new ValidationError([{ path: 'events', message: `a batch holds at most ${this.settings.maxBatchSize} events, got ${raw.length}` }]),
       );
     }
     const now = this.settings.wallClock();

@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse, type CsvError, type Info, type Parser } from 'csv-parse';
+
+import { type CsvError, type Info, parse, type Parser } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
+
 import { InputFileError } from '../../base/errors.ts';
 import type { ReadProgress } from './load-record.ts';
 import { columnCountIssue } from './row-values.ts';
@@ -18,15 +20,9 @@ export interface DelimitedFileOptions {
 export const COMMA_SEPARATED: DelimitedFileOptions = { delimiter: ',', quoted: true, encoding: 'utf8' };
 
 /** A parsed row, or why the row at `line` could not be parsed. `line` is 1-based and counts every line. */
-export type DelimitedRow =
-  | { readonly line: number; readonly fields: string[]; readonly error?: undefined }
-  | { readonly line: number; readonly error: string };
+export type DelimitedRow = { readonly line: number; readonly fields: string[]; readonly error?: undefined } | { readonly line: number; readonly error: string };
 
-export async function* readDelimitedRows(
-  file: string,
-  options: DelimitedFileOptions,
-  progress: ReadProgress,
-): AsyncGenerator<DelimitedRow> {
+export async function* readDelimitedRows(file: string, options: DelimitedFileOptions, progress: ReadProgress): AsyncGenerator<DelimitedRow> {
   const reached = { bytes: 0 };
   let from: PartStart | undefined = { byte: 0, line: 1 };
   while (from !== undefined) from = yield* readPart(file, options, from, progress, reached);
@@ -128,10 +124,7 @@ function describeParseFailure(error: CsvError): string {
 }
 
 /** Finds the first non-empty line after a good row's end, and where the line after it starts. */
-async function badRowAfter(
-  file: string,
-  lastEnd: { byte: number; line: number },
-): Promise<{ line: number; next: PartStart | undefined }> {
+async function badRowAfter(file: string, lastEnd: { byte: number; line: number }): Promise<{ line: number; next: PartStart | undefined }> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.alloc(64 * 1024);
@@ -196,9 +189,7 @@ export async function readHeader(file: string, options: DelimitedFileOptions): P
 }
 
 /** A data row with its values in the order the reader asked for, or why the row was refused. */
-export type TableRow =
-  | { readonly line: number; readonly values: string[]; readonly error?: undefined }
-  | { readonly line: number; readonly error: string };
+export type TableRow = { readonly line: number; readonly values: string[]; readonly error?: undefined } | { readonly line: number; readonly error: string };
 
 /**
  * Rows of a file whose first row names its columns. `chooseColumns` checks the header (throwing an
@@ -239,9 +230,7 @@ export function requireColumns(file: string, expected: readonly string[]): (head
     const missing = expected.filter((name) => !header.includes(name));
     if (missing.length > 0) {
       const columns = `column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`;
-      throw new InputFileError(
-        `${file}: missing ${columns} (its header is ${header.join(',')}; expected ${expected.join(',')})`,
-      );
+      throw new InputFileError(`${file}: missing ${columns} (its header is ${header.join(',')}; expected ${expected.join(',')})`);
     }
     return expected;
   };

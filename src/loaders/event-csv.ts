@@ -1,8 +1,8 @@
-import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { InputFileError } from '../../base/errors.ts';
+import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { COMMA_SEPARATED, readHeader, readTableRows } from './delimited-file.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
-import { RowError, decimalNumber } from './row-values.ts';
+import { decimalNumber, RowError } from './row-values.ts';
 
 /**
  * A CSV file of interaction events whose header names its columns, in any order, among the event fields.

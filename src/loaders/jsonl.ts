@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+
+import { InputFileError } from '../../base/errors.ts';
 import { checkCatalogueItem } from '../catalogue/catalogue-item.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
-import { InputFileError } from '../../base/errors.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
 import { describeIssues } from './row-values.ts';
 

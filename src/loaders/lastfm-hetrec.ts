@@ -1,9 +1,9 @@
-import { checkCatalogueItem, type CatalogueItem } from '../catalogue/catalogue-item.ts';
+import { type CatalogueItem, checkCatalogueItem } from '../catalogue/catalogue-item.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { identifierProblem } from '../identifier.ts';
-import { readTableRows, requireColumns, type DelimitedFileOptions, type TableRow } from './delimited-file.ts';
+import { type DelimitedFileOptions, readTableRows, requireColumns, type TableRow } from './delimited-file.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
-import { RowError, describeIssues, numericId } from './row-values.ts';
+import { describeIssues, numericId, RowError } from './row-values.ts';
 
 /**
  * The Last.fm HetRec 2011 release (hetrec2011-lastfm-2k): tab-separated files with a header row.
@@ -96,7 +96,7 @@ export async function* readLastfmHetrec(files: LastfmHetrecFiles, progress: Read
       if (tag !== undefined) {
         pair.tags.add(tag);
         let byTag = taggers.get(artistId);
-        if (byTag === undefined) taggers.set(artistId, (byTag = new Map()));
+        if (byTag === undefined) taggers.set(artistId, (byTag = new Map<string, Set<string>>()));
         let users = byTag.get(tag);
         if (users === undefined) byTag.set(tag, (users = new Set()));
         users.add(userId);

@@ -1,17 +1,9 @@
-import { checkCatalogueItem, type CatalogueItem } from '../catalogue/catalogue-item.ts';
-import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { InputFileError } from '../../base/errors.ts';
-import { readDelimitedRows, type DelimitedFileOptions } from './delimited-file.ts';
+import { type CatalogueItem, checkCatalogueItem } from '../catalogue/catalogue-item.ts';
+import type { InteractionEventInput } from '../events/interaction-event.ts';
+import { type DelimitedFileOptions, readDelimitedRows } from './delimited-file.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
-import {
-  RowError,
-  columnCountIssue,
-  decimalNumber,
-  describeIssues,
-  epochSecondsAsMs,
-  numericId,
-  yearInTitle,
-} from './row-values.ts';
+import { columnCountIssue, decimalNumber, describeIssues, epochSecondsAsMs, numericId, RowError, yearInTitle } from './row-values.ts';
 
 /**
  * The MovieLens 100K release (ml-100k): u.data (ratings), u.item (movies, latin1-encoded, one 0/1 flag per
@@ -56,10 +48,7 @@ const ITEM_COLUMNS = ['movie id', 'movie title', 'release date', 'video release 
 const TAB_SEPARATED: DelimitedFileOptions = { delimiter: '\t', quoted: false, encoding: 'latin1' };
 const PIPE_SEPARATED: DelimitedFileOptions = { delimiter: '|', quoted: false, encoding: 'latin1' };
 
-export async function* readMovieLens100k(
-  files: MovieLens100kFiles,
-  progress: ReadProgress,
-): AsyncGenerator<LoadRecord> {
+export async function* readMovieLens100k(files: MovieLens100kFiles, progress: ReadProgress): AsyncGenerator<LoadRecord> {
   if (files.item !== undefined) {
     let genres: readonly string[] = MOVIELENS_100K_GENRES;
     if (files.genre !== undefined) {

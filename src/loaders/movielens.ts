@@ -1,8 +1,8 @@
-import { checkCatalogueItem, type CatalogueItem } from '../catalogue/catalogue-item.ts';
+import { type CatalogueItem, checkCatalogueItem } from '../catalogue/catalogue-item.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { COMMA_SEPARATED, readTableRows, requireColumns, type TableRow } from './delimited-file.ts';
 import type { LoadRecord, ReadProgress } from './load-record.ts';
-import { RowError, decimalNumber, describeIssues, epochSecondsAsMs, numericId, yearInTitle } from './row-values.ts';
+import { decimalNumber, describeIssues, epochSecondsAsMs, numericId, RowError, yearInTitle } from './row-values.ts';
 
 /**
  * MovieLens "latest" releases (ml-latest-small, ml-latest, ml-32m): movies.csv, tags.csv and ratings.csv.
@@ -67,11 +67,7 @@ function movieLensRows(file: string, role: MovieLensRole, progress: ReadProgress
 }
 
 /** Collects each movie's distinct keywords with how many times users applied them; yields the bad rows. */
-async function* readKeywords(
-  file: string,
-  keywords: Map<string, Map<string, number>>,
-  progress: ReadProgress,
-): AsyncGenerator<LoadRecord> {
+async function* readKeywords(file: string, keywords: Map<string, Map<string, number>>, progress: ReadProgress): AsyncGenerator<LoadRecord> {
   for await (const row of movieLensRows(file, 'tags', progress)) {
     if (row.error !== undefined) {
       yield { kind: 'error', file, line: row.line, message: row.error };
@@ -87,7 +83,7 @@ async function* readKeywords(
         throw new RowError(`tag is longer than ${MAX_TAG_LENGTH - KEYWORD_PREFIX.length} characters`);
       }
       let counts = keywords.get(movieId);
-      if (counts === undefined) keywords.set(movieId, (counts = new Map()));
+      if (counts === undefined) keywords.set(movieId, (counts = new Map<string, number>()));
       counts.set(tag, (counts.get(tag) ?? 0) + 1);
     } catch (error) {
       if (!(error instanceof RowError)) throw error;

@@ -1,27 +1,21 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+
 import { InputFileError } from '../../base/errors.ts';
 import { COMMA_SEPARATED, readHeader, requireColumns } from './delimited-file.ts';
 import { checkEventCsvFile, readEventCsv } from './event-csv.ts';
 import { readJsonLines } from './jsonl.ts';
 import {
-  LOADER_FORMATS,
-  ReadProgress,
-  isLoaderFormat,
-  type DataFile,
-  type LoadRecord,
-  type LoaderFormat,
-} from './load-record.ts';
-import {
   LASTFM_HETREC_COLUMNS,
   LASTFM_HETREC_FILE_NAMES,
   lastfmHetrecFileOptions,
-  readLastfmHetrec,
   type LastfmHetrecFiles,
   type LastfmHetrecRole,
+  readLastfmHetrec,
 } from './lastfm-hetrec.ts';
-import { readMovieLens100k, type MovieLens100kFiles } from './movielens-100k.ts';
-import { MOVIELENS_COLUMNS, readMovieLens, type MovieLensFiles, type MovieLensRole } from './movielens.ts';
+import { type DataFile, isLoaderFormat, LOADER_FORMATS, type LoaderFormat, type LoadRecord, ReadProgress } from './load-record.ts';
+import { MOVIELENS_COLUMNS, type MovieLensFiles, type MovieLensRole, readMovieLens } from './movielens.ts';
+import { type MovieLens100kFiles, readMovieLens100k } from './movielens-100k.ts';
 
 /**
  * The one way in: given a file or folder (and optionally its format), finds the files to read, checks what
@@ -59,9 +53,7 @@ export async function openLoader(inputPath: string, format?: string): Promise<Lo
   const kind = await pathKind(inputPath);
   const plan = kind === 'folder' ? await planFolder(inputPath, format) : await planFile(inputPath, format);
   await checkHeaders(plan);
-  const files = await Promise.all(
-    planFiles(plan).map(async (file): Promise<DataFile> => ({ path: file, bytes: (await stat(file)).size })),
-  );
+  const files = await Promise.all(planFiles(plan).map(async (file): Promise<DataFile> => ({ path: file, bytes: (await stat(file)).size })));
   let progress = new ReadProgress();
   return {
     format: plan.format,
@@ -94,18 +86,14 @@ async function pathKind(inputPath: string): Promise<'file' | 'folder'> {
 
 async function planFolder(folder: string, format: LoaderFormat | undefined): Promise<Plan> {
   const names = new Set(
-    (await readdir(folder, { withFileTypes: true }))
-      .filter((entry) => entry.isFile() && !entry.name.startsWith('.'))
-      .map((entry) => entry.name),
+    (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile() && !entry.name.startsWith('.')).map((entry) => entry.name),
   );
   const at = (name: string) => (names.has(name) ? path.join(folder, name) : undefined);
 
   const isMovieLens = names.has(MOVIELENS_FILE_NAMES.movies) || names.has(MOVIELENS_FILE_NAMES.ratings);
   const isMovieLens100k = names.has('u.data') || names.has('u.item');
   const isLastfmHetrec = names.has(LASTFM_HETREC_FILE_NAMES.taggings) && names.has(LASTFM_HETREC_FILE_NAMES.artists);
-  const chosen =
-    format ??
-    (isMovieLens ? 'movielens' : isMovieLens100k ? 'movielens-100k' : isLastfmHetrec ? 'lastfm-hetrec' : undefined);
+  const chosen = format ?? (isMovieLens ? 'movielens' : isMovieLens100k ? 'movielens-100k' : isLastfmHetrec ? 'lastfm-hetrec' : undefined);
 
   switch (chosen) {
     case 'movielens':
@@ -201,9 +189,7 @@ async function planFile(file: string, format: LoaderFormat | undefined): Promise
     else if (JSONL_EXTENSIONS.includes(extension)) chosen = 'jsonl';
     else if (extension === '.csv') chosen = 'csv';
     else {
-      throw new InputFileError(
-        `cannot tell the format of ${file} from its name; pass one of ${LOADER_FORMATS.join(', ')}`,
-      );
+      throw new InputFileError(`cannot tell the format of ${file} from its name; pass one of ${LOADER_FORMATS.join(', ')}`);
     }
   }
 
@@ -238,9 +224,7 @@ async function planFile(file: string, format: LoaderFormat | undefined): Promise
     }
     case 'lastfm-hetrec':
       if (name !== LASTFM_HETREC_FILE_NAMES.taggings) {
-        throw new InputFileError(
-          `${file} is not a Last.fm HetRec ${LASTFM_HETREC_FILE_NAMES.taggings}: hand over that file or its folder`,
-        );
+        throw new InputFileError(`${file} is not a Last.fm HetRec ${LASTFM_HETREC_FILE_NAMES.taggings}: hand over that file or its folder`);
       }
       // Handed the taggings, read the tag names and artists from beside them too.
       return {

@@ -13,13 +13,7 @@ import type { GraphStore, SnapshotSink } from '../store/graph-store.ts';
 export function applyInteraction(graph: InterestGraph, policy: WeightPolicy, interaction: Interaction): number {
   const subject = graph.addNode(interaction.subjectKind, interaction.subjectId);
   const item = graph.addNode('item', interaction.itemId);
-  return graph.addEdge(
-    subject,
-    item,
-    EdgeTypeCode[interaction.type],
-    interaction.ts,
-    baseWeight(policy, interaction.type, interaction.value),
-  );
+  return graph.addEdge(subject, item, EdgeTypeCode[interaction.type], interaction.ts, baseWeight(policy, interaction.type, interaction.value));
 }
 
 export function applyCatalogueItem(graph: InterestGraph, item: CatalogueItem, ts: number): void {

@@ -1,9 +1,9 @@
-import type { InteractionAdjacency } from '../../graph/interaction-adjacency.ts';
-import { walkScore, type SeedWalks, type WalkShares, type WalkVisits } from '../../graph/walks.ts';
 import type { InterestEmbeddings } from '../../gnn/index.ts';
-import { isoTimestamp, people, tagLabel, type ExplanationPath, type PathWriter } from './explanation-path.ts';
+import type { InteractionAdjacency } from '../../graph/interaction-adjacency.ts';
+import { type SeedWalks, walkScore, type WalkShares, type WalkVisits } from '../../graph/walks.ts';
+import { type ExplanationPath, isoTimestamp, type PathWriter, people, tagLabel } from './explanation-path.ts';
 import type { ItemVectorIndex } from './item-vector-index.ts';
-import type { RecommenderHost, RecommendSettings, RecommendedItem, SourceScores } from './recommender.ts';
+import type { RecommendedItem, RecommenderHost, RecommendSettings, SourceScores } from './recommender.ts';
 import type { SubjectProfile } from './subject-profile.ts';
 import type { TagList, TagLists, TagScorer } from './tag-affinity.ts';
 
@@ -31,7 +31,14 @@ export interface RequestState {
 /** A path worked out by weight only; the strongest are written out in full. */
 type PathCandidate =
   | { readonly kind: 'co-interaction'; readonly seed: number; readonly via: number; readonly weight: number }
-  | { readonly kind: 'shared-tag'; readonly seed: number; readonly tag: number; readonly seedTagEdge: number; readonly itemTagEdge: number; readonly weight: number }
+  | {
+      readonly kind: 'shared-tag';
+      readonly seed: number;
+      readonly tag: number;
+      readonly seedTagEdge: number;
+      readonly itemTagEdge: number;
+      readonly weight: number;
+    }
   | { readonly kind: 'trending'; readonly weight: number };
 
 /**
@@ -60,7 +67,9 @@ export class Explainer {
     writer.startItem();
     const paths = this.paths(state, item, sources, score, writer);
     // Written out field by field: spreading the base object cost 2 % of a request.
-    return paths[0] ? { itemId, title, score: rounded, sources: bySource, paths, because: paths[0].sentence } : { itemId, title, score: rounded, sources: bySource, paths };
+    return paths[0]
+      ? { itemId, title, score: rounded, sources: bySource, paths, because: paths[0].sentence }
+      : { itemId, title, score: rounded, sources: bySource, paths };
   }
 
   /**
@@ -159,7 +168,8 @@ export class Explainer {
       edges.push(writer.edge(toSeed, at, seedAt), writer.edge(toItem, at, at + 1));
     } else {
       const name = tagLabel(graph.externalId(candidate.tag));
-      sentence = subject >= 0 ? `${lead}${writer.title(item)} is also tagged ${name}` : `${writer.title(item)} is tagged ${name}, like ${writer.title(seed.item)}`;
+      sentence =
+        subject >= 0 ? `${lead}${writer.title(item)} is also tagged ${name}` : `${writer.title(item)} is tagged ${name}, like ${writer.title(seed.item)}`;
       nodes.push(writer.node(candidate.tag), writer.node(item));
       edges.push(writer.edge(candidate.seedTagEdge, seedAt, at), writer.edge(candidate.itemTagEdge, at + 1, at));
     }

@@ -1,6 +1,6 @@
 import type { WeightPolicy } from '../../graph/edge-weight.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
-import { EDGE_TYPES, NodeKindCode, type EdgeType, type NodeKind } from '../../graph/model.ts';
+import { EDGE_TYPES, type EdgeType, type NodeKind, NodeKindCode } from '../../graph/model.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 
 /**

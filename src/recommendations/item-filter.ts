@@ -10,12 +10,7 @@ import type { SubjectProfile } from './subject-profile.ts';
  */
 export type ItemSkip = (item: number) => boolean;
 
-export function compileFilters(
-  graph: InterestGraph,
-  catalogue: ItemCatalogue,
-  profile: SubjectProfile,
-  filters: RecommendationFilters | undefined,
-): ItemSkip {
+export function compileFilters(graph: InterestGraph, catalogue: ItemCatalogue, profile: SubjectProfile, filters: RecommendationFilters | undefined): ItemSkip {
   const includeTags = tagNodes(graph, filters?.includeTags);
   const excludeTags = tagNodes(graph, filters?.excludeTags);
   const excludeItems = new Set<number>();
@@ -49,7 +44,8 @@ export function compileFilters(
       const record = catalogue.get(graph.externalId(item));
       if (!record) return true;
       // Own attributes only: an inherited property (toString, constructor) is not the item's data.
-      for (const [name, condition] of attributes) if (!meets(Object.hasOwn(record.attributes, name) ? record.attributes[name] : undefined, condition)) return true;
+      for (const [name, condition] of attributes)
+        if (!meets(Object.hasOwn(record.attributes, name) ? record.attributes[name] : undefined, condition)) return true;
     }
     return false;
   };

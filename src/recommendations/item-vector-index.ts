@@ -1,4 +1,5 @@
 import hnswlib from 'hnswlib-node';
+
 import type { NodeVectors } from '../../gnn/index.ts';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { ValidationError } from '../../base/errors.ts';
 import { freeRecord } from '../free-data.ts';
 import { identifier } from '../identifier.ts';

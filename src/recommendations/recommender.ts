@@ -1,24 +1,24 @@
+import { NotFoundError } from '../../base/errors.ts';
+import type { InterestEmbeddings } from '../../gnn/index.ts';
 import { baseWeight, type WeightPolicy } from '../../graph/edge-weight.ts';
+import { InteractionAdjacency } from '../../graph/interaction-adjacency.ts';
 import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { EdgeTypeCode, type SubjectKind } from '../../graph/model.ts';
+import { NodeTable } from '../../graph/node-table.ts';
 import { PositiveEdges } from '../../graph/positive-edges.ts';
-import type { InterestEmbeddings } from '../../gnn/index.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
+import { SeedWalks, topByWalk, walkScore } from '../../graph/walks.ts';
 import type { ItemCatalogue } from '../catalogue/item-catalogue.ts';
 import type { EngineConfig } from '../config.ts';
 import type { GraphChangeListener } from '../engine.ts';
-import { NotFoundError } from '../../base/errors.ts';
-import { TopKSelector } from '../../graph/top-k.ts';
 import { diversify } from './diversity.ts';
-import { Explainer, roundScore, type RequestState } from './explainer.ts';
-import { PathNodes, PathWriter, type ExplanationPath } from './explanation-path.ts';
-import { SeedWalks, topByWalk, walkScore } from '../../graph/walks.ts';
-import { InteractionAdjacency } from '../../graph/interaction-adjacency.ts';
+import { Explainer, type RequestState, roundScore } from './explainer.ts';
+import { type ExplanationPath, PathNodes, PathWriter } from './explanation-path.ts';
 import { compileFilters, leavesOutOnlyDefaults } from './item-filter.ts';
 import { ItemVectorIndex } from './item-vector-index.ts';
-import { NodeTable } from '../../graph/node-table.ts';
 import type { KeptOutReason, RecommendationFilters, RecommendationOptions, RecommendationTarget } from './recommendation-query.ts';
-import { itemsProfile, subjectProfile, type SubjectProfile } from './subject-profile.ts';
-import { TagLists, TagScorer, tagProfile } from './tag-affinity.ts';
+import { itemsProfile, type SubjectProfile, subjectProfile } from './subject-profile.ts';
+import { TagLists, tagProfile, TagScorer } from './tag-affinity.ts';
 import { TrendingItems } from './trending-items.ts';
 
 /**
@@ -153,7 +153,11 @@ export class Recommender {
     this.positives = new PositiveEdges(host.weightPolicy);
     this.adjacency = new InteractionAdjacency(() => host.graph, this.positives);
     this.adjacency.warm();
-    this.walks = new SeedWalks(this.adjacency, { likersPerSeed: settings.walkLikersPerSeed, itemsPerLiker: settings.walkItemsPerLiker, itemsPerRequest: settings.walkItemsPerRequest });
+    this.walks = new SeedWalks(this.adjacency, {
+      likersPerSeed: settings.walkLikersPerSeed,
+      itemsPerLiker: settings.walkItemsPerLiker,
+      itemsPerRequest: settings.walkItemsPerRequest,
+    });
     this.trending = new TrendingItems(() => host.graph, this.positives, host.weightPolicy.halfLifeMs);
     this.index = new ItemVectorIndex(settings.annThreshold);
     this.tagLists = new TagLists(() => host.graph);
@@ -206,7 +210,11 @@ export class Recommender {
     const { profile, z } = this.resolveTarget(target, embeddings);
     const { state, pool, relevance, picked } = this.rank(profile, z, embeddings, options.filters, count, lambda);
     const writer = explain ? this.pathWriter(profile, options.anonymiseOthers) : null;
-    if (writer) this.explainer.findWalkShares(state, picked.map((i) => pool[i]!));
+    if (writer)
+      this.explainer.findWalkShares(
+        state,
+        picked.map((i) => pool[i]!),
+      );
     return {
       target,
       items: picked.map((i) => this.explainer.describe(state, pool[i]!, this.scoreOf(state, pool[i]!).sources, relevance[i]!, writer)),

@@ -1,7 +1,7 @@
 import type { InterestGraph } from '../../graph/interest-graph.ts';
 import { HAS_TAG, NodeKindCode } from '../../graph/model.ts';
-import { TopKSelector } from '../../graph/top-k.ts';
 import { NodeTable } from '../../graph/node-table.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 import type { Seed, SubjectProfile } from './subject-profile.ts';
 
 /**

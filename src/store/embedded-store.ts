@@ -1,12 +1,14 @@
 import { existsSync, mkdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+
 import Database from 'better-sqlite3';
-import { NODE_KINDS, NodeKindCode, nodeKindOf, EdgeTypeCode, interactionTypeOf, type SubjectKind } from '../../graph/model.ts';
-import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
+
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 import { StorageFullError, StoreError } from '../../base/errors.ts';
+import { EdgeTypeCode, interactionTypeOf, NODE_KINDS, NodeKindCode, nodeKindOf, type SubjectKind } from '../../graph/model.ts';
+import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
 import type { Interaction } from '../events/interaction-event.ts';
 import { ErasureReserve } from './erasure-reserve.ts';
 import type { AppendResult, GraphStore, SnapshotSink, StoreCounts } from './graph-store.ts';
-import { dataDirectoryPath } from '../../base/data-directory.ts';
 
 /**
  * The default store: SQLite (better-sqlite3) in one data directory, no server.
@@ -80,7 +82,7 @@ export class EmbeddedGraphStore implements GraphStore {
   private readonly db: Database.Database;
   private readonly clock: () => number;
   /** Per node kind: external id → node key. Every node is cached so ingest never reads to resolve ids. */
-  private readonly nodeKeys: Map<string, number>[] = NODE_KINDS.map(() => new Map());
+  private readonly nodeKeys: Map<string, number>[] = NODE_KINDS.map(() => new Map<string, number>());
   private readonly statements;
   private readonly reserve: ErasureReserve;
   /** An erasure committed but its bytes are still in the log (the checkpoint failed): cleared at the next chance. */
@@ -179,9 +181,7 @@ export class EmbeddedGraphStore implements GraphStore {
       deleteItemTags: db.prepare('DELETE FROM item_tags WHERE item = ?'),
       insertItemTag: db.prepare('INSERT OR IGNORE INTO item_tags (item, tag, position) VALUES (?, ?, ?)'),
       getItem: db.prepare('SELECT title, text, attributes FROM items WHERE node = ?'),
-      itemTags: db.prepare(
-        'SELECT t.ext FROM item_tags it JOIN nodes t ON t.key = it.tag WHERE it.item = ? ORDER BY it.position',
-      ),
+      itemTags: db.prepare('SELECT t.ext FROM item_tags it JOIN nodes t ON t.key = it.tag WHERE it.item = ? ORDER BY it.position'),
       listItems: db.prepare(
         `SELECT n.key, n.ext, i.title, i.text, i.attributes FROM items i JOIN nodes n ON n.key = i.node
          WHERE n.kind = ${NodeKindCode.item} AND n.ext > ? ORDER BY n.ext LIMIT ?`,
@@ -195,16 +195,14 @@ export class EmbeddedGraphStore implements GraphStore {
       countItems: db.prepare('SELECT count(*) FROM items'),
       countInteractions: db.prepare('SELECT count(*) FROM interactions'),
       countItemTags: db.prepare('SELECT count(*) FROM item_tags'),
-      snapshotItemTags: db.prepare(
-        'SELECT it.item, it.tag, i.updated_at FROM item_tags it JOIN items i ON i.node = it.item ORDER BY it.item, it.position',
-      ),
+      snapshotItemTags: db.prepare('SELECT it.item, it.tag, i.updated_at FROM item_tags it JOIN items i ON i.node = it.item ORDER BY it.item, it.position'),
       snapshotInteractions: db.prepare('SELECT subject, item, type, value, ts FROM interactions ORDER BY seq'),
     };
   }
 
   async appendInteractions(batch: readonly Interaction[]): Promise<AppendResult> {
     const receivedAt = this.clock();
-    const accepted: boolean[] = new Array(batch.length);
+    const accepted = new Array<boolean>(batch.length);
     let acceptedCount = 0;
     this.writeTransaction('write interactions', () => {
       const insert = this.statements.insertInteraction;
@@ -236,13 +234,7 @@ export class EmbeddedGraphStore implements GraphStore {
       const s = this.statements;
       for (const item of items) {
         const node = this.nodeKey(NodeKindCode.item, item.id);
-        s.upsertItem.run(
-          node,
-          item.title,
-          item.text ?? null,
-          item.attributes === undefined ? null : JSON.stringify(item.attributes),
-          now,
-        );
+        s.upsertItem.run(node, item.title, item.text ?? null, item.attributes === undefined ? null : JSON.stringify(item.attributes), now);
         s.deleteItemTags.run(node);
         item.tags.forEach((tag, position) => s.insertItemTag.run(node, this.nodeKey(NodeKindCode.tag, tag), position));
       }
@@ -271,9 +263,7 @@ export class EmbeddedGraphStore implements GraphStore {
   }
 
   async listItems(page: { after?: string; limit: number }): Promise<CatalogueItem[]> {
-    const rows = this.statements.listItems.raw().all(page.after ?? '', page.limit) as Array<
-      [number, string, string, string | null, string | null]
-    >;
+    const rows = this.statements.listItems.raw().all(page.after ?? '', page.limit) as Array<[number, string, string, string | null, string | null]>;
     return rows.map(([node, id, title, text, attributes]) => this.itemFromRow(node, id, title, text, attributes));
   }
 
@@ -291,9 +281,7 @@ export class EmbeddedGraphStore implements GraphStore {
   async interactionsOf(subjectKind: SubjectKind, subjectId: string): Promise<Interaction[]> {
     const subject = this.nodeKeys[NodeKindCode[subjectKind]]!.get(subjectId);
     if (subject === undefined) return [];
-    const rows = this.statements.subjectInteractions.raw().all(subject) as Array<
-      [string, string, number, number | null, number, string | null]
-    >;
+    const rows = this.statements.subjectInteractions.raw().all(subject) as Array<[string, string, number, number | null, number, string | null]>;
     return rows.map(([eventId, itemId, type, value, ts, context]) => ({
       eventId,
       subjectKind,
@@ -406,10 +394,9 @@ export class EmbeddedGraphStore implements GraphStore {
       this.withReserve(() => this.checkpoint());
     } catch (error) {
       if (!(error instanceof StorageFullError)) throw error;
-      throw new StorageFullError(
-        'the erasure is committed, but the disk is too full to clear it from the write-ahead log: free space and repeat the erasure',
-        { cause: error },
-      );
+      throw new StorageFullError('the erasure is committed, but the disk is too full to clear it from the write-ahead log: free space and repeat the erasure', {
+        cause: error,
+      });
     }
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
+
 import { dataDirectoryPath } from '../../base/data-directory.ts';
 
 /**
@@ -16,7 +17,11 @@ export class ErasureReserve {
   private heldNow = false;
   private lastAttempt = -Infinity;
 
-  constructor(dataDir: string, readonly bytes: number, private readonly clock: () => number = Date.now) {
+  constructor(
+    dataDir: string,
+    readonly bytes: number,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.file = dataDirectoryPath(dataDir, 'erasureReserve');
     rmSync(this.temporaryFile, { force: true });
     this.heldNow = bytes > 0 && sizeOf(this.file) === bytes;
@@ -67,7 +72,7 @@ export class ErasureReserve {
     let fd: number | null = null;
     try {
       fd = openSync(this.temporaryFile, 'w');
-      for (let written = 0; written < this.bytes; ) {
+      for (let written = 0; written < this.bytes;) {
         written += writeSync(fd, chunk, 0, Math.min(chunk.length, this.bytes - written));
       }
       closeSync(fd);

@@ -1,4 +1,4 @@
-import { AliasTable, SeededRandom } from '../../graph/random.ts';
+import { type AliasTable, type SeededRandom } from '../../graph/random.ts';
 
 /**
  * Each user's drifting interest over topics, the planted truth behind their interactions.
@@ -25,13 +25,7 @@ export class InterestMixtures {
   }
 
   /** Draws every user's A and A′ from `random`, with topics picked by `topicByPopularity`. */
-  static draw(
-    random: SeededRandom,
-    users: number,
-    interests: number,
-    drift: number,
-    topicByPopularity: AliasTable,
-  ): InterestMixtures {
+  static draw(random: SeededRandom, users: number, interests: number, drift: number, topicByPopularity: AliasTable): InterestMixtures {
     const mixtures = new InterestMixtures(users, 2 * interests);
     const concentration = new Float64Array(interests).fill(1);
     const data = mixtures.data;

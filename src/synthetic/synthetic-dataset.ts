@@ -1,10 +1,10 @@
-import { INTERACTION_TYPES, NodeKindCode, type InteractionType } from '../../graph/model.ts';
+import { type FieldIssue, ValidationError } from '../../base/errors.ts';
+import { INTERACTION_TYPES, type InteractionType, NodeKindCode } from '../../graph/model.ts';
+import { AliasTable, SeededRandom, ZipfSampler } from '../../graph/random.ts';
 import type { CatalogueItem } from '../catalogue/catalogue-item.ts';
-import { ValidationError, type FieldIssue } from '../../base/errors.ts';
 import type { InteractionEventInput } from '../events/interaction-event.ts';
 import { CurrentInterest, InterestMixtures } from './interest-mixtures.ts';
-import { AliasTable, SeededRandom, ZipfSampler } from '../../graph/random.ts';
-import { GLOBAL_TAGS, TAG_WORDS, TITLE_ADJECTIVES, TITLE_NOUNS, slugOf, tagWord, topicName } from './vocabulary.ts';
+import { GLOBAL_TAGS, slugOf, TAG_WORDS, tagWord, TITLE_ADJECTIVES, TITLE_NOUNS, topicName } from './vocabulary.ts';
 
 /**
  * A deterministic synthetic interest graph with planted structure, for tests and benchmarks from a thousand
@@ -169,7 +169,11 @@ export function resolveSyntheticOptions(options: SyntheticDatasetOptions = {}): 
     issues.push({ path: 'interestsPerUser', message: `must be at most topics (${resolved.topics})` });
   }
   if (resolved.endTime <= resolved.startTime) {
-    issues.push(options.endAt === undefined ? { path: 'endTime', message: 'must be later than the start time' } : { path: 'endAt', message: 'must not be before the start time' });
+    issues.push(
+      options.endAt === undefined
+        ? { path: 'endTime', message: 'must be later than the start time' }
+        : { path: 'endAt', message: 'must not be before the start time' },
+    );
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return resolved;
@@ -263,7 +267,7 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
   // Popularity rank within a topic is a second shuffle, independent of the ordinal in the title.
   const itemRankInTopic: ZipfSampler[] = [];
   for (let t = 0; t < o.topics; t++) {
-    random.shuffle(topicItems.subarray(topicItemStart[t]!, topicItemStart[t + 1]!));
+    random.shuffle(topicItems.subarray(topicItemStart[t], topicItemStart[t + 1]));
     itemRankInTopic.push(new ZipfSampler(topicSize[t]!, o.itemPopularityExponent));
   }
 
@@ -369,8 +373,7 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
       const topic = random.chance(o.backgroundInterest) ? random.int(o.topics) : current.draw(random);
       item[i] = topicItems[topicItemStart[topic]! + itemRankInTopic[topic]!.sample(random)]!;
       // Affinity in [0, 1]: this topic's interest relative to the user's favourite topic right now.
-      const affinity =
-        (focus * current.weightOf(topic) + background) / (focus * current.strongest + background);
+      const affinity = (focus * current.weightOf(topic) + background) / (focus * current.strongest + background);
 
       const wView = 60;
       const wClick = 20;
@@ -384,7 +387,7 @@ export function generateSyntheticDataset(options: SyntheticDatasetOptions = {}):
       else if ((r -= wClick) < 0) code = CLICK;
       else if ((r -= wCart) < 0) code = ADD_TO_CART;
       else if ((r -= wPurchase) < 0) code = PURCHASE;
-      else if ((r -= wRating) < 0) code = RATING;
+      else if (r < wRating) code = RATING;
       else code = LIKE;
       type[i] = code;
       if (code === RATING) {
@@ -481,7 +484,7 @@ export class SyntheticDataset {
   itemsOfTopic(topic: number): Uint32Array {
     const { topicItemStart, topicItems } = this.parts;
     this.checkIndex('topic', topic, this.options.topics);
-    return topicItems.slice(topicItemStart[topic]!, topicItemStart[topic + 1]!);
+    return topicItems.slice(topicItemStart[topic], topicItemStart[topic + 1]);
   }
 
   /** Where `ts` lies on the time axis: 0 at `startTime`, 1 at `endTime`; the `when` of `interestAt`. */

@@ -68,7 +68,8 @@ export const KIND_COLOURS = { user: '#2f4b7c', session: '#7a8fa6', tag: '#c9a227
 
 /** Items by community when known, other nodes by kind. */
 export function nodeColour(node, byCommunity = true) {
-  if (byCommunity && (node.kind === 'item' || node.kind === 'community') && node.community !== null && node.community !== undefined) return communityColour(node.community);
+  if (byCommunity && (node.kind === 'item' || node.kind === 'community') && node.community !== null && node.community !== undefined)
+    return communityColour(node.community);
   return KIND_COLOURS[node.kind] ?? '#999';
 }
 
@@ -79,8 +80,15 @@ export function communityColour(id) {
 export const PALETTE_SIZE = PALETTE.length;
 
 export const EDGE_COLOURS = {
-  view: '#c7c7c7', click: '#9ecae1', add_to_cart: '#6baed6', purchase: '#2171b5', rating: '#31a354',
-  like: '#74c476', dislike: '#de2d26', dismiss: '#fc9272', has_tag: '#e6c35c',
+  view: '#c7c7c7',
+  click: '#9ecae1',
+  add_to_cart: '#6baed6',
+  purchase: '#2171b5',
+  rating: '#31a354',
+  like: '#74c476',
+  dislike: '#de2d26',
+  dismiss: '#fc9272',
+  has_tag: '#e6c35c',
 };
 
 /**

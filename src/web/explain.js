@@ -13,13 +13,24 @@ const SOURCES = ['embedding', 'walk', 'tags', 'trending'];
 
 function communityName(id) {
   const c = state.communities.get(id);
-  return c ? `#${id} ${c.topTags.slice(0, 2).map((t) => t.tag).join(', ')}` : `#${id}`;
+  return c
+    ? `#${id} ${c.topTags
+        .slice(0, 2)
+        .map((t) => t.tag)
+        .join(', ')}`
+    : `#${id}`;
 }
 
 function sourceBars(item) {
   const total = SOURCES.reduce((s, k) => s + Math.max(0, item.sources[k]), 0) || 1;
   return SOURCES.map((k) =>
-    el('div', { class: 'bar' }, el('span', { class: 'name' }, k), el('span', { class: 'fill', style: { width: `${Math.round((160 * Math.max(0, item.sources[k])) / total)}px` } }), item.sources[k].toFixed(3)),
+    el(
+      'div',
+      { class: 'bar' },
+      el('span', { class: 'name' }, k),
+      el('span', { class: 'fill', style: { width: `${Math.round((160 * Math.max(0, item.sources[k])) / total)}px` } }),
+      item.sources[k].toFixed(3),
+    ),
   );
 }
 
@@ -32,7 +43,11 @@ function card(item, rank) {
     el('div', {}, `score ${item.score.toFixed(3)} · `, el('a', { href: `/explore?node=${encodeURIComponent(`item:${item.itemId}`)}` }, 'explore')),
     el('p', { class: 'because' }, item.because ?? ''),
     ...sourceBars(item),
-    el('ol', { class: 'paths' }, (item.paths ?? []).map((p) => el('li', {}, `${p.sentence} (${Math.round(p.weight * 100)} %)`))),
+    el(
+      'ol',
+      { class: 'paths' },
+      (item.paths ?? []).map((p) => el('li', {}, `${p.sentence} (${Math.round(p.weight * 100)} %)`)),
+    ),
     container,
   );
   return { node, container };
@@ -44,16 +59,40 @@ function profilePanel(userId, profile) {
     panel,
     el('h2', {}, `User ${userId}`),
     el('h3', {}, 'Interest communities'),
-    ...profile.mix.slice(0, 6).map((m) =>
-      el('div', { class: 'bar' }, el('span', { class: 'fill', style: { width: `${Math.round(m.share * 180)}px`, background: communityColour(m.community) } }), `${Math.round(m.share * 100)} % ${communityName(m.community)}`),
-    ),
+    ...profile.mix
+      .slice(0, 6)
+      .map((m) =>
+        el(
+          'div',
+          { class: 'bar' },
+          el('span', { class: 'fill', style: { width: `${Math.round(m.share * 180)}px`, background: communityColour(m.community) } }),
+          `${Math.round(m.share * 100)} % ${communityName(m.community)}`,
+        ),
+      ),
     el('h3', {}, 'Drift over their history'),
-    el('ul', { class: 'recent' }, profile.drift.map((w) => el('li', {}, `${formatDate(w.from)} – ${formatDate(w.to)}: ${w.mix.slice(0, 2).map((m) => `${communityName(m.community)} ${Math.round(m.share * 100)} %`).join(', ')}`))),
+    el(
+      'ul',
+      { class: 'recent' },
+      profile.drift.map((w) =>
+        el(
+          'li',
+          {},
+          `${formatDate(w.from)} – ${formatDate(w.to)}: ${w.mix
+            .slice(0, 2)
+            .map((m) => `${communityName(m.community)} ${Math.round(m.share * 100)} %`)
+            .join(', ')}`,
+        ),
+      ),
+    ),
     el('h3', {}, 'Recent interactions'),
-    el('ul', { class: 'recent', id: 'recent' }, profile.recent.edges.map((e) => {
-      const item = profile.recent.nodes.find((n) => n.key === e.target);
-      return el('li', {}, `${formatDate(e.ts)} ${e.type} `, el('a', { href: `/explore?node=${encodeURIComponent(e.target)}` }, item?.label ?? e.target));
-    })),
+    el(
+      'ul',
+      { class: 'recent', id: 'recent' },
+      profile.recent.edges.map((e) => {
+        const item = profile.recent.nodes.find((n) => n.key === e.target);
+        return el('li', {}, `${formatDate(e.ts)} ${e.type} `, el('a', { href: `/explore?node=${encodeURIComponent(e.target)}` }, item?.label ?? e.target));
+      }),
+    ),
   );
 }
 
@@ -111,7 +150,10 @@ function standingText(answer, userId) {
   if (standing) {
     const rank = standing.rank === null ? 'Not ranked' : `Rank ${standing.rank}`;
     if (!standing.keptOutBy) return `${rank}: in a default list of ${standing.listCount}.`;
-    const last = standing.lastListedScore === null ? `A default list of ${standing.listCount} is empty` : `A default list of ${standing.listCount} ends at score ${standing.lastListedScore.toFixed(3)}`;
+    const last =
+      standing.lastListedScore === null
+        ? `A default list of ${standing.listCount} is empty`
+        : `A default list of ${standing.listCount} ends at score ${standing.lastListedScore.toFixed(3)}`;
     return `${rank}. ${last}; this item scores ${score}. Kept out because ${KEPT_OUT[standing.keptOutBy] ?? standing.keptOutBy}.`;
   }
   const list = state.list?.userId === userId ? state.list.items : null;
@@ -166,7 +208,8 @@ let resizing = 0;
 window.addEventListener('resize', () => {
   clearTimeout(resizing);
   resizing = setTimeout(() => {
-    for (const { container, drawing } of [...state.drawings, ...(state.single ? [state.single] : [])]) if (container.isConnected) drawPathGraph(container, drawing);
+    for (const { container, drawing } of [...state.drawings, ...(state.single ? [state.single] : [])])
+      if (container.isConnected) drawPathGraph(container, drawing);
   }, 150);
 });
 

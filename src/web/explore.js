@@ -9,7 +9,16 @@ const renderer = renderGraph(document.getElementById('graph'), graph, {
   nodeReducer: (key, attributes) => reduceNode(key, attributes),
   edgeReducer: (key, attributes) => reduceEdge(key, attributes),
 });
-const state = { graph, renderer, mode: 'graph', communities: null, expanded: new Set(), highlighted: new Set(), highlightedEdges: new Set(), types: new Set(Object.keys(EDGE_COLOURS)) };
+const state = {
+  graph,
+  renderer,
+  mode: 'graph',
+  communities: null,
+  expanded: new Set(),
+  highlighted: new Set(),
+  highlightedEdges: new Set(),
+  types: new Set(Object.keys(EDGE_COLOURS)),
+};
 window.explorer = state;
 // For scripted use (and the browser tests): the same paths the clicks take.
 Object.assign(state, { expand, findPath, showMap, add: (nodes, edges, centre) => (addNodes(nodes, centre), addEdges(edges), renderer.refresh()) });
@@ -28,7 +37,9 @@ function reduceEdge(key, attributes) {
   if (attributes.view.type === 'member') return attributes;
   const hidden = !state.types.has(attributes.view.type) || (Number.isFinite(since) && ts < since) || (Number.isFinite(until) && ts > until + 86_399_999);
   if (state.highlightedEdges.size > 0) {
-    return state.highlightedEdges.has(key) ? { ...attributes, hidden: false, color: '#d62728', size: 4, zIndex: 2 } : { ...attributes, hidden, color: '#eeeeee' };
+    return state.highlightedEdges.has(key)
+      ? { ...attributes, hidden: false, color: '#d62728', size: 4, zIndex: 2 }
+      : { ...attributes, hidden, color: '#eeeeee' };
   }
   return { ...attributes, hidden };
 }
@@ -51,14 +62,25 @@ function addNodes(nodes, centre) {
   }
   fresh.forEach((n, i) => {
     const angle = (2 * Math.PI * i) / Math.max(1, fresh.length) + turn;
-    graph.addNode(n.key, { x: origin.x + radius * Math.cos(angle), y: origin.y + radius * Math.sin(angle), size: 3 + Math.min(9, Math.log2(1 + n.degree)), label: n.label, view: n });
+    graph.addNode(n.key, {
+      x: origin.x + radius * Math.cos(angle),
+      y: origin.y + radius * Math.sin(angle),
+      size: 3 + Math.min(9, Math.log2(1 + n.degree)),
+      label: n.label,
+      view: n,
+    });
   });
 }
 
 function addEdges(edges) {
   for (const e of edges) {
     if (graph.hasEdge(e.key) || !graph.hasNode(e.source) || !graph.hasNode(e.target)) continue;
-    graph.addEdgeWithKey(e.key, e.source, e.target, { color: EDGE_COLOURS[e.type] ?? '#999', size: e.type === 'has_tag' ? 1 : 1 + Math.min(3, Math.abs(e.weight) * 2), type: 'arrow', view: e });
+    graph.addEdgeWithKey(e.key, e.source, e.target, {
+      color: EDGE_COLOURS[e.type] ?? '#999',
+      size: e.type === 'has_tag' ? 1 : 1 + Math.min(3, Math.abs(e.weight) * 2),
+      type: 'arrow',
+      view: e,
+    });
   }
 }
 
@@ -83,7 +105,9 @@ async function expand(key) {
     state.expanded.add(page.node.key);
     select(page.node.key);
     history.replaceState(null, '', `/explore?node=${encodeURIComponent(page.node.key)}`);
-    showStatus(`${graph.order} nodes, ${graph.size} edges (${page.node.key}: ${page.edges.length} of ${page.total} edges${page.nextCursor !== null ? '; raise "neighbours per node" for more' : ''})`);
+    showStatus(
+      `${graph.order} nodes, ${graph.size} edges (${page.node.key}: ${page.edges.length} of ${page.total} edges${page.nextCursor !== null ? '; raise "neighbours per node" for more' : ''})`,
+    );
   } catch (error) {
     showStatus(error.message, 'error');
   }
@@ -119,7 +143,8 @@ async function findPath(from, to) {
       for (const n of path.nodes) state.highlighted.add(n.key);
       for (const e of path.edges) state.highlightedEdges.add(e.key);
     }
-    result.textContent = paths.length === 0 ? 'No path of up to 4 edges.' : `${paths.length} path(s) of ${paths[0].edges.length} edge(s): ${pathSummary(paths[0])}`;
+    result.textContent =
+      paths.length === 0 ? 'No path of up to 4 edges.' : `${paths.length} path(s) of ${paths[0].edges.length} edge(s): ${pathSummary(paths[0])}`;
     renderer.refresh();
   } catch (error) {
     result.textContent = error.message;
@@ -153,10 +178,14 @@ const xml = (value) =>
 
 /** The view as GEXF 1.3 (Gephi and others), with kind, community, edge type, time and weight. */
 function gexf() {
-  const nodes = graph.mapNodes((key, a) =>
-    `<node id="${xml(key)}" label="${xml(a.label ?? key)}"><attvalues><attvalue for="kind" value="${xml(a.view.kind)}"/><attvalue for="community" value="${a.view.community ?? -1}"/></attvalues><viz:position x="${a.x}" y="${a.y}" z="0"/><viz:size value="${a.size}"/></node>`);
-  const edges = graph.mapEdges((key, a, source, target) =>
-    `<edge id="${xml(key)}" source="${xml(source)}" target="${xml(target)}" weight="${Math.abs(a.view.weight)}"><attvalues><attvalue for="type" value="${a.view.type}"/><attvalue for="ts" value="${a.view.ts}"/></attvalues></edge>`);
+  const nodes = graph.mapNodes(
+    (key, a) =>
+      `<node id="${xml(key)}" label="${xml(a.label ?? key)}"><attvalues><attvalue for="kind" value="${xml(a.view.kind)}"/><attvalue for="community" value="${a.view.community ?? -1}"/></attvalues><viz:position x="${a.x}" y="${a.y}" z="0"/><viz:size value="${a.size}"/></node>`,
+  );
+  const edges = graph.mapEdges(
+    (key, a, source, target) =>
+      `<edge id="${xml(key)}" source="${xml(source)}" target="${xml(target)}" weight="${Math.abs(a.view.weight)}"><attvalues><attvalue for="type" value="${a.view.type}"/><attvalue for="ts" value="${a.view.ts}"/></attvalues></edge>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <gexf xmlns="http://gexf.net/1.3" xmlns:viz="http://gexf.net/1.3/viz" version="1.3">
 <graph defaultedgetype="directed">
@@ -173,11 +202,13 @@ async function search(text) {
   const list = document.getElementById('results');
   try {
     const { nodes } = await api(`/v1/graph/search?limit=20&q=${encodeURIComponent(text)}`);
-    list.replaceChildren(...nodes.map((n) => {
-      const item = el('li', { 'data-key': n.key }, `${n.kind}: ${n.label}${n.label !== n.id ? ` (${n.id})` : ''}`);
-      item.addEventListener('click', () => expand(n.key));
-      return item;
-    }));
+    list.replaceChildren(
+      ...nodes.map((n) => {
+        const item = el('li', { 'data-key': n.key }, `${n.kind}: ${n.label}${n.label !== n.id ? ` (${n.id})` : ''}`);
+        item.addEventListener('click', () => expand(n.key));
+        return item;
+      }),
+    );
     if (nodes.length === 0) list.replaceChildren(el('li', {}, 'nothing found'));
   } catch (error) {
     showStatus(error.message, 'error');
@@ -198,7 +229,10 @@ function typeFilters() {
 }
 
 function communityName(c) {
-  return `#${c.id} ${c.topTags.slice(0, 2).map((t) => t.tag).join(', ')}`.trim();
+  return `#${c.id} ${c.topTags
+    .slice(0, 2)
+    .map((t) => t.tag)
+    .join(', ')}`.trim();
 }
 
 /**
@@ -216,8 +250,14 @@ function drawLegend() {
     !byCommunity || communities.length === 0
       ? swatch(KIND_COLOURS.item, byCommunity ? 'item (communities not computed yet)' : 'item', { 'data-kind': 'item', 'data-colour': KIND_COLOURS.item })
       : el('span', { class: 'heading' }, 'items by community:'),
-    ...(byCommunity ? shown.map((c) => swatch(communityColour(c.id), communityName(c), { 'data-community': c.id, 'data-colour': communityColour(c.id), title: `${c.size} items` })) : []),
-    byCommunity && communities.length > shown.length ? el('span', { class: 'heading' }, `and ${communities.length - shown.length} smaller ones (colours repeat)`) : null,
+    ...(byCommunity
+      ? shown.map((c) =>
+          swatch(communityColour(c.id), communityName(c), { 'data-community': c.id, 'data-colour': communityColour(c.id), title: `${c.size} items` }),
+        )
+      : []),
+    byCommunity && communities.length > shown.length
+      ? el('span', { class: 'heading' }, `and ${communities.length - shown.length} smaller ones (colours repeat)`)
+      : null,
   );
 }
 
@@ -276,7 +316,13 @@ async function showMap() {
     const angle = (2 * Math.PI * i) / communities.length;
     const centre = { x: ring * Math.cos(angle), y: ring * Math.sin(angle) };
     const key = `community:${c.id}`;
-    graph.addNode(key, { ...centre, size: 6 + Math.min(14, Math.sqrt(c.size)), label: communityName(c), forceLabel: true, view: { key, kind: 'community', id: String(c.id), label: communityName(c), community: c.id, degree: c.size, summary: c } });
+    graph.addNode(key, {
+      ...centre,
+      size: 6 + Math.min(14, Math.sqrt(c.size)),
+      label: communityName(c),
+      forceLabel: true,
+      view: { key, kind: 'community', id: String(c.id), label: communityName(c), community: c.id, degree: c.size, summary: c },
+    });
     const items = c.topItems.slice(0, 4);
     items.forEach((item, j) => {
       const itemKey = `item:${item.itemId}`;
@@ -290,7 +336,12 @@ async function showMap() {
         label,
         view: { key: itemKey, kind: 'item', id: item.itemId, label, community: c.id, degree: item.positives },
       });
-      graph.addEdgeWithKey(`member:${c.id}:${item.itemId}`, key, itemKey, { color: '#e3e7ec', size: 1, type: 'line', view: { key: `member:${c.id}:${item.itemId}`, source: key, target: itemKey, type: 'member', ts: '', weight: 1 } });
+      graph.addEdgeWithKey(`member:${c.id}:${item.itemId}`, key, itemKey, {
+        color: '#e3e7ec',
+        size: 1,
+        type: 'line',
+        view: { key: `member:${c.id}:${item.itemId}`, source: key, target: itemKey, type: 'member', ts: '', weight: 1 },
+      });
     });
   });
   const sample = communities.flatMap((c) => c.topItems).find((i) => i.title)?.title;
@@ -317,11 +368,15 @@ function selectCommunity(view) {
     document.getElementById('selected'),
     el('h2', {}, `Community ${communityName(c)}`),
     el('p', {}, `${c.size} items; top tags ${c.topTags.map((t) => `${t.tag} (${t.items})`).join(', ') || 'none'}.`),
-    el('ul', { class: 'results' }, c.topItems.map((item) => {
-      const entry = el('li', { 'data-key': `item:${item.itemId}` }, `${item.title ?? item.itemId} (${item.positives} liked)`);
-      entry.addEventListener('click', () => expand(`item:${item.itemId}`));
-      return entry;
-    })),
+    el(
+      'ul',
+      { class: 'results' },
+      c.topItems.map((item) => {
+        const entry = el('li', { 'data-key': `item:${item.itemId}` }, `${item.title ?? item.itemId} (${item.positives} liked)`);
+        entry.addEventListener('click', () => expand(`item:${item.itemId}`));
+        return entry;
+      }),
+    ),
   );
 }
 
@@ -347,7 +402,9 @@ document.getElementById('path-form').addEventListener('submit', (event) => {
   event.preventDefault();
   findPath(document.getElementById('path-from').value.trim(), document.getElementById('path-to').value.trim());
 });
-document.getElementById('export-json').addEventListener('click', () => download('interest-graph.json', 'application/json', JSON.stringify(graph.export(), null, 1)));
+document
+  .getElementById('export-json')
+  .addEventListener('click', () => download('interest-graph.json', 'application/json', JSON.stringify(graph.export(), null, 1)));
 document.getElementById('export-gexf').addEventListener('click', () => download('interest-graph.gexf', 'application/xml', gexf()));
 document.getElementById('clear').addEventListener('click', () => {
   document.getElementById('path-from').value = '';

@@ -47,7 +47,8 @@ export function pathGraph(item, subjectKey) {
         });
       return key;
     });
-    for (const e of path.edges) graph.addEdge(keys[e.from], keys[e.to], { type: e.type, width: 1 + 5 * path.weight, color: EDGE_COLOURS[e.type] ?? '#999', row });
+    for (const e of path.edges)
+      graph.addEdge(keys[e.from], keys[e.to], { type: e.type, width: 1 + 5 * path.weight, color: EDGE_COLOURS[e.type] ?? '#999', row });
   });
   return { graph, columns, rows: paths.length };
 }
@@ -94,7 +95,9 @@ const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h
 /** Lays the graph out to the container's width and draws it; called again when the width changes. */
 export function drawPathGraph(container, { graph, columns, rows }) {
   if (graph.order === 0) {
-    container.replaceChildren(Object.assign(document.createElement('p'), { className: 'no-paths', textContent: 'No path through the graph leads to this item.' }));
+    container.replaceChildren(
+      Object.assign(document.createElement('p'), { className: 'no-paths', textContent: 'No path through the graph leads to this item.' }),
+    );
     return;
   }
   const family = getComputedStyle(container).fontFamily || 'sans-serif';
@@ -148,11 +151,26 @@ export function drawPathGraph(container, { graph, columns, rows }) {
     const label = edgeLabelSpot(s, t, textWidth(a.type, EDGE_FONT, family), taken, width, height);
     if (!label) return;
     taken.push(label);
-    textLayer.append(svg('text', { x: label.x + label.w / 2, y: label.y + label.h - 2, 'font-size': EDGE_FONT, fill: '#666', 'text-anchor': 'middle', 'data-label-of': key }, a.type));
+    textLayer.append(
+      svg(
+        'text',
+        { x: label.x + label.w / 2, y: label.y + label.h - 2, 'font-size': EDGE_FONT, fill: '#666', 'text-anchor': 'middle', 'data-label-of': key },
+        a.type,
+      ),
+    );
   });
 
   graph.forEachNode((key, a) => {
-    const circle = svg('circle', { cx: a.x, cy: a.y, r: a.size, fill: a.color, 'data-node': key, 'data-kind': a.kind, 'data-id': a.id, 'data-paths': a.paths.join(' ') });
+    const circle = svg('circle', {
+      cx: a.x,
+      cy: a.y,
+      r: a.size,
+      fill: a.color,
+      'data-node': key,
+      'data-kind': a.kind,
+      'data-id': a.id,
+      'data-paths': a.paths.join(' '),
+    });
     circle.append(svg('title', {}, `${a.kind} ${a.id}`));
     edgeLayer.append(circle);
   });

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { pino } from 'pino';
+
 import { ApiServer } from '../../src/api/api-server.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /**
@@ -41,12 +43,20 @@ describe('HTTP API', function () {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
 
   /** Calls the API; checks the answer against the OpenAPI document of `template` (the route as documented). */
-  async function call(method: string, route: string, options: { key?: keyof typeof KEYS | null; body?: unknown; raw?: string; template?: string } = {}): Promise<Answer> {
+  async function call(
+    method: string,
+    route: string,
+    options: { key?: keyof typeof KEYS | null; body?: unknown; raw?: string; template?: string } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     const key = options.key === undefined ? 'admin' : options.key;
     if (key) headers.authorization = `Bearer ${KEYS[key]}`;
     if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(url + route, { method, headers, ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+    const response = await fetch(url + route, {
+      method,
+      headers,
+      ...(options.raw !== undefined ? { body: options.raw } : options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
     const text = await response.text();
     const type = response.headers.get('content-type') ?? '';
     const body = type.includes('json') && text ? JSON.parse(text) : text;
@@ -108,21 +118,36 @@ describe('HTTP API', function () {
     api.attach({ engine, ...services, lastEvaluation: () => null });
     // Ready before the first model: walks, tags and trending answer while it trains.
     const ready = await call('GET', '/health/ready', { key: null });
-    assert.deepEqual([ready.status, ready.body], [200, { status: 'ready', sources: { embedding: false, walk: true, tags: true, trending: true }, model: { training: true } }]);
+    assert.deepEqual(
+      [ready.status, ready.body],
+      [200, { status: 'ready', sources: { embedding: false, walk: true, tags: true, trending: true }, model: { training: true } }],
+    );
     document = (await call('GET', '/openapi.json', { key: null })).body;
     assert.equal(document.openapi, '3.1.0');
     const training = await call('GET', '/v1/model', { template: '/v1/model' });
-    assert.deepEqual([training.status, training.body.loaded, training.body.trainingInProgress, training.body.lastTraining?.status], [200, false, true, 'running']);
-    const withoutModel = await call('GET', `/v1/users/${data.userId(1)}/recommendations?count=5&explain=false`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    assert.deepEqual(
+      [training.status, training.body.loaded, training.body.trainingInProgress, training.body.lastTraining?.status],
+      [200, false, true, 'running'],
+    );
+    const withoutModel = await call('GET', `/v1/users/${data.userId(1)}/recommendations?count=5&explain=false`, {
+      key: 'read',
+      template: '/v1/users/{userId}/recommendations',
+    });
     assert.deepEqual([withoutModel.status, withoutModel.body.modelVersion, withoutModel.body.items.length], [200, null, 5]);
-    assert.ok(withoutModel.body.items.every((i: { sources: { embedding: number; walk: number } }) => i.sources.embedding === 0), 'no embedding term without a model');
+    assert.ok(
+      withoutModel.body.items.every((i: { sources: { embedding: number; walk: number } }) => i.sources.embedding === 0),
+      'no embedding term without a model',
+    );
     await services.embeddings.trainingSettled();
     const after = await call('GET', '/health/ready', { key: null });
     assert.deepEqual(after.body, { status: 'ready', sources: { embedding: true, walk: true, tags: true, trending: true }, model: { training: false } });
     const model = await call('GET', '/v1/model', { template: '/v1/model' });
     assert.equal(model.status, 200);
     assert.deepEqual([model.body.loaded, model.body.lastTraining.status, model.body.lastTraining.fineTune], [true, 'succeeded', false]);
-    const late = await call('GET', `/v1/users/${data.userId(1)}/recommendations?count=5&explain=false`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
+    const late = await call('GET', `/v1/users/${data.userId(1)}/recommendations?count=5&explain=false`, {
+      key: 'read',
+      template: '/v1/users/{userId}/recommendations',
+    });
     assert.equal(late.body.modelVersion, model.body.version, 'the model hot-swapped in');
     assert.ok(late.body.items.some((i: { sources: { embedding: number } }) => i.sources.embedding > 0));
   });
@@ -148,22 +173,51 @@ describe('HTTP API', function () {
     assert.deepEqual([one.status, one.body], [200, { accepted: 1, duplicates: 0 }]);
     const batch = await call('POST', '/v1/events', {
       key: 'ingest',
-      body: { events: [{ id: 'api-e1', userId: user, itemId: item, type: 'click' }, { id: 'api-e2', userId: user, itemId: data.itemId(6), type: 'like' }] },
+      body: {
+        events: [
+          { id: 'api-e1', userId: user, itemId: item, type: 'click' },
+          { id: 'api-e2', userId: user, itemId: data.itemId(6), type: 'like' },
+        ],
+      },
       template: '/v1/events',
     });
     assert.deepEqual(batch.body, { accepted: 1, duplicates: 1 });
-    const bad = await call('POST', '/v1/events', { key: 'ingest', body: { events: [{ id: 'ok', userId: user, itemId: item, type: 'view' }, { id: 'bad', userId: user, itemId: item, type: 'stare' }] }, template: '/v1/events' });
+    const bad = await call('POST', '/v1/events', {
+      key: 'ingest',
+      body: {
+        events: [
+          { id: 'ok', userId: user, itemId: item, type: 'view' },
+          { id: 'bad', userId: user, itemId: item, type: 'stare' },
+        ],
+      },
+      template: '/v1/events',
+    });
     assert.equal(bad.status, 400);
-    assert.ok(bad.body.errors.some((e: { path: string }) => e.path === 'events[1].type'), JSON.stringify(bad.body));
-    assert.equal((await engine.interactionsOf('user', user)).some((i) => i.eventId === 'ok'), false, 'all or nothing');
+    assert.ok(
+      bad.body.errors.some((e: { path: string }) => e.path === 'events[1].type'),
+      JSON.stringify(bad.body),
+    );
+    assert.equal(
+      (await engine.interactionsOf('user', user)).some((i) => i.eventId === 'ok'),
+      false,
+      'all or nothing',
+    );
     const garbled = await call('POST', '/v1/events', { key: 'ingest', raw: '{"id": ', template: '/v1/events' });
     assert.equal(garbled.status, 400);
-    const huge = await call('POST', '/v1/events', { key: 'ingest', body: { events: Array.from({ length: 2_000 }, (_, k) => ({ id: `big-${k}`, userId: user, itemId: item, type: 'view' })) }, template: '/v1/events' });
+    const huge = await call('POST', '/v1/events', {
+      key: 'ingest',
+      body: { events: Array.from({ length: 2_000 }, (_, k) => ({ id: `big-${k}`, userId: user, itemId: item, type: 'view' })) },
+      template: '/v1/events',
+    });
     assert.equal(huge.status, 413);
   });
 
   it('upserts, fetches, lists and deletes catalogue items', async () => {
-    const put = await call('PUT', '/v1/items/new-film', { key: 'ingest', body: { title: 'New Film', tags: ['genre:new', 'genre:new'], attributes: { year: 2026 } }, template: '/v1/items/{itemId}' });
+    const put = await call('PUT', '/v1/items/new-film', {
+      key: 'ingest',
+      body: { title: 'New Film', tags: ['genre:new', 'genre:new'], attributes: { year: 2026 } },
+      template: '/v1/items/{itemId}',
+    });
     assert.equal(put.status, 200);
     assert.deepEqual(put.body.tags, ['genre:new']);
     const got = await call('GET', '/v1/items/new-film', { template: '/v1/items/{itemId}' });
@@ -179,6 +233,12 @@ describe('HTTP API', function () {
     assert.equal((await call('GET', '/v1/items/new-film', { template: '/v1/items/{itemId}' })).status, 404);
     assert.equal((await call('POST', '/v1/items', { key: 'ingest', body: { items: [{ id: 'x' }] }, template: '/v1/items' })).status, 400);
     assert.equal((await call('GET', '/v1/nothing-here')).status, 404);
+    // The body may repeat the path's id, not name another.
+    const same = await call('PUT', '/v1/items/film-2', { key: 'ingest', body: { id: 'film-2', title: 'Film 2' }, template: '/v1/items/{itemId}' });
+    assert.deepEqual([same.status, same.body.id], [200, 'film-2']);
+    const other = await call('PUT', '/v1/items/film-2', { key: 'ingest', body: { id: 'film-3', title: 'Film 3' }, template: '/v1/items/{itemId}' });
+    assert.deepEqual([other.status, other.body.errors.map((e: { path: string }) => e.path)], [400, ['id']]);
+    assert.equal((await call('GET', '/v1/items/film-3', { template: '/v1/items/{itemId}' })).status, 404, 'nothing written');
   });
 
   it('recommends for users, sessions, similar items and lists of items, with paths unless explain=false', async () => {
@@ -189,32 +249,60 @@ describe('HTTP API', function () {
     assert.ok(recs.body.items.every((i: { paths?: unknown[] }) => (i.paths?.length ?? 0) >= 1));
     const bare = await call('GET', `/v1/users/${user}/recommendations?count=5&explain=false`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
     assert.ok(bare.body.items.every((i: { paths?: unknown[] }) => i.paths === undefined));
-    const posted = await call('POST', `/v1/users/${user}/recommendations`, { key: 'read', body: { count: 3, filters: { excludeTags: ['nope'] } }, template: '/v1/users/{userId}/recommendations' });
+    const posted = await call('POST', `/v1/users/${user}/recommendations`, {
+      key: 'read',
+      body: { count: 3, filters: { excludeTags: ['nope'] } },
+      template: '/v1/users/{userId}/recommendations',
+    });
     assert.equal(posted.body.items.length, 3);
-    const session = engine.graph.externalId(engine.graph.nodesOfKind('session').next().value!);
-    assert.equal((await call('GET', `/v1/sessions/${session}/recommendations?count=3`, { key: 'read', template: '/v1/sessions/{sessionId}/recommendations' })).status, 200);
+    const session = engine.graph.externalId(engine.graph.nodesOfKind('session').next().value);
+    assert.equal(
+      (await call('GET', `/v1/sessions/${session}/recommendations?count=3`, { key: 'read', template: '/v1/sessions/{sessionId}/recommendations' })).status,
+      200,
+    );
     const similar = await call('GET', `/v1/items/${data.itemId(3)}/similar?count=4`, { key: 'read', template: '/v1/items/{itemId}/similar' });
     assert.equal(similar.body.items.length, 4);
     assert.equal((await call('GET', '/v1/items/no-such-item/similar', { key: 'read', template: '/v1/items/{itemId}/similar' })).status, 404);
-    const more = await call('POST', '/v1/recommendations/more-like-these', { key: 'read', body: { items: [data.itemId(3), data.itemId(4)], count: 4 }, template: '/v1/recommendations/more-like-these' });
+    const more = await call('POST', '/v1/recommendations/more-like-these', {
+      key: 'read',
+      body: { items: [data.itemId(3), data.itemId(4)], count: 4 },
+      template: '/v1/recommendations/more-like-these',
+    });
     assert.equal(more.body.items.length, 4);
-    const explained = await call('GET', `/v1/users/${user}/explanations/${recs.body.items[0].itemId}`, { key: 'read', template: '/v1/users/{userId}/explanations/{itemId}' });
+    const explained = await call('GET', `/v1/users/${user}/explanations/${recs.body.items[0].itemId}`, {
+      key: 'read',
+      template: '/v1/users/{userId}/explanations/{itemId}',
+    });
     assert.equal(explained.status, 200);
     assert.ok(explained.body.item.paths.length >= 1);
     const tooMany = await call('GET', `/v1/users/${user}/recommendations?count=100000`, { key: 'read', template: '/v1/users/{userId}/recommendations' });
     assert.equal(tooMany.status, 400);
     assert.equal(tooMany.body.errors[0].path, 'query.count');
+    // A query-string list is checked item by item, as the JSON form is, and the error names the query field.
+    const badTag = await call('GET', `/v1/users/${user}/recommendations?includeTags=genre:ok,${'x'.repeat(300)}`, {
+      key: 'read',
+      template: '/v1/users/{userId}/recommendations',
+    });
+    assert.deepEqual([badTag.status, badTag.body.errors.map((e: { path: string }) => e.path)], [400, ['query.includeTags[1]']]);
   });
 
   it('takes feedback as an event: a dismissed item is gone from the next response', async () => {
     const user = data.userId(2);
     const first = await call('GET', `/v1/users/${user}/recommendations?count=5&explain=false`, { key: 'read' });
     const top = first.body.items[0].itemId;
-    const feedback = await call('POST', '/v1/feedback', { key: 'ingest', body: { userId: user, itemId: top, action: 'dismissed', recommendationId: 'r1' }, template: '/v1/feedback' });
+    const feedback = await call('POST', '/v1/feedback', {
+      key: 'ingest',
+      body: { userId: user, itemId: top, action: 'dismissed', recommendationId: 'r1' },
+      template: '/v1/feedback',
+    });
     assert.deepEqual(feedback.body, { accepted: 1, duplicates: 0 });
     const next = await call('GET', `/v1/users/${user}/recommendations?count=5&explain=false`, { key: 'read' });
     assert.ok(!next.body.items.some((i: { itemId: string }) => i.itemId === top));
-    const both = await call('POST', '/v1/feedback', { key: 'ingest', body: { userId: user, sessionId: 's', itemId: top, action: 'clicked' }, template: '/v1/feedback' });
+    const both = await call('POST', '/v1/feedback', {
+      key: 'ingest',
+      body: { userId: user, sessionId: 's', itemId: top, action: 'clicked' },
+      template: '/v1/feedback',
+    });
     assert.equal(both.status, 400);
   });
 
@@ -295,13 +383,19 @@ describe('HTTP API', function () {
     assert.equal(search.body.nodes[0].key, `item:${data.itemId(3)}`);
     const title = search.body.nodes[0].label as string;
     const byTitle = await call('GET', `/v1/graph/search?q=${encodeURIComponent(title.slice(0, 6).toUpperCase())}`, { template: '/v1/graph/search' });
-    assert.ok(byTitle.body.nodes.some((n: { label: string }) => n.label === title), 'titles match case-insensitively');
+    assert.ok(
+      byTitle.body.nodes.some((n: { label: string }) => n.label === title),
+      'titles match case-insensitively',
+    );
 
     const page = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?limit=3`, { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' });
     assert.equal(page.status, 200);
     assert.equal(page.body.edges.length, Math.min(3, page.body.total));
     const keys = new Set([page.body.node.key, ...page.body.nodes.map((n: { key: string }) => n.key)]);
-    assert.ok(page.body.edges.every((e: { source: string; target: string }) => keys.has(e.source) && keys.has(e.target)), 'every edge joins returned nodes');
+    assert.ok(
+      page.body.edges.every((e: { source: string; target: string }) => keys.has(e.source) && keys.has(e.target)),
+      'every edge joins returned nodes',
+    );
     if (page.body.nextCursor !== null) {
       const next = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?limit=3&cursor=${page.body.nextCursor}`);
       assert.ok(!next.body.edges.some((e: { key: string }) => page.body.edges.some((f: { key: string }) => f.key === e.key)), 'pages do not overlap');
@@ -310,7 +404,9 @@ describe('HTTP API', function () {
     assert.ok(tagsOnly.body.edges.length > 0 && tagsOnly.body.edges.every((e: { type: string }) => e.type === 'has_tag'));
     const future = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?types=view,click,rating,like,purchase&since=2100-01-01T00:00:00Z`);
     assert.equal(future.body.total, 0, 'the time window filters');
-    const bad = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?types=hugs&since=yesterday`, { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' });
+    const bad = await call('GET', `/v1/graph/nodes/item/${data.itemId(3)}/neighbourhood?types=hugs&since=yesterday`, {
+      template: '/v1/graph/nodes/{kind}/{id}/neighbourhood',
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.errors.map((e: { path: string }) => e.path).sort(), ['query.since', 'query.types[0]']);
     assert.equal((await call('GET', '/v1/graph/nodes/planet/x/neighbourhood', { template: '/v1/graph/nodes/{kind}/{id}/neighbourhood' })).status, 400);

@@ -3,13 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
+import { ConfigError } from '../../base/errors.ts';
 import { ApiServer } from '../../src/api/api-server.ts';
 import { AuthFailureThrottle } from '../../src/api/auth-throttle.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
-import { ConfigError } from '../../base/errors.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 
 /**
  * Failed API keys are throttled per client address before any key is checked: a real server on loopback,
@@ -37,7 +39,7 @@ describe('throttling failed API keys per client address', function () {
     new Promise((resolve, reject) => {
       const req = request(url, { headers, localAddress, agent: false }, (res) => {
         res.resume();
-        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined }));
+        res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] }));
       });
       req.on('error', reject);
       req.end();
@@ -54,7 +56,14 @@ describe('throttling failed API keys per client address', function () {
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'auth-throttle-'));
     config = loadConfig({
-      env: { DATA_DIR: dataDir, API_KEYS: `app:${KEY}:read`, API_AUTH_FAILURES_PER_MINUTE: String(LIMIT), GNN_TRAIN_ON_START: 'false', GNN_REFRESH_MINUTES: '0', COMMUNITIES_REFRESH_MINUTES: '0' },
+      env: {
+        DATA_DIR: dataDir,
+        API_KEYS: `app:${KEY}:read`,
+        API_AUTH_FAILURES_PER_MINUTE: String(LIMIT),
+        GNN_TRAIN_ON_START: 'false',
+        GNN_REFRESH_MINUTES: '0',
+        COMMUNITIES_REFRESH_MINUTES: '0',
+      },
     });
     engine = await InterestEngine.open(config, { logger: quiet });
     services = await startEngineServices(engine, quiet);

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import { ApiServer } from '../../src/api/api-server.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { filesIn, tracesIn } from '../support/data-dir-scan.ts';
 
@@ -64,7 +66,13 @@ describe('Erasure on disk', function () {
     for (let part = 0; part < parts; part++) {
       const events = [];
       for (let i = part * (EVENTS / parts); i < (part + 1) * (EVENTS / parts); i++) {
-        events.push({ id: eventId(i), type: i % 3 === 0 ? 'like' : 'view', userId: SUBJECT, itemId: data.itemId(i % 150), context: { email: EMAIL, note: NOTE, page: { ref: NOTE } } });
+        events.push({
+          id: eventId(i),
+          type: i % 3 === 0 ? 'like' : 'view',
+          userId: SUBJECT,
+          itemId: data.itemId(i % 150),
+          context: { email: EMAIL, note: NOTE, page: { ref: NOTE } },
+        });
       }
       const others = data.eventsAt(EDGES / 2 + (part * EDGES) / 2 / parts, EDGES / 2 + ((part + 1) * EDGES) / 2 / parts);
       for (const batch of [events, others]) assert.equal((await call('POST', '/v1/events', { events: batch })).status, 200);
@@ -118,13 +126,20 @@ describe('Erasure on disk', function () {
   });
 
   it('leaves no byte of the user in any file once DELETE returns', async () => {
-    assert.ok(filesIn(dataDir).some((f) => f.startsWith(`model${path.sep}`)), `a trained model is saved (files: ${filesIn(dataDir).join(', ')})`);
+    assert.ok(
+      filesIn(dataDir).some((f) => f.startsWith(`model${path.sep}`)),
+      `a trained model is saved (files: ${filesIn(dataDir).join(', ')})`,
+    );
     const exported = await call('GET', `/v1/users/${SUBJECT}/export`);
     assert.equal(exported.status, 200);
     assert.equal(exported.body.interactions.length, EVENTS);
     // The scan finds what is there: every needle is on disk before the erasure.
     const before = new Set(tracesIn(dataDir, NEEDLES).map((t) => t.needle));
-    assert.deepEqual(NEEDLES.filter((n) => !before.has(n)), [], 'every value is on disk before the erasure');
+    assert.deepEqual(
+      NEEDLES.filter((n) => !before.has(n)),
+      [],
+      'every value is on disk before the erasure',
+    );
 
     const erased = await call('DELETE', `/v1/users/${SUBJECT}`);
     assert.deepEqual(erased.body, { erased: true, interactions: EVENTS });

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { pino } from 'pino';
+
 import { ApiServer } from '../../src/api/api-server.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /**
@@ -69,7 +71,8 @@ describe('Explanations and other people (HTTP API)', function () {
     await services.embeddings.trainingSettled();
     api.attach({ engine, ...services, lastEvaluation: () => null });
     document = await (await fetch(`${url}/openapi.json`)).json();
-    for (const kind of ['user', 'session'] as const) for (const node of engine.graph.nodesOfKind(kind)) subjects.add(`${kind}:${engine.graph.externalId(node)}`);
+    for (const kind of ['user', 'session'] as const)
+      for (const node of engine.graph.nodesOfKind(kind)) subjects.add(`${kind}:${engine.graph.externalId(node)}`);
   });
   after(async () => {
     await api?.close();
@@ -94,7 +97,10 @@ describe('Explanations and other people (HTTP API)', function () {
 
   /** The people on the items' paths who are not `subject` (a `kind:id`, or null for item-based requests). */
   function others(items: Item[], subject: string | null): PathNode[] {
-    return items.flatMap((i) => i.paths ?? []).flatMap((p) => p.nodes).filter((n) => (n.kind === 'user' || n.kind === 'session') && `${n.kind}:${n.id}` !== subject);
+    return items
+      .flatMap((i) => i.paths ?? [])
+      .flatMap((p) => p.nodes)
+      .filter((n) => (n.kind === 'user' || n.kind === 'session') && `${n.kind}:${n.id}` !== subject);
   }
 
   /** No user or session id but the subject's, anywhere in the response: in any string, whole or in part. */
@@ -116,14 +122,31 @@ describe('Explanations and other people (HTTP API)', function () {
 
   it('shows a read-role caller other people as "someone" in lists, explain, similar, more-like-these and sessions; an analyst sees their ids', async () => {
     const user = data.userId(4);
-    const session = engine.graph.externalId(engine.graph.nodesOfKind('session').next().value!);
+    const session = engine.graph.externalId(engine.graph.nodesOfKind('session').next().value);
     const given = [data.itemId(3), data.itemId(7)];
     const requests: Array<{ method: string; route: string; template: string; body?: unknown; subject: string | null }> = [
       { method: 'GET', route: `/v1/users/${user}/recommendations?count=20`, template: '/v1/users/{userId}/recommendations', subject: `user:${user}` },
-      { method: 'POST', route: `/v1/users/${user}/recommendations`, template: '/v1/users/{userId}/recommendations', body: { count: 10, filters: { includeConsumed: true } }, subject: `user:${user}` },
-      { method: 'GET', route: `/v1/sessions/${session}/recommendations?count=20`, template: '/v1/sessions/{sessionId}/recommendations', subject: `session:${session}` },
+      {
+        method: 'POST',
+        route: `/v1/users/${user}/recommendations`,
+        template: '/v1/users/{userId}/recommendations',
+        body: { count: 10, filters: { includeConsumed: true } },
+        subject: `user:${user}`,
+      },
+      {
+        method: 'GET',
+        route: `/v1/sessions/${session}/recommendations?count=20`,
+        template: '/v1/sessions/{sessionId}/recommendations',
+        subject: `session:${session}`,
+      },
       { method: 'GET', route: `/v1/items/${given[0]}/similar?count=20`, template: '/v1/items/{itemId}/similar', subject: null },
-      { method: 'POST', route: '/v1/recommendations/more-like-these', template: '/v1/recommendations/more-like-these', body: { items: given, count: 20 }, subject: null },
+      {
+        method: 'POST',
+        route: '/v1/recommendations/more-like-these',
+        template: '/v1/recommendations/more-like-these',
+        body: { items: given, count: 20 },
+        subject: null,
+      },
     ];
     let anonymous = 0;
     for (const r of requests) {

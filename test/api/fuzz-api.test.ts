@@ -32,7 +32,20 @@ describe('API fuzzing (npm run fuzz:api)', function () {
     assert.deepEqual(summary, { requests: 150, status_5xx: 0, hangs: 0, crashes: 0, partial_writes: 0 }, `${stdout}\n${stderr.slice(-3000)}`);
     assert.equal(code, 0);
     // Every kind of hostile request was sent, and some writes were acknowledged (the ledger was exercised).
-    for (const kind of ['auth', 'bad-counts', 'content-encoding', 'deep-nesting', 'odd-ids', 'path-traversal', 'percent-encoding', 'prototype-keys', 'surrogates', 'unknown-keys', 'vendor-prototype', 'wrong-method']) {
+    for (const kind of [
+      'auth',
+      'bad-counts',
+      'content-encoding',
+      'deep-nesting',
+      'odd-ids',
+      'path-traversal',
+      'percent-encoding',
+      'prototype-keys',
+      'surrogates',
+      'unknown-keys',
+      'vendor-prototype',
+      'wrong-method',
+    ]) {
       assert.match(stdout, new RegExp(`^${kind} `, 'm'), `no ${kind} requests were sent`);
     }
     assert.match(stdout, /acknowledged: [1-9]\d* events/);

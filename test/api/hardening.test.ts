@@ -4,11 +4,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+
 import { pino } from 'pino';
+
 import { ApiServer } from '../../src/api/api-server.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 import { FREE_DATA_MAX_DEPTH } from '../../src/free-data.ts';
 import { openLoader } from '../../src/loaders/index.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
@@ -69,7 +71,7 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
           try {
             resolve({ status: res.statusCode!, headers: res.headers, body: json ? JSON.parse(text) : text, text });
           } catch (error) {
-            reject(error);
+            reject(error instanceof Error ? error : new Error(String(error)));
           }
         });
       });
@@ -82,7 +84,8 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
   async function call(method: string, rawPath: string, options: CallOptions = {}): Promise<Answer> {
     const answer = await send(method, rawPath, options);
     assert.ok(answer.status < 500, `${method} ${rawPath}: ${answer.status} ${answer.text.slice(0, 300)}`);
-    if (answer.status === 400) assert.ok(Array.isArray(answer.body.errors) && answer.body.errors.length > 0, `${method} ${rawPath}: a 400 without errors: ${answer.text}`);
+    if (answer.status === 400)
+      assert.ok(Array.isArray(answer.body.errors) && answer.body.errors.length > 0, `${method} ${rawPath}: a 400 without errors: ${answer.text}`);
     return answer;
   }
 
@@ -155,20 +158,29 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
       assert.deepEqual([gzip.status, gzip.body], [200, { accepted: 1, duplicates: 0 }]);
       const br = await call('POST', '/v1/events', { body: brotliCompressSync(JSON.stringify(event('enc-br'))), headers: { 'content-encoding': 'br' } });
       assert.equal(br.status, 200);
-      assert.equal((await engine.interactionsOf('user', user)).some((i) => i.eventId === 'enc-plain'), false);
+      assert.equal(
+        (await engine.interactionsOf('user', user)).some((i) => i.eventId === 'enc-plain'),
+        false,
+      );
     });
 
     it(`refuses a context nested deeper than ${FREE_DATA_MAX_DEPTH} levels with a 400 naming the field, and writes nothing`, async () => {
       const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
       const before = await interactionCount();
-      const deep = await call('POST', '/v1/events', { body: `{"events":[${JSON.stringify(event('deep'))}, {"id":"deep-2","userId":"${user}","itemId":"${item}","type":"view","context":${nested(10_000)}}]}` });
+      const deep = await call('POST', '/v1/events', {
+        body: `{"events":[${JSON.stringify(event('deep'))}, {"id":"deep-2","userId":"${user}","itemId":"${item}","type":"view","context":${nested(10_000)}}]}`,
+      });
       assert.equal(deep.status, 400);
       assert.deepEqual(paths(deep), ['events[1].context']);
       assert.match(deep.body.errors[0].message, /32 levels/);
       // The context object itself is level 1.
-      const justOver = await call('POST', '/v1/events', { body: `{"id":"deep-33","userId":"${user}","itemId":"${item}","type":"view","context":${nested(FREE_DATA_MAX_DEPTH + 1)}}` });
+      const justOver = await call('POST', '/v1/events', {
+        body: `{"id":"deep-33","userId":"${user}","itemId":"${item}","type":"view","context":${nested(FREE_DATA_MAX_DEPTH + 1)}}`,
+      });
       assert.equal(justOver.status, 400);
-      const atLimit = await call('POST', '/v1/events', { body: `{"id":"deep-32","userId":"${user}","itemId":"${item}","type":"view","context":${nested(FREE_DATA_MAX_DEPTH)}}` });
+      const atLimit = await call('POST', '/v1/events', {
+        body: `{"id":"deep-32","userId":"${user}","itemId":"${item}","type":"view","context":${nested(FREE_DATA_MAX_DEPTH)}}`,
+      });
       assert.equal(atLimit.status, 200);
       const big = await call('POST', '/v1/events', { body: event('big-context', { context: { note: 'x'.repeat(70_000) } }) });
       assert.equal(big.status, 400);
@@ -196,9 +208,15 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
       assert.deepEqual([empty.status, paths(empty)], [400, ['events']]);
       const before = await interactionCount();
       for (const extra of ['extra', '__proto__', 'constructor']) {
-        const answer = await call('POST', '/v1/events', { key: 'ingest', body: `{"events":[${JSON.stringify(event(`unknown-${extra}`))}],"${extra}":{"x":1}}` });
+        const answer = await call('POST', '/v1/events', {
+          key: 'ingest',
+          body: `{"events":[${JSON.stringify(event(`unknown-${extra}`))}],"${extra}":{"x":1}}`,
+        });
         assert.equal(answer.status, 400, extra);
-        assert.ok(paths(answer).some((p) => p.includes(extra)), JSON.stringify(answer.body));
+        assert.ok(
+          paths(answer).some((p) => p.includes(extra)),
+          JSON.stringify(answer.body),
+        );
       }
       assert.equal(await interactionCount(), before);
     });
@@ -248,7 +266,10 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
       const before = await interactionCount();
       for (const [label, id] of BAD_IDS) {
         for (const field of ['id', 'userId', 'itemId']) {
-          const answer = await call('POST', '/v1/events', { key: 'ingest', body: { events: [event(`ok-${label}-${field}`), { ...event(`bad-${label}-${field}`), [field]: id }] } });
+          const answer = await call('POST', '/v1/events', {
+            key: 'ingest',
+            body: { events: [event(`ok-${label}-${field}`), { ...event(`bad-${label}-${field}`), [field]: id }] },
+          });
           assert.equal(answer.status, 400, `${label} as ${field}`);
           assert.deepEqual(paths(answer), [`events[1].${field}`], `${label} as ${field}`);
         }
@@ -271,7 +292,15 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
         assert.deepEqual([graphPaths.status, paths(graphPaths)], [400, ['query.from']], label);
       }
       for (const [label, id] of BAD_IDS) {
-        const items = await call('POST', '/v1/items', { key: 'ingest', body: { items: [{ id: 'fine-item', title: 't' }, { id, title: 't' }] } });
+        const items = await call('POST', '/v1/items', {
+          key: 'ingest',
+          body: {
+            items: [
+              { id: 'fine-item', title: 't' },
+              { id, title: 't' },
+            ],
+          },
+        });
         assert.deepEqual([items.status, paths(items)], [400, ['items[1].id']], label);
         const tags = await call('POST', '/v1/items', { key: 'ingest', body: { items: [{ id: 'tagged', title: 't', tags: ['genre:ok', id] }] } });
         assert.deepEqual([tags.status, paths(tags)], [400, ['tags[1]']], label);
@@ -296,7 +325,10 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
       for (const [k, id] of ids.entries()) {
         const exported = await call('GET', `/v1/users/${encodeURIComponent(id)}/export`);
         assert.equal(exported.status, 200, JSON.stringify(id));
-        assert.deepEqual(exported.body.interactions.map((i: { id: string }) => i.id), [`limit-${k}`]);
+        assert.deepEqual(
+          exported.body.interactions.map((i: { id: string }) => i.id),
+          [`limit-${k}`],
+        );
         assert.equal(exported.body.user.id, id);
       }
     });
@@ -421,7 +453,13 @@ describe('HTTP API hardening: protocol and input (issue 18)', function () {
   });
 
   it('path traversal under /web and /docs/assets stays inside', async () => {
-    for (const traversal of ['/web/../package.json', '/web/..%2f..%2fpackage.json', '/web/%2e%2e/%2e%2e/package.json', '/web/vendor/..%2f..%2f..%2fpackage.json', '/docs/assets/..%2f..%2f..%2fpackage.json']) {
+    for (const traversal of [
+      '/web/../package.json',
+      '/web/..%2f..%2fpackage.json',
+      '/web/%2e%2e/%2e%2e/package.json',
+      '/web/vendor/..%2f..%2f..%2fpackage.json',
+      '/docs/assets/..%2f..%2f..%2fpackage.json',
+    ]) {
       const answer = await call('GET', traversal, { key: null });
       assert.ok(answer.status >= 400 && answer.status < 500, `${traversal}: ${answer.status}`);
       assert.ok(!answer.text.includes('interest-graph-engine'), traversal);

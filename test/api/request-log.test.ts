@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+
 import { pino } from 'pino';
+
 import { ApiServer } from '../../src/api/api-server.ts';
 import { redactText, redactUrl } from '../../src/api/log-redaction.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 
 /**
  * The request log of a real server, captured line by line: no API key ever appears in it, wherever the
@@ -49,7 +51,9 @@ describe('the request log', function () {
 
   before(async () => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'request-log-'));
-    config = loadConfig({ env: { DATA_DIR: dataDir, API_KEYS: `app:${KEY}:admin`, GNN_TRAIN_ON_START: 'false', GNN_REFRESH_MINUTES: '0', COMMUNITIES_REFRESH_MINUTES: '0' } });
+    config = loadConfig({
+      env: { DATA_DIR: dataDir, API_KEYS: `app:${KEY}:admin`, GNN_TRAIN_ON_START: 'false', GNN_REFRESH_MINUTES: '0', COMMUNITIES_REFRESH_MINUTES: '0' },
+    });
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
@@ -102,7 +106,11 @@ describe('the request log', function () {
       await send('/v1/items?limit=1', { headers: auth }),
       await send('/v1/items?limit=1', { headers: { 'x-api-key': KEY } }),
       await send('/v1/items?limit=1', { headers: { cookie: `session=${KEY}`, authorization: `Bearer ${KEY}x` } }),
-      await send('/v1/events', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'e1', userId: 'u1', itemId: 'i1', type: 'view' }) }),
+      await send('/v1/events', {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'e1', userId: 'u1', itemId: 'i1', type: 'view' }),
+      }),
     ];
     for (const request of sent) assert.ok(linesOf(request.id).length >= 1, `request ${request.id} is logged`);
     const redacted = linesOf(sent[1]!.id)[0]!.req!.url;
@@ -126,7 +134,10 @@ describe('the request log', function () {
     assert.equal(logged[0]!.level, 50, 'error');
     assert.match(logged[0]!.err!.stack, /the engine is closed\n\s+at /);
     assert.equal(logged[0]!.req!.url, '/v1/events?access_token=[REDACTED]');
-    assert.deepEqual(lines.filter((line) => line.includes(KEY)), []);
+    assert.deepEqual(
+      lines.filter((line) => line.includes(KEY)),
+      [],
+    );
   });
 });
 
@@ -134,7 +145,10 @@ describe('redaction', () => {
   it('replaces credential-like query values and nothing else', () => {
     assert.equal(redactUrl('/v1/items'), '/v1/items');
     assert.equal(redactUrl('/v1/users/u1/recommendations?count=3&includeTags=a,b'), '/v1/users/u1/recommendations?count=3&includeTags=a,b');
-    assert.equal(redactUrl('/x?a=1&Api_Key=s&b=2&client_secret=s&sig=s&session_id=s'), '/x?a=1&Api_Key=[REDACTED]&b=2&client_secret=[REDACTED]&sig=[REDACTED]&session_id=[REDACTED]');
+    assert.equal(
+      redactUrl('/x?a=1&Api_Key=s&b=2&client_secret=s&sig=s&session_id=s'),
+      '/x?a=1&Api_Key=[REDACTED]&b=2&client_secret=[REDACTED]&sig=[REDACTED]&session_id=[REDACTED]',
+    );
     assert.equal(redactUrl('/x?token'), '/x?[REDACTED]');
     assert.equal(redactUrl('/x?%E0%A4%A=1&pass%77ord=s'), '/x?%E0%A4%A=1&pass%77ord=[REDACTED]');
   });

@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
 import { ApiServer } from '../../src/api/api-server.ts';
 import { loadConfig } from '../../src/config.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
 import { InterestEngine } from '../../src/engine.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /**
@@ -52,7 +54,8 @@ const overlapping = (a: Box, b: Box, slack = 0.5) =>
 /** Pairs of boxes (with a name each) that overlap, as readable strings. */
 function collisions(boxes: Array<Box & { name: string }>): string[] {
   const found: string[] = [];
-  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) if (overlapping(boxes[i]!, boxes[j]!)) found.push(`${boxes[i]!.name} × ${boxes[j]!.name}`);
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) if (overlapping(boxes[i]!, boxes[j]!)) found.push(`${boxes[i]!.name} × ${boxes[j]!.name}`);
   return found;
 }
 
@@ -83,7 +86,12 @@ if (!available && !process.env.CI) {
       const opened = await context.newPage();
       opened.on('pageerror', (error) => assert.fail(`page error: ${error.message}`));
       opened.on('requestfailed', (request) => assert.fail(`request failed: ${request.url()}`));
-      opened.on('request', (request) => assert.ok(request.url().startsWith(url) || request.url().startsWith('blob:') || request.url().startsWith('data:'), `external request: ${request.url()}`));
+      opened.on('request', (request) =>
+        assert.ok(
+          request.url().startsWith(url) || request.url().startsWith('blob:') || request.url().startsWith('data:'),
+          `external request: ${request.url()}`,
+        ),
+      );
       opened.on('console', (message) => {
         if (message.type() === 'error') consoleErrors.push(`${opened.url()}: ${message.text()} ${message.location().url}`);
       });
@@ -95,7 +103,16 @@ if (!available && !process.env.CI) {
       mkdirSync(SCREENSHOTS, { recursive: true });
       dataDir = mkdtempSync(path.join(tmpdir(), 'browser-'));
       const config = loadConfig({
-        env: { DATA_DIR: dataDir, GNN_DIMS: '16', GNN_HEADS: '2', GNN_FANOUT: '10', GNN_EPOCHS: '2', GNN_REFRESH_MINUTES: '0', COMMUNITIES_REFRESH_MINUTES: '0', API_KEYS: `analyst:${ANALYST_KEY}:analyst` },
+        env: {
+          DATA_DIR: dataDir,
+          GNN_DIMS: '16',
+          GNN_HEADS: '2',
+          GNN_FANOUT: '10',
+          GNN_EPOCHS: '2',
+          GNN_REFRESH_MINUTES: '0',
+          COMMUNITIES_REFRESH_MINUTES: '0',
+          API_KEYS: `analyst:${ANALYST_KEY}:analyst`,
+        },
       });
       engine = await InterestEngine.open(config, { logger: quiet });
       await engine.upsertItems(data.catalogue());
@@ -107,7 +124,15 @@ if (!available && !process.env.CI) {
       url = await api.listen(0, '127.0.0.1');
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
     });
     after(async () => {
@@ -129,7 +154,7 @@ if (!available && !process.env.CI) {
       await page.goto(`${url}/`);
       assert.equal(await page.getAttribute('#link-explain', 'href'), '/explain');
       assert.equal(await page.getAttribute('#link-explore', 'href'), '/explore');
-      await page.waitForFunction(() => document.getElementById('stats')!.textContent!.includes('interest communities'));
+      await page.waitForFunction(() => document.getElementById('stats')!.textContent.includes('interest communities'));
       await page.screenshot({ path: path.join(SCREENSHOTS, 'index.png'), fullPage: true });
     });
 
@@ -158,11 +183,17 @@ if (!available && !process.env.CI) {
       assert.match((await first.locator('.because').textContent()) ?? '', /\w+/);
       assert.equal(await first.locator('.bar').count(), 4, 'score by source');
       assert.ok((await first.locator('.paths li').count()) >= 1);
-      assert.ok((await first.locator('svg text').allTextContents()).some((t) => /view|click|rating|like|purchase|add_to_cart|has_tag/.test(t)), 'edges are labelled with their type');
+      assert.ok(
+        (await first.locator('svg text').allTextContents()).some((t) => /view|click|rating|like|purchase|add_to_cart|has_tag/.test(t)),
+        'edges are labelled with their type',
+      );
       assert.ok((await page.locator('#recent li').count()) > 0, 'recent interactions');
       assert.match((await page.locator('#profile').textContent()) ?? '', /Interest communities.*%/s);
       await page.screenshot({ path: path.join(SCREENSHOTS, 'explain.png'), fullPage: true });
-      await page.locator('#cards article.card').nth(2).screenshot({ path: path.join(SCREENSHOTS, 'explain-card.png') });
+      await page
+        .locator('#cards article.card')
+        .nth(2)
+        .screenshot({ path: path.join(SCREENSHOTS, 'explain-card.png') });
 
       // What is drawn: every title and label whole (wrapped, never cut with "…"), no two nodes or texts on
       // top of each other, and a trending path's other person away from the subject, on a row of its own.
@@ -171,27 +202,54 @@ if (!available && !process.env.CI) {
         async ([u, key]) => (await fetch(`/v1/users/${u}/recommendations?count=8&diversity=0.2`, { headers: { authorization: `Bearer ${key}` } })).json(),
         [user, ANALYST_KEY],
       );
-      const layout = await page.evaluate(([subject, items]) => {
-        return [...document.querySelectorAll('#cards article.card')].map((card, i) => {
-          const item = items[i];
-          // (No named functions in here: see the explorer test.)
-          const circles = [...card.querySelectorAll('circle[data-node]')].map((c) => {
-            const { x, y, width, height } = c.getBoundingClientRect();
-            return { name: c.getAttribute('data-node')!, kind: c.getAttribute('data-kind'), paths: (c.getAttribute('data-paths') ?? '').split(' '), r: Number(c.getAttribute('r')), cx: Number(c.getAttribute('cx')), cy: Number(c.getAttribute('cy')), x, y, width, height };
+      const layout = await page.evaluate(
+        ([subject, items]) => {
+          return [...document.querySelectorAll('#cards article.card')].map((card, i) => {
+            const item = items[i];
+            // (No named functions in here: see the explorer test.)
+            const circles = [...card.querySelectorAll('circle[data-node]')].map((c) => {
+              const { x, y, width, height } = c.getBoundingClientRect();
+              return {
+                name: c.getAttribute('data-node')!,
+                kind: c.getAttribute('data-kind'),
+                paths: (c.getAttribute('data-paths') ?? '').split(' '),
+                r: Number(c.getAttribute('r')),
+                cx: Number(c.getAttribute('cx')),
+                cy: Number(c.getAttribute('cy')),
+                x,
+                y,
+                width,
+                height,
+              };
+            });
+            const texts = [...card.querySelectorAll('svg text')].map((t) => {
+              const { x, y, width, height } = t.getBoundingClientRect();
+              return {
+                name: `"${t.textContent}"`,
+                words: [...t.querySelectorAll('tspan')].map((s) => s.textContent).join(' ') || (t.textContent ?? ''),
+                x,
+                y,
+                width,
+                height,
+              };
+            });
+            const labels: string[] = item.paths.flatMap((p: any) => p.nodes.map((n: any) => n.label));
+            const trending = item.paths
+              .map((p: any, at: number) => (p.kind === 'trending' ? { row: String(at), person: `${p.nodes[0].kind}:${p.nodes[0].id}` } : null))
+              .filter((t: unknown) => t !== null);
+            return { itemId: item.itemId, text: card.textContent ?? '', circles, texts, labels, trending, subject: `user:${subject}` };
           });
-          const texts = [...card.querySelectorAll('svg text')].map((t) => {
-            const { x, y, width, height } = t.getBoundingClientRect();
-            return { name: `"${t.textContent}"`, words: [...t.querySelectorAll('tspan')].map((s) => s.textContent).join(' ') || (t.textContent ?? ''), x, y, width, height };
-          });
-          const labels: string[] = item.paths.flatMap((p: any) => p.nodes.map((n: any) => n.label));
-          const trending = item.paths.map((p: any, at: number) => (p.kind === 'trending' ? { row: String(at), person: `${p.nodes[0].kind}:${p.nodes[0].id}` } : null)).filter((t: unknown) => t !== null);
-          return { itemId: item.itemId, text: card.textContent ?? '', circles, texts, labels, trending, subject: `user:${subject}` };
-        });
-      }, [user, list.items] as const);
+        },
+        [user, list.items] as const,
+      );
       let trendingChecked = 0;
       for (const card of layout) {
         assert.ok(!card.text.includes('…'), `${card.itemId}: nothing cut short`);
-        for (const label of card.labels) assert.ok(card.texts.some((t) => t.words.replace(/\s+/g, '') === label.replace(/\s+/g, '')), `${card.itemId}: "${label}" drawn in full`);
+        for (const label of card.labels)
+          assert.ok(
+            card.texts.some((t) => t.words.replace(/\s+/g, '') === label.replace(/\s+/g, '')),
+            `${card.itemId}: "${label}" drawn in full`,
+          );
         assert.deepEqual(collisions(card.circles), [], `${card.itemId}: nodes apart`);
         assert.deepEqual(collisions(card.texts), [], `${card.itemId}: labels apart`);
         const subject = card.circles.find((c) => c.name === card.subject);
@@ -200,7 +258,10 @@ if (!available && !process.env.CI) {
           const other = card.circles.find((c) => c.name !== card.subject && c.name.endsWith(person) && (c.kind === null || c.paths.includes(row)));
           assert.ok(other, `${card.itemId}: trending path ${row} draws ${person}`);
           if (!subject) continue;
-          assert.ok(Math.hypot(other.cx - subject.cx, other.cy - subject.cy) > other.r + subject.r + 20, `${card.itemId}: ${other.name} drawn away from the subject`);
+          assert.ok(
+            Math.hypot(other.cx - subject.cx, other.cy - subject.cy) > other.r + subject.r + 20,
+            `${card.itemId}: ${other.name} drawn away from the subject`,
+          );
           trendingChecked++;
         }
       }
@@ -241,7 +302,9 @@ if (!available && !process.env.CI) {
       await page.goto(`${url}/explain`);
       // The same drawing code the page uses, on a read-role answer: every other person is "someone".
       const drawn = await page.evaluate(async () => {
-        const { drawPathGraph, pathGraph } = await import('/web/path-graph.js' as string);
+        // A path only the browser resolves (the page's own script): typed as a plain string, not a module to find.
+        const script: string = '/web/path-graph.js';
+        const { drawPathGraph, pathGraph } = await import(script);
         const someone = { kind: 'user', id: 'someone', label: 'someone' };
         const subject = { kind: 'user', id: 'user-1', label: 'user-1' };
         const target = { kind: 'item', id: 'item-9', label: 'The Iron Harbour: A Very Long Title That Has To Wrap' };
@@ -322,7 +385,8 @@ if (!available && !process.env.CI) {
         return { boxes: renderer.labels.boxes.map((b: any) => ({ name: b.key, x: b.x, y: b.y, width: b.w, height: b.h })), ...renderer.getDimensions() };
       });
       assert.ok(labels.boxes.length >= 5, `${labels.boxes.length} labels drawn`);
-      for (const b of labels.boxes) assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= labels.width && b.y + b.height <= labels.height, `label of ${b.name} inside the canvas`);
+      for (const b of labels.boxes)
+        assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= labels.width && b.y + b.height <= labels.height, `label of ${b.name} inside the canvas`);
       assert.deepEqual(collisions(labels.boxes), []);
 
       // A path from the user to a tag of the clicked item: user → item → tag.
@@ -347,7 +411,10 @@ if (!available && !process.env.CI) {
 
       // A path to another user walks an edge backwards (user → item ← user): the summary's arrows point the
       // way each edge does.
-      const person = await page.evaluate((start) => (window as any).explorer.graph.nodes().find((n: string) => n.startsWith('user:') && n !== start), `user:${user}`);
+      const person = await page.evaluate(
+        (start) => (window as any).explorer.graph.nodes().find((n: string) => n.startsWith('user:') && n !== start),
+        `user:${user}`,
+      );
       assert.ok(person, 'the expanded item brought other users');
       const before2 = (await page.locator('#path-result').textContent()) ?? '';
       await page.fill('#path-to', person);
@@ -355,7 +422,12 @@ if (!available && !process.env.CI) {
       await page.waitForFunction((previous) => document.getElementById('path-result')!.textContent !== previous, before2, { timeout: 30_000 });
       const summary = (await page.locator('#path-result').textContent()) ?? '';
       const found = await page.evaluate(
-        async ([from, to, key]) => (await fetch(`/v1/graph/paths?from=${encodeURIComponent(from!)}&to=${encodeURIComponent(to!)}&maxLength=4&limit=3`, { headers: { authorization: `Bearer ${key}` } })).json(),
+        async ([from, to, key]) =>
+          (
+            await fetch(`/v1/graph/paths?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&maxLength=4&limit=3`, {
+              headers: { authorization: `Bearer ${key}` },
+            })
+          ).json(),
         [`user:${user}`, person, ANALYST_KEY],
       );
       const first = found.paths[0];
@@ -391,12 +463,32 @@ if (!available && !process.env.CI) {
       const drawn = await page.evaluate(() => {
         const { add, graph, renderer } = (window as any).explorer;
         const centre = graph.nodes()[0];
-        const nodes = Array.from({ length: 3000 }, (_, i) => ({ key: `item:bulk-${i}`, kind: 'item', id: `bulk-${i}`, label: `Bulk ${i}`, community: i % 12, degree: 1 + (i % 50) }));
-        const edges = Array.from({ length: 6000 }, (_, i) => ({ key: `bulk-e${i}`, source: centre, target: nodes[(i * 7) % 3000]!.key, type: 'view', ts: '2025-01-01T00:00:00.000Z', weight: 0.1 }));
+        const nodes = Array.from({ length: 3000 }, (_, i) => ({
+          key: `item:bulk-${i}`,
+          kind: 'item',
+          id: `bulk-${i}`,
+          label: `Bulk ${i}`,
+          community: i % 12,
+          degree: 1 + (i % 50),
+        }));
+        const edges = Array.from({ length: 6000 }, (_, i) => ({
+          key: `bulk-e${i}`,
+          source: centre,
+          target: nodes[(i * 7) % 3000]!.key,
+          type: 'view',
+          ts: '2025-01-01T00:00:00.000Z',
+          weight: 0.1,
+        }));
         const started = performance.now();
         add(nodes, edges, centre);
         return new Promise<{ order: number; displayed: number; ms: number }>((resolve) =>
-          requestAnimationFrame(() => resolve({ order: graph.order, displayed: graph.nodes().filter((n: string) => renderer.getNodeDisplayData(n)).length, ms: performance.now() - started })),
+          requestAnimationFrame(() =>
+            resolve({
+              order: graph.order,
+              displayed: graph.nodes().filter((n: string) => renderer.getNodeDisplayData(n)).length,
+              ms: performance.now() - started,
+            }),
+          ),
         );
       });
       assert.ok(drawn.order > 3000);
@@ -407,21 +499,34 @@ if (!available && !process.env.CI) {
 
     it('opens the explorer on the communities as a map, with a legend whose colours are not the tags’ gold', async () => {
       await page.goto(`${url}/explore`);
-      await page.waitForFunction(() => (window as any).explorer?.graph.order > 0 && !document.getElementById('graph-hint')!.hidden, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => (window as any).explorer?.graph.order > 0 && !document.getElementById('graph-hint')!.hidden, undefined, {
+        timeout: 30_000,
+      });
       await page.waitForFunction(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
       const map = await page.evaluate(() => {
         const { graph, renderer } = (window as any).explorer;
         return {
           communities: graph.nodes().filter((n: string) => n.startsWith('community:')),
-          items: graph.nodes().filter((n: string) => n.startsWith('item:')).map((n: string) => ({ community: graph.getNodeAttribute(n, 'view').community, colour: renderer.getNodeDisplayData(n).color })),
+          items: graph
+            .nodes()
+            .filter((n: string) => n.startsWith('item:'))
+            .map((n: string) => ({ community: graph.getNodeAttribute(n, 'view').community, colour: renderer.getNodeDisplayData(n).color })),
           hint: document.getElementById('graph-hint')!.textContent,
           example: document.querySelector('#graph-hint button')?.textContent ?? null,
-          legend: [...document.querySelectorAll('#legend [data-colour]')].map((e) => ({ community: e.getAttribute('data-community'), kind: e.getAttribute('data-kind'), colour: e.getAttribute('data-colour')!, text: e.textContent })),
+          legend: [...document.querySelectorAll('#legend [data-colour]')].map((e) => ({
+            community: e.getAttribute('data-community'),
+            kind: e.getAttribute('data-kind'),
+            colour: e.getAttribute('data-colour')!,
+            text: e.textContent,
+          })),
           boxes: renderer.labels.boxes.map((b: any) => ({ name: b.key, x: b.x, y: b.y, width: b.w, height: b.h })),
           ...renderer.getDimensions(),
         };
       });
-      assert.ok(map.communities.length >= 2 && map.items.length >= map.communities.length, `${map.communities.length} communities, ${map.items.length} items drawn`);
+      assert.ok(
+        map.communities.length >= 2 && map.items.length >= map.communities.length,
+        `${map.communities.length} communities, ${map.items.length} items drawn`,
+      );
       assert.match(map.hint ?? '', /Click an item/);
       assert.ok(map.example, 'an example to search for');
       await page.screenshot({ path: path.join(SCREENSHOTS, 'explore-map.png') });
@@ -432,7 +537,8 @@ if (!available && !process.env.CI) {
       assert.equal(communities.length, Math.min(10, map.communities.length), 'a legend entry per community (up to the palette’s size)');
       for (const c of communities) {
         assert.ok(deltaE(c.colour, tag) >= 25, `community ${c.text} (${c.colour}) is not the tags' ${tag}`);
-        for (const k of legend.filter((l) => l.kind)) assert.ok(deltaE(c.colour, k.colour) >= 20, `community ${c.text} (${c.colour}) apart from ${k.kind} (${k.colour})`);
+        for (const k of legend.filter((l) => l.kind))
+          assert.ok(deltaE(c.colour, k.colour) >= 20, `community ${c.text} (${c.colour}) apart from ${k.kind} (${k.colour})`);
         for (const d of communities) if (d !== c) assert.ok(deltaE(c.colour, d.colour) >= 20, `${c.text} and ${d.text} apart`);
       }
       // The legend tells the truth: each item is drawn in its community's legend colour.
@@ -440,8 +546,13 @@ if (!available && !process.env.CI) {
         const entry = communities.find((c) => Number(c.community) === item.community);
         if (entry) assert.equal(item.colour, entry.colour);
       }
-      for (const c of map.communities) assert.ok(map.boxes.some((b: { name: string }) => b.name === c), `${c} labelled`);
-      for (const b of map.boxes) assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= map.width && b.y + b.height <= map.height, `label of ${b.name} inside the canvas`);
+      for (const c of map.communities)
+        assert.ok(
+          map.boxes.some((b: { name: string }) => b.name === c),
+          `${c} labelled`,
+        );
+      for (const b of map.boxes)
+        assert.ok(b.x >= 0 && b.y >= 0 && b.x + b.width <= map.width && b.y + b.height <= map.height, `label of ${b.name} inside the canvas`);
       assert.deepEqual(collisions(map.boxes), []);
 
       // The example search finds something; clicking an item of the map draws its neighbourhood instead.
@@ -460,7 +571,10 @@ if (!available && !process.env.CI) {
       const box = (await page.locator('#graph').boundingBox())!;
       await page.mouse.click(box.x + target.x, box.y + target.y);
       await page.waitForFunction((node) => (window as any).explorer.expanded.has(node), target.node, { timeout: 30_000 });
-      const after = await page.evaluate(() => ({ communities: (window as any).explorer.graph.nodes().filter((n: string) => n.startsWith('community:')).length, hint: document.getElementById('graph-hint')!.hidden }));
+      const after = await page.evaluate(() => ({
+        communities: (window as any).explorer.graph.nodes().filter((n: string) => n.startsWith('community:')).length,
+        hint: document.getElementById('graph-hint')!.hidden,
+      }));
       assert.deepEqual(after, { communities: 0, hint: true });
       assert.deepEqual(consoleErrors, []);
     });
@@ -472,10 +586,12 @@ if (!available && !process.env.CI) {
       assert.deepEqual(consoleErrors, []);
       // What browsers ask for by themselves, and what the pages link.
       const icons = await page.evaluate(async () =>
-        Promise.all(['/favicon.ico', document.querySelector('link[rel="icon"]')?.getAttribute('href') ?? '/missing-icon-link'].map(async (href) => {
-          const response = await fetch(href);
-          return { href, status: response.status, type: response.headers.get('content-type') ?? '' };
-        })),
+        Promise.all(
+          ['/favicon.ico', document.querySelector('link[rel="icon"]')?.getAttribute('href') ?? '/missing-icon-link'].map(async (href) => {
+            const response = await fetch(href);
+            return { href, status: response.status, type: response.headers.get('content-type') ?? '' };
+          }),
+        ),
       );
       for (const icon of icons) assert.ok(icon.status === 200 && icon.type.startsWith('image/'), `${icon.href}: ${icon.status} ${icon.type}`);
     });
@@ -494,7 +610,11 @@ if (!available && !process.env.CI) {
           await narrow.waitForFunction(ready, undefined, { timeout: 60_000 });
           const widths = await narrow.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, inner: innerWidth }));
           await narrow.screenshot({ path: path.join(SCREENSHOTS, `${name}-420.png`) });
-          if (name === 'explain') await narrow.locator('#cards article.card').nth(2).screenshot({ path: path.join(SCREENSHOTS, 'explain-card-420.png') });
+          if (name === 'explain')
+            await narrow
+              .locator('#cards article.card')
+              .nth(2)
+              .screenshot({ path: path.join(SCREENSHOTS, 'explain-card-420.png') });
           assert.ok(widths.scroll <= widths.inner, `${name}: ${widths.scroll} px of content in a ${widths.inner} px window`);
         }
       } finally {

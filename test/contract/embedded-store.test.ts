@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { EmbeddedGraphStore } from '../../src/store/embedded-store.ts';
 import type { GraphStore } from '../../src/store/graph-store.ts';
 import { describeGraphStoreContract } from './graph-store.contract.ts';

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+
 import type { NodeKind } from '../../graph/model.ts';
 import type { Interaction } from '../../src/events/interaction-event.ts';
 import type { GraphStore, SnapshotSink } from '../../src/store/graph-store.ts';
@@ -76,11 +77,7 @@ export function describeGraphStoreContract(adapter: string, open: () => Promise<
 
     it('ignores an event id it already holds, across batches and within one batch', async () => {
       await store.appendInteractions([interaction('a')]);
-      const again = await store.appendInteractions([
-        interaction('a', { type: 'purchase' }),
-        interaction('c'),
-        interaction('c', { itemId: 'other' }),
-      ]);
+      const again = await store.appendInteractions([interaction('a', { type: 'purchase' }), interaction('c'), interaction('c', { itemId: 'other' })]);
       assert.deepEqual(again.accepted, [false, true, false]);
       assert.equal(again.duplicateCount, 2);
       const stored = await store.interactionsOf('user', 'u1');
@@ -102,9 +99,12 @@ export function describeGraphStoreContract(adapter: string, open: () => Promise<
       assert.deepEqual(await store.interactionsOf('user', 'anon-1'), [], 'users and sessions are separate namespaces');
     });
 
-    it('returns a subject\'s interactions oldest first, whatever order they arrived in', async () => {
+    it("returns a subject's interactions oldest first, whatever order they arrived in", async () => {
       await store.appendInteractions([interaction('late', { ts: 3000 }), interaction('early', { ts: 1000 }), interaction('mid', { ts: 2000 })]);
-      assert.deepEqual((await store.interactionsOf('user', 'u1')).map((i) => i.eventId), ['early', 'mid', 'late']);
+      assert.deepEqual(
+        (await store.interactionsOf('user', 'u1')).map((i) => i.eventId),
+        ['early', 'mid', 'late'],
+      );
     });
 
     it('keeps what it acknowledged after being closed and reopened', async () => {
@@ -118,9 +118,7 @@ export function describeGraphStoreContract(adapter: string, open: () => Promise<
     });
 
     it('upserts catalogue items, replacing title, tags, text and attributes', async () => {
-      await store.upsertItems([
-        { id: 'm1', title: 'Alien', tags: ['genre:SciFi', 'genre:Horror'], text: 'In space…', attributes: { year: 1979 } },
-      ]);
+      await store.upsertItems([{ id: 'm1', title: 'Alien', tags: ['genre:SciFi', 'genre:Horror'], text: 'In space…', attributes: { year: 1979 } }]);
       assert.deepEqual(await store.getItem('m1'), {
         id: 'm1',
         title: 'Alien',
@@ -136,11 +134,20 @@ export function describeGraphStoreContract(adapter: string, open: () => Promise<
     it('lists items by id in pages', async () => {
       await store.upsertItems(['c', 'a', 'e', 'b', 'd'].map((id) => ({ id, title: id.toUpperCase(), tags: [] })));
       const first = await store.listItems({ limit: 2 });
-      assert.deepEqual(first.map((i) => i.id), ['a', 'b']);
+      assert.deepEqual(
+        first.map((i) => i.id),
+        ['a', 'b'],
+      );
       const second = await store.listItems({ after: 'b', limit: 2 });
-      assert.deepEqual(second.map((i) => i.id), ['c', 'd']);
+      assert.deepEqual(
+        second.map((i) => i.id),
+        ['c', 'd'],
+      );
       const last = await store.listItems({ after: 'd', limit: 2 });
-      assert.deepEqual(last.map((i) => i.id), ['e']);
+      assert.deepEqual(
+        last.map((i) => i.id),
+        ['e'],
+      );
     });
 
     it('does not list an item that is only known from interactions', async () => {
@@ -159,11 +166,7 @@ export function describeGraphStoreContract(adapter: string, open: () => Promise<
     });
 
     it('erases a subject and every interaction of theirs, and nothing of anyone else', async () => {
-      await store.appendInteractions([
-        interaction('a'),
-        interaction('b', { itemId: 'i2' }),
-        interaction('c', { subjectId: 'u2' }),
-      ]);
+      await store.appendInteractions([interaction('a'), interaction('b', { itemId: 'i2' }), interaction('c', { subjectId: 'u2' })]);
       assert.deepEqual(await store.eraseSubject('user', 'u1'), { found: true, interactions: 2 });
       assert.deepEqual(await store.interactionsOf('user', 'u1'), []);
       assert.equal((await store.interactionsOf('user', 'u2')).length, 1);

@@ -1,4 +1,5 @@
 import neo4j from 'neo4j-driver';
+
 import { loadConfig } from '../../src/config.ts';
 import type { GraphStore } from '../../src/store/graph-store.ts';
 import { Neo4jGraphStore } from '../../src/store/neo4j/neo4j-store.ts';
@@ -14,7 +15,9 @@ const MARKER = 'contract-test';
 if (!process.env.NEO4J_URI) {
   describe('GraphStore contract: neo4j', () => {
     before(() => {
-      process.stdout.write('  Neo4j store contract suite SKIPPED: NEO4J_URI is not set (docker compose up -d neo4j, then NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=… npm test)\n');
+      process.stdout.write(
+        '  Neo4j store contract suite SKIPPED: NEO4J_URI is not set (docker compose up -d neo4j, then NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=… npm test)\n',
+      );
     });
     it('runs against a Neo4j server when NEO4J_URI is set');
   });
@@ -27,12 +30,14 @@ if (!process.env.NEO4J_URI) {
     const driver = neo4j.driver(options.uri, neo4j.auth.basic(options.user, options.password));
     const session = driver.session(options.database ? { database: options.database } : {});
     try {
-      const probe = await session.run(
-        'OPTIONAL MATCH (marker:EngineState {name: $marker}) RETURN marker IS NOT NULL AS ours, COUNT { () } AS nodes',
-        { marker: MARKER },
-      );
+      const probe = await session.run('OPTIONAL MATCH (marker:EngineState {name: $marker}) RETURN marker IS NOT NULL AS ours, COUNT { () } AS nodes', {
+        marker: MARKER,
+      });
       const [ours, nodes] = [probe.records[0]!.get('ours') as boolean, Number(probe.records[0]!.get('nodes'))];
-      if (!ours && nodes > 0) throw new Error(`refusing to empty ${options.uri}: it holds ${nodes} nodes this suite did not write; point NEO4J_URI or NEO4J_DATABASE at a test database`);
+      if (!ours && nodes > 0)
+        throw new Error(
+          `refusing to empty ${options.uri}: it holds ${nodes} nodes this suite did not write; point NEO4J_URI or NEO4J_DATABASE at a test database`,
+        );
       await session.run('MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS');
       await session.run('CREATE (:EngineState {name: $marker})', { marker: MARKER });
     } finally {

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { modelDirectory, saveCheckpoint } from '../../gnn/checkpoint.ts';
 import { vocabularyOf } from '../../gnn/graph-training-input.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../../src/engine.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
@@ -55,7 +57,17 @@ describe('EmbeddingService with a damaged saved model', function () {
   const models: InterestGAT[] = [];
 
   const configOf = (trainOnStart: boolean): EngineConfig =>
-    loadConfig({ env: { DATA_DIR: dataDir, GNN_DIMS: '16', GNN_HEADS: '2', GNN_FANOUT: '8', GNN_EPOCHS: '1', GNN_REFRESH_MINUTES: '0', GNN_TRAIN_ON_START: String(trainOnStart) } });
+    loadConfig({
+      env: {
+        DATA_DIR: dataDir,
+        GNN_DIMS: '16',
+        GNN_HEADS: '2',
+        GNN_FANOUT: '8',
+        GNN_EPOCHS: '1',
+        GNN_REFRESH_MINUTES: '0',
+        GNN_TRAIN_ON_START: String(trainOnStart),
+      },
+    });
   const hostOf = (config: EngineConfig) => ({
     get graph() {
       return engine.graph;
@@ -69,7 +81,13 @@ describe('EmbeddingService with a damaged saved model', function () {
     const vocabulary = vocabularyOf(engine.graph);
     const model = new InterestGAT({ ...hyper, seed }, vocabulary.items.length, vocabulary.tags.length);
     models.push(model);
-    saveCheckpoint(dataDir, model, vocabulary, { version, trainedAt: new Date().toISOString(), backend: 'test', hyper: { ...hyper, seed }, training: { interactions: 3_000 } });
+    saveCheckpoint(dataDir, model, vocabulary, {
+      version,
+      trainedAt: new Date().toISOString(),
+      backend: 'test',
+      hyper: { ...hyper, seed },
+      training: { interactions: 3_000 },
+    });
     return model;
   };
   const start = async (trainOnStart: boolean) => {
@@ -114,7 +132,10 @@ describe('EmbeddingService with a damaged saved model', function () {
       assert.ok(error, JSON.stringify(lines));
       assert.equal(error.path, damaged);
       assert.match(error.msg, /gat-v2\.bin: failed its checksum/);
-      assert.ok(lines.some((l) => l.level === 40 && /previous saved GNN model/.test(l.msg) && l.version === 'v1'), JSON.stringify(lines));
+      assert.ok(
+        lines.some((l) => l.level === 40 && /previous saved GNN model/.test(l.msg) && l.version === 'v1'),
+        JSON.stringify(lines),
+      );
       // The embeddings in service are the previous model's.
       const expected = new InterestEmbeddings(previous, vocabularyOf(engine.graph), { version: 'v1', trainedAt: '', backend: '' }, () => engine.graph);
       expected.recomputeAll();
@@ -136,8 +157,14 @@ describe('EmbeddingService with a damaged saved model', function () {
 
     const { service, lines } = await start(true);
     try {
-      assert.ok(lines.some((l) => l.level >= 50 && l.path?.endsWith('gat-v1.bin') && /checksum/.test(l.msg)), JSON.stringify(lines));
-      assert.ok(lines.some((l) => /no usable saved GNN model/.test(l.msg)), JSON.stringify(lines));
+      assert.ok(
+        lines.some((l) => l.level >= 50 && l.path?.endsWith('gat-v1.bin') && /checksum/.test(l.msg)),
+        JSON.stringify(lines),
+      );
+      assert.ok(
+        lines.some((l) => /no usable saved GNN model/.test(l.msg)),
+        JSON.stringify(lines),
+      );
       await until(() => service.status().loaded, 60_000);
       const version = service.status().version!;
       assert.notEqual(version, 'v1');

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+
 import { pino } from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { CommunityService } from '../../src/communities/community-service.ts';
+
 import { alignCommunityIds, detectCommunities, normalisedMutualInformation } from '../../graph/communities.ts';
 import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
+import { CommunityService } from '../../src/communities/community-service.ts';
+import { loadConfig } from '../../src/config.ts';
 import type { GraphChangeListener } from '../../src/engine.ts';
 import type { CommunityRun, GraphWriteBack } from '../../src/store/graph-store.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
@@ -49,8 +51,25 @@ describe('interest communities (Louvain over item co-interactions)', function ()
   });
 
   it('keeps community ids stable across runs by overlap, and gives new groups new ids', () => {
-    const previous = new Map([[1, 0], [2, 0], [3, 0], [4, 1], [5, 1], [6, 1]]);
-    const current = new Map([[1, 1], [2, 1], [3, 1], [4, 0], [5, 0], [6, 0], [7, 2], [8, 2], [9, 2]]);
+    const previous = new Map([
+      [1, 0],
+      [2, 0],
+      [3, 0],
+      [4, 1],
+      [5, 1],
+      [6, 1],
+    ]);
+    const current = new Map([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 0],
+      [5, 0],
+      [6, 0],
+      [7, 2],
+      [8, 2],
+      [9, 2],
+    ]);
     const { assignment, nextId } = alignCommunityIds(current, previous);
     assert.deepEqual([assignment.get(1), assignment.get(4), assignment.get(7)], [0, 1, 2]);
     assert.equal(nextId, 3);
@@ -96,7 +115,11 @@ describe('interest communities (Louvain over item co-interactions)', function ()
     };
     const service = new CommunityService({ graph, catalogue, weightPolicy: config.weightPolicy, writeBack, subscribe }, { refreshMinutes: 0 }, quiet);
     const snapshot = await service.recompute();
-    assert.equal(snapshot.communities.reduce((n, c) => n + c.size, 0), 301, 'every item, the cold one included');
+    assert.equal(
+      snapshot.communities.reduce((n, c) => n + c.size, 0),
+      301,
+      'every item, the cold one included',
+    );
     const topicOfCommunity = (id: number) => {
       const votes = new Map<number, number>();
       for (const itemId of service.members(id, { limit: 1000 })) {
@@ -124,7 +147,11 @@ describe('interest communities (Louvain over item co-interactions)', function ()
     assert.equal(runs[0]!.items.length, 301);
     assert.ok(runs[0]!.users.every((u) => u.community === u.mix[0]!.community));
     const again = await service.recompute();
-    assert.deepEqual(again.communities.map((c) => c.id), snapshot.communities.map((c) => c.id), 'a rerun on the same graph keeps the ids');
+    assert.deepEqual(
+      again.communities.map((c) => c.id),
+      snapshot.communities.map((c) => c.id),
+      'a rerun on the same graph keeps the ids',
+    );
 
     // Erasing a user reruns detection, so no summary still counts their likes.
     const positivesOf = (s: typeof again) => s.communities.flatMap((c) => c.topItems).reduce((n, t) => n + t.positives, 0);

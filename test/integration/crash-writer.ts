@@ -4,6 +4,7 @@
  * SIGKILL at a moment of its choosing.
  */
 import { pino } from 'pino';
+
 import { loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import { loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
 import { Recommender } from '../../src/recommendations/recommender.ts';
@@ -62,7 +64,11 @@ describe('demo timeline', function () {
   it('keeps demo users’ walk and tag terms when the first live event arrives, with the data ending now', async () => {
     const now = Date.now();
     const data = generateSyntheticDataset({ ...DATA, endAt: now });
-    assert.equal(data.interactions.ts.reduce((a, b) => Math.max(a, b), 0), now, 'the newest demo event is now');
+    assert.equal(
+      data.interactions.ts.reduce((a, b) => Math.max(a, b), 0),
+      now,
+      'the newest demo event is now',
+    );
 
     const { before, after, clockMoved } = await termsAroundLiveEvent({ ...DATA, endAt: now }, now);
     assert.ok(before.walk > 0.02 && before.tags > 0.02, `terms before the live event: ${JSON.stringify(before)}`);

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import { modelDirectory } from '../../gnn/checkpoint.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
-import { EmbeddingService, embeddingSettingsOf, type EmbeddingHost } from '../../src/embeddings/embedding-service.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
+import { type EmbeddingHost, EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../../src/engine.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
@@ -55,7 +57,10 @@ describe('EmbeddingService on the engine', function () {
     await engine.ingestEvents([{ id: 'new-1', type: 'purchase', userId: data.userId(3), itemId: data.itemId(7), timestamp: Date.UTC(2025, 0, 2) }]);
     await service.updater.settled();
     const after = embeddings.subjects.get(user)!;
-    assert.ok(after.some((v, d) => Math.abs(v - before[d]!) > 1e-6), 'the embedding moved');
+    assert.ok(
+      after.some((v, d) => Math.abs(v - before[d]!) > 1e-6),
+      'the embedding moved',
+    );
     assert.deepEqual(Array.from(after), Array.from(embeddings.computeSubjects([user])));
     // A brand-new user gets an embedding from their first interaction.
     await engine.ingestEvents([{ id: 'new-2', type: 'like', userId: 'newcomer', itemId: data.itemId(1), timestamp: Date.UTC(2025, 0, 3) }]);
@@ -101,7 +106,10 @@ describe('EmbeddingService on the engine', function () {
     await service.trainingSettled();
     assert.equal(service.status().loaded, true);
     assert.notEqual(service.status().version, first, 'a new model, not the outdated one');
-    assert.ok(warnings.some((w) => /older format/.test(w)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((w) => /older format/.test(w)),
+      warnings.join('\n'),
+    );
     await service.close();
     await engine.close();
   });
@@ -141,7 +149,10 @@ describe('EmbeddingService on the engine', function () {
     assert.ok(status.lastTraining!.error && Date.parse(status.lastTraining!.at) > 0, JSON.stringify(status.lastTraining));
     const epochs = lines.filter((l) => l.msg === 'GNN epoch');
     assert.equal(epochs.length, 2);
-    assert.ok(epochs.every((l) => l.level === 30 && l.epoch! >= 1 && Number.isFinite(l.loss) && Number.isFinite(l.validationRecall) && l.seconds! >= 0), JSON.stringify(epochs));
+    assert.ok(
+      epochs.every((l) => l.level === 30 && l.epoch! >= 1 && Number.isFinite(l.loss) && Number.isFinite(l.validationRecall) && l.seconds! >= 0),
+      JSON.stringify(epochs),
+    );
     assert.ok(lines.some((l) => l.level === 50 && /GNN training failed/.test(l.msg)));
     // A request for training now runs again, and succeeds once the directory can be written.
     rmSync(modelDirectory(dataDir), { force: true });
@@ -155,16 +166,16 @@ describe('EmbeddingService on the engine', function () {
   it('stops a run in progress when it closes, rather than holding shutdown until it ends', async () => {
     const engine = await InterestEngine.open(config, { logger: quiet });
     await engine.ingestEvents(data.eventsAt(0, 2_500));
-    let closing: Promise<void> | null = null;
+    const state: { closing: Promise<void> | null } = { closing: null };
     let epochs = 0;
     const service = await EmbeddingService.start(hostOf(engine, config), { ...embeddingSettingsOf(config.gnn), epochs: 50 }, quiet, {
       onEpoch: () => {
         epochs++;
-        closing ??= service.close();
+        state.closing ??= service.close();
       },
     });
-    while (!closing) await new Promise((resolve) => setTimeout(resolve, 20));
-    await closing;
+    while (!state.closing) await new Promise((resolve) => setTimeout(resolve, 20));
+    await state.closing;
     assert.equal(epochs, 1, 'no epoch after close');
     assert.deepEqual([service.status().trainingInProgress, service.status().lastTraining?.status], [false, 'failed']);
     assert.match(service.status().lastTraining!.error!, /service closed/);

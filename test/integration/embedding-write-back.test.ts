@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import { loadConfig } from '../../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
 import { EmbeddingWriteBack } from '../../src/embeddings/embedding-write-back.ts';
@@ -29,7 +31,10 @@ class RecordingWriteBack implements GraphWriteBack {
   }
   async writeCommunities(_run: CommunityRun): Promise<void> {}
   ids(kind: 'user' | 'item'): string[] {
-    return this.writes.filter((w) => w.kind === kind).flatMap((w) => w.rows.map((r) => r.id)).sort();
+    return this.writes
+      .filter((w) => w.kind === kind)
+      .flatMap((w) => w.rows.map((r) => r.id))
+      .sort();
   }
 }
 
@@ -61,7 +66,10 @@ describe('embedding write-back to the store', function () {
     try {
       await job.sync();
       const embeddings = service.embeddings()!;
-      assert.deepEqual(target.models.map((m) => [m.version, m.dimensions]), [[embeddings.info.version, 8]]);
+      assert.deepEqual(
+        target.models.map((m) => [m.version, m.dimensions]),
+        [[embeddings.info.version, 8]],
+      );
       const users = [...engine.graph.nodesOfKind('user')].map((n) => engine.graph.externalId(n)).sort();
       assert.deepEqual(target.ids('user'), users, 'every user, and no session');
       assert.equal(target.ids('item').length, [...engine.graph.nodesOfKind('item')].length);
@@ -70,7 +78,11 @@ describe('embedding write-back to the store', function () {
 
       target.writes = [];
       await job.sync();
-      assert.deepEqual(target.writes.flatMap((w) => w.rows), [], 'nothing changed, nothing written');
+      assert.deepEqual(
+        target.writes.flatMap((w) => w.rows),
+        [],
+        'nothing changed, nothing written',
+      );
 
       await engine.ingestEvents([{ id: 'wb-1', type: 'like', userId: data.userId(5), itemId: data.itemId(3), timestamp: Date.UTC(2025, 0, 5) }]);
       await engine.upsertItems([{ id: 'brand-new', title: 'New', tags: ['t:new'] }]);

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
-import { edgeTypeMask } from '../../graph/model.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
-import { InterestEngine } from '../../src/engine.ts';
+
 import { StoreError, ValidationError } from '../../base/errors.ts';
+import { edgeTypeMask } from '../../graph/model.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
+import { InterestEngine } from '../../src/engine.ts';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2024-01-01T00:00:00Z');
@@ -55,7 +57,10 @@ describe('InterestEngine', () => {
     assert.equal(first.accepted, 2);
     const again = await engine.ingestEvents([view('e1', 'u1', 'i1', T0), view('e3', 'u1', 'i3', T0)]);
     assert.deepEqual([again.accepted, again.duplicates], [1, 1]);
-    assert.deepEqual(again.interactions.map((i) => i.eventId), ['e3']);
+    assert.deepEqual(
+      again.interactions.map((i) => i.eventId),
+      ['e3'],
+    );
     assert.equal(engine.stats().interactions, 3);
     await restart();
     const replay = await engine.ingestEvents([view('e1', 'u1', 'i1', T0), view('e2', 'u1', 'i2', T0), view('e3', 'u1', 'i3', T0)]);
@@ -105,7 +110,10 @@ describe('InterestEngine', () => {
     assert.equal(engine.stats().interactions, 0, 'nothing of a rejected batch is stored');
     const partial = await engine.ingestEvents([view('ok', 'u1', 'i1', T0), { id: 'bad', type: 'nap', userId: 'u1', itemId: 'i1' }], { partial: true });
     assert.equal(partial.accepted, 1);
-    assert.deepEqual(partial.rejected.map((r) => [r.index, r.issues[0]!.path]), [[1, 'type']]);
+    assert.deepEqual(
+      partial.rejected.map((r) => [r.index, r.issues[0]!.path]),
+      [[1, 'type']],
+    );
   });
 
   it('refuses batches over the configured size', async () => {
@@ -138,7 +146,13 @@ describe('InterestEngine', () => {
     g.forEachOutEdge(g.nodeIndex('item', 'm1'), (_e, t) => void tags.push(g.externalId(t)), edgeTypeMask(['has_tag']));
     assert.deepEqual(tags.sort(), ['genre:Horror', 'genre:SciFi']);
     await assert.rejects(engine.upsertItems([{ id: 'm2', title: '', tags: 'x' }]), (e: unknown) => {
-      return e instanceof ValidationError && e.issues.map((i) => i.path).sort().join() === 'tags,title';
+      return (
+        e instanceof ValidationError &&
+        e.issues
+          .map((i) => i.path)
+          .sort()
+          .join() === 'tags,title'
+      );
     });
     assert.equal(await engine.deleteItem('m1'), true);
     assert.equal(engine.graph.counts().itemTags, 0);

@@ -3,18 +3,20 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
-import { ensureApiKeys } from '../../src/api/key-file.ts';
-import { ApiServer } from '../../src/api/api-server.ts';
-import { problemOf } from '../../src/api/problem.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+
+import { dataDirectoryPath } from '../../base/data-directory.ts';
 import { writeFileDurably } from '../../base/durable-file.ts';
-import { InterestEngine } from '../../src/engine.ts';
-import { startEngineServices, type EngineServices } from '../../src/engine-services.ts';
 import { StorageFullError } from '../../base/errors.ts';
+import { ApiServer } from '../../src/api/api-server.ts';
+import { ensureApiKeys } from '../../src/api/key-file.ts';
+import { problemOf } from '../../src/api/problem.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
+import { InterestEngine } from '../../src/engine.ts';
+import { type EngineServices, startEngineServices } from '../../src/engine-services.ts';
 import type { Interaction } from '../../src/events/interaction-event.ts';
 import { EmbeddedGraphStore } from '../../src/store/embedded-store.ts';
-import { dataDirectoryPath } from '../../base/data-directory.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { filesIn, tracesIn } from '../support/data-dir-scan.ts';
 
@@ -29,7 +31,16 @@ const ADMIN = 'admin-key-0123456789abcdef';
 const PADDING = 'p'.repeat(300);
 
 function interaction(subjectId: string, n: number, context: Record<string, unknown>): Interaction {
-  return { eventId: `${subjectId}-event-${n}`, subjectKind: 'user', subjectId, itemId: `item-${n % 40}`, type: 'view', value: null, ts: 1_700_000_000_000 + n, context };
+  return {
+    eventId: `${subjectId}-event-${n}`,
+    subjectKind: 'user',
+    subjectId,
+    itemId: `item-${n % 40}`,
+    type: 'view',
+    value: null,
+    ts: 1_700_000_000_000 + n,
+    context,
+  };
 }
 
 describe('A full store (SQLite max_page_count)', () => {
@@ -97,7 +108,11 @@ describe('A full disk (a real, small file system)', function () {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: text && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: text && (response.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text,
+    };
   }
 
   async function start(): Promise<void> {
@@ -133,7 +148,13 @@ describe('A full disk (a real, small file system)', function () {
   }
 
   const subjectEvents = () =>
-    Array.from({ length: 60 }, (_, i) => ({ id: `${SUBJECT}-event-${i}`, type: 'view', userId: SUBJECT, itemId: data.itemId(i), context: { email: EMAIL, padding: PADDING } }));
+    Array.from({ length: 60 }, (_, i) => ({
+      id: `${SUBJECT}-event-${i}`,
+      type: 'view',
+      userId: SUBJECT,
+      itemId: data.itemId(i),
+      context: { email: EMAIL, padding: PADDING },
+    }));
   const needles = () => [SUBJECT, EMAIL, ...subjectEvents().map((e) => e.id)];
 
   before(async function () {
@@ -142,7 +163,9 @@ describe('A full disk (a real, small file system)', function () {
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mount], { stdio: 'pipe' });
       mounted = true;
     } catch (error) {
-      const reason = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim().split('\n')[0];
+      const reason = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message)
+        .trim()
+        .split('\n')[0];
       process.stdout.write(`  full-disk tests SKIPPED: cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): ${reason}\n`);
       rmSync(mount, { recursive: true, force: true });
       this.skip();
@@ -178,10 +201,19 @@ describe('A full disk (a real, small file system)', function () {
     assert.equal(statSync(reserve).size, RESERVE_MB << 20, 'the reserve is made at open');
     assert.equal((await call('POST', '/v1/events', { events: subjectEvents() })).status, 200);
     const before = engine!.stats().interactions;
-    assert.ok(statSync(dataDirectoryPath(dataDir, 'store')).size > RESERVE_MB << 20, 'the database outgrows the reserve, so its rewrite cannot run on the full disk');
+    assert.ok(
+      statSync(dataDirectoryPath(dataDir, 'store')).size > RESERVE_MB << 20,
+      'the database outgrows the reserve, so its rewrite cannot run on the full disk',
+    );
 
     fillDisk();
-    const late = Array.from({ length: 200 }, (_, i) => ({ id: `late-event-${i}`, type: 'view', userId: `late-user-${i % 7}`, itemId: data.itemId(i), context: { padding: PADDING } }));
+    const late = Array.from({ length: 200 }, (_, i) => ({
+      id: `late-event-${i}`,
+      type: 'view',
+      userId: `late-user-${i % 7}`,
+      itemId: data.itemId(i),
+      context: { padding: PADDING },
+    }));
     const refused = await call('POST', '/v1/events', { events: late });
     assert.equal(refused.status, 507);
     assert.match(refused.headers.get('content-type')!, /application\/problem\+json/);
@@ -194,7 +226,11 @@ describe('A full disk (a real, small file system)', function () {
     const erased = await call('DELETE', `/v1/users/${SUBJECT}`);
     assert.deepEqual([erased.status, erased.body], [200, { erased: true, interactions: 60 }]);
     assert.equal(existsSync(reserve), false, 'the erasure spent the reserve');
-    assert.equal(existsSync(path.join(dataDir, 'interest-graph.sqlite-wal')) ? statSync(path.join(dataDir, 'interest-graph.sqlite-wal')).size : 0, 0, 'the log is empty');
+    assert.equal(
+      existsSync(path.join(dataDir, 'interest-graph.sqlite-wal')) ? statSync(path.join(dataDir, 'interest-graph.sqlite-wal')).size : 0,
+      0,
+      'the log is empty',
+    );
     assert.equal(existsSync(dataDirectoryPath(dataDir, 'compactionMarker')), true, 'the rewrite waits for space');
     assert.equal((await call('GET', `/v1/users/${SUBJECT}/export`)).status, 404);
 

@@ -2,15 +2,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
+import { NotFoundError, type ValidationError } from '../../base/errors.ts';
 import { EDGE_TYPES, type NodeKind } from '../../graph/model.ts';
-import { loadConfig, type EngineConfig } from '../../src/config.ts';
+import { type EngineConfig, loadConfig } from '../../src/config.ts';
 import { EmbeddingService, embeddingSettingsOf } from '../../src/embeddings/embedding-service.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { NotFoundError, ValidationError } from '../../base/errors.ts';
 import type { ExplanationPath } from '../../src/recommendations/explanation-path.ts';
 import { parseRecommendationOptions } from '../../src/recommendations/recommendation-query.ts';
-import { Recommender, type RecommendationList } from '../../src/recommendations/recommender.ts';
+import { type RecommendationList, Recommender } from '../../src/recommendations/recommender.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /**
@@ -163,7 +165,10 @@ describe('Recommender (query layer)', function () {
       if (engine.graph.edgeBaseWeight(e) > 0.5) consumed.add(engine.graph.externalId(item));
     });
     const again = recommender.recommend({ kind: 'user', id }, { count: 30, filters: { includeConsumed: true } });
-    assert.ok(again.items.some((i) => consumed.has(i.itemId)), 'strongly liked items come back when consumed ones are included');
+    assert.ok(
+      again.items.some((i) => consumed.has(i.itemId)),
+      'strongly liked items come back when consumed ones are included',
+    );
   });
 
   it('trades relevance for variety as the diversity knob goes up', () => {
@@ -188,8 +193,14 @@ describe('Recommender (query layer)', function () {
     }
     assert.ok(varied < focused, `tag overlap ${varied.toFixed(3)} at 0.9 against ${focused.toFixed(3)} at 0`);
     const plain = recommender.recommend({ kind: 'user', id: data.userId(0) }, { count: 10, diversity: 0, explain: false });
-    assert.ok(plain.items.every((item, k) => k === 0 || plain.items[k - 1]!.score >= item.score), 'without diversity the order is by score');
-    assert.ok(plain.items.every((item) => item.paths === undefined), 'no paths when explanations are off');
+    assert.ok(
+      plain.items.every((item, k) => k === 0 || plain.items[k - 1]!.score >= item.score),
+      'without diversity the order is by score',
+    );
+    assert.ok(
+      plain.items.every((item) => item.paths === undefined),
+      'no paths when explanations are off',
+    );
   });
 
   it('drops a dismissed or disliked item from the very next response, and likes of its kind lose weight', async () => {
@@ -210,7 +221,7 @@ describe('Recommender (query layer)', function () {
     assert.ok(!next.items.some((i) => i.itemId === disliked), 'disliked item gone');
     const after = recommender.explain({ kind: 'user', id }, disliked);
     assert.equal(after.rejected, true);
-    assert.ok(recommender.explain({ kind: 'user', id }, probe.id).item.sources.tags < before, 'items sharing the disliked item\'s tags score lower');
+    assert.ok(recommender.explain({ kind: 'user', id }, probe.id).item.sources.tags < before, "items sharing the disliked item's tags score lower");
   });
 
   it('serves cold starts: a user never seen, a user with one interaction, an item with tags only', async () => {
@@ -222,11 +233,16 @@ describe('Recommender (query layer)', function () {
     await engine.ingestEvents([{ id: 'cold-1', type: 'like', userId: 'newcomer', itemId: data.itemId(liked), timestamp: Date.UTC(2025, 0, 1) }]);
     const newcomer = recommender.recommend({ kind: 'user', id: 'newcomer' }, { count: 5, diversity: 0 });
     assertWellFormed(newcomer, 5, { kind: 'user', id: 'newcomer' });
-    assert.ok(newcomer.items.filter((i) => topicOf(i.itemId) === topicOf(data.itemId(liked))).length >= 3, 'mostly the liked item\'s topic');
-    assert.ok(newcomer.items[0]!.paths!.some((p) => p.nodes[1]?.id === data.itemId(liked)), 'explained through the one liked item');
+    assert.ok(newcomer.items.filter((i) => topicOf(i.itemId) === topicOf(data.itemId(liked))).length >= 3, "mostly the liked item's topic");
+    assert.ok(
+      newcomer.items[0]!.paths!.some((p) => p.nodes[1]?.id === data.itemId(liked)),
+      'explained through the one liked item',
+    );
 
     const topicTags = data.itemTags(liked);
-    await engine.upsertItems([{ id: 'brand-new', title: 'Brand New', tags: [...topicTags, 'label:fresh'], attributes: { topic: topicOf(data.itemId(liked)) } }]);
+    await engine.upsertItems([
+      { id: 'brand-new', title: 'Brand New', tags: [...topicTags, 'label:fresh'], attributes: { topic: topicOf(data.itemId(liked)) } },
+    ]);
     const fresh = recommender.recommend({ kind: 'user', id: 'newcomer' }, { count: 3, filters: { includeTags: ['label:fresh'] } });
     assert.equal(fresh.items.length, 1);
     assert.equal(fresh.items[0]!.itemId, 'brand-new');
@@ -321,25 +337,49 @@ describe('Recommender (query layer)', function () {
       assert.equal(rank, k + 1, 'ranks are 1 … n, one item each');
       if (k > 0) assert.ok(byRank[k - 1]!.score >= score, `rank ${rank} scores no more than rank ${rank - 1}`);
     });
-    for (const reason of ['rejected', 'consumed', 'not-reached', 'ranked-below', null]) assert.ok(reasons.get(reason), `some item is kept out by ${reason}: ${JSON.stringify([...reasons])}`);
+    for (const reason of ['rejected', 'consumed', 'not-reached', 'ranked-below', null])
+      assert.ok(reasons.get(reason), `some item is kept out by ${reason}: ${JSON.stringify([...reasons])}`);
     // Without diversity the default list is the top of the same ranking, and the next item is ranked below it.
     const plain = new Recommender(engine, service, { ...config.recommend, diversity: 0 });
     try {
       const top = plain.recommend({ kind: 'user', id }, { explain: false }).items;
-      assert.deepEqual(top.map((i) => i.itemId), byRank.slice(0, 20).map((r) => r.itemId));
+      assert.deepEqual(
+        top.map((i) => i.itemId),
+        byRank.slice(0, 20).map((r) => r.itemId),
+      );
       top.forEach((item, k) => assert.equal(plain.explain({ kind: 'user', id }, item.itemId).standing.rank, k + 1));
-      assert.deepEqual(plain.explain({ kind: 'user', id }, byRank[20]!.itemId).standing, { rank: 21, listCount: 20, lastListedScore: top[19]!.score, keptOutBy: 'ranked-below' });
+      assert.deepEqual(plain.explain({ kind: 'user', id }, byRank[20]!.itemId).standing, {
+        rank: 21,
+        listCount: 20,
+        lastListedScore: top[19]!.score,
+        keptOutBy: 'ranked-below',
+      });
     } finally {
       plain.close();
     }
   });
 
   it('validates options, naming the field', () => {
-    assert.throws(() => parseRecommendationOptions({ count: 0 }, 100), (e: ValidationError) => e.issues[0]!.path === 'count');
-    assert.throws(() => parseRecommendationOptions({ count: 500 }, 100), (e: ValidationError) => /at most 100/.test(e.message));
-    assert.throws(() => parseRecommendationOptions({ diversity: 2 }, 100), (e: ValidationError) => e.issues[0]!.path === 'diversity');
-    assert.throws(() => parseRecommendationOptions({ filters: { attributes: { year: { min: 3, max: 1 } } } }, 100), (e: ValidationError) => e.issues[0]!.path === 'filters.attributes.year');
-    assert.throws(() => parseRecommendationOptions({ filters: { colour: 'red' } }, 100), (e: ValidationError) => e.issues[0]!.path === 'filters.colour');
+    assert.throws(
+      () => parseRecommendationOptions({ count: 0 }, 100),
+      (e: ValidationError) => e.issues[0]!.path === 'count',
+    );
+    assert.throws(
+      () => parseRecommendationOptions({ count: 500 }, 100),
+      (e: ValidationError) => /at most 100/.test(e.message),
+    );
+    assert.throws(
+      () => parseRecommendationOptions({ diversity: 2 }, 100),
+      (e: ValidationError) => e.issues[0]!.path === 'diversity',
+    );
+    assert.throws(
+      () => parseRecommendationOptions({ filters: { attributes: { year: { min: 3, max: 1 } } } }, 100),
+      (e: ValidationError) => e.issues[0]!.path === 'filters.attributes.year',
+    );
+    assert.throws(
+      () => parseRecommendationOptions({ filters: { colour: 'red' } }, 100),
+      (e: ValidationError) => e.issues[0]!.path === 'filters.colour',
+    );
   });
 
   it('forgets an erased user: no paths through them, and they are a stranger afterwards', async () => {
@@ -361,7 +401,7 @@ describe('Recommender (query layer)', function () {
   });
 
   // Last: it takes edges out of the shared graph.
-  it('is faithful: taking away a path\'s edge and recomputing lowers the item\'s score', async () => {
+  it("is faithful: taking away a path's edge and recomputing lowers the item's score", async () => {
     let checked = 0;
     let lowered = 0;
     for (let user = 10; user < 25; user++) {

@@ -3,11 +3,13 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import type { InteractionType } from '../../graph/model.ts';
 import { loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { type ServerProcess, startServerProcess } from '../support/server-process.ts';
 
 /**
  * The real server process (`scripts/start.ts`) restarted on a data directory holding a small graph, with
@@ -28,7 +30,13 @@ async function smallGraphDirectory(type: (i: number) => InteractionType): Promis
   const dataDir = mkdtempSync(path.join(tmpdir(), 'server-start-'));
   const engine = await InterestEngine.open(loadConfig({ env: { DATA_DIR: dataDir } }), { logger: pino({ level: 'silent' }) });
   await engine.ingestEvents(
-    Array.from({ length: 150 }, (_, i) => ({ id: `e-${i}`, type: type(i), userId: `user-${i % 10}`, itemId: `item-${(i * 7) % 30}`, timestamp: T0 + i * 60_000 })),
+    Array.from({ length: 150 }, (_, i) => ({
+      id: `e-${i}`,
+      type: type(i),
+      userId: `user-${i % 10}`,
+      itemId: `item-${(i * 7) % 30}`,
+      timestamp: T0 + i * 60_000,
+    })),
   );
   await engine.close();
   return dataDir;
@@ -36,7 +44,15 @@ async function smallGraphDirectory(type: (i: number) => InteractionType): Promis
 
 /** Starts the server on `dataDir` with the default backend (wasm here), whose kernels failed on the empty training batch. */
 function startServer(dataDir: string): Promise<ServerProcess> {
-  return startServerProcess({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO_DATA: 'none', API_KEYS: `tester:${KEY}:admin`, GNN_REFRESH_MINUTES: '0', LOG_LEVEL: 'info' });
+  return startServerProcess({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DEMO_DATA: 'none',
+    API_KEYS: `tester:${KEY}:admin`,
+    GNN_REFRESH_MINUTES: '0',
+    LOG_LEVEL: 'info',
+  });
 }
 
 async function call(url: string, method: string, route: string, body?: unknown): Promise<Answer> {

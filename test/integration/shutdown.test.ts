@@ -4,10 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
 import { loadConfig } from '../../src/config.ts';
 import { InterestEngine } from '../../src/engine.ts';
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts';
+import { type ServerProcess, startServerProcess } from '../support/server-process.ts';
 
 /**
  * Graceful shutdown of the real server process (`scripts/start.ts`): a signal while six keep-alive clients
@@ -39,7 +41,14 @@ function call(agent: Agent, base: URL, method: string, route: string, body?: unk
     let sentAt = Number.POSITIVE_INFINITY;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
-      { agent, host: base.hostname, port: base.port, method, path: route, headers: { authorization: `Bearer ${KEY}`, ...(payload ? { 'content-type': 'application/json' } : {}) } },
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method,
+        path: route,
+        headers: { authorization: `Bearer ${KEY}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ sentAt, status: res.statusCode }));
@@ -106,7 +115,12 @@ describe('graceful shutdown of the server process', function () {
     const seed = new Agent({ keepAlive: true, maxSockets: 1 });
     const items = Array.from({ length: ITEMS }, (_, i) => ({ id: `item-${i}`, title: `Item ${i}`, tags: [`topic:${i % 5}`] }));
     assert.equal((await call(seed, base, 'POST', '/v1/items', { items })).status, 200);
-    const warmup = Array.from({ length: USERS * 4 }, (_, i) => ({ id: `seed-${i}`, userId: `user-${i % USERS}`, itemId: `item-${(i * 7) % ITEMS}`, type: 'like' }));
+    const warmup = Array.from({ length: USERS * 4 }, (_, i) => ({
+      id: `seed-${i}`,
+      userId: `user-${i % USERS}`,
+      itemId: `item-${(i * 7) % ITEMS}`,
+      type: 'like',
+    }));
     assert.equal((await call(seed, base, 'POST', '/v1/events', { events: warmup })).status, 200);
     seed.destroy();
 
@@ -123,7 +137,12 @@ describe('graceful shutdown of the server process', function () {
           const kind = (n + c) % 2 === 0 ? 'ingest' : 'recommend';
           if (kind === 'ingest') {
             eventIds = Array.from({ length: BATCH }, (_, k) => `c${c}-n${n}-k${k}`);
-            const events = eventIds.map((id, k) => ({ id, userId: `user-${(c * 5 + k) % USERS}`, itemId: `item-${(n * 3 + k) % ITEMS}`, type: k % 3 === 0 ? 'like' : 'view' }));
+            const events = eventIds.map((id, k) => ({
+              id,
+              userId: `user-${(c * 5 + k) % USERS}`,
+              itemId: `item-${(n * 3 + k) % ITEMS}`,
+              type: k % 3 === 0 ? 'like' : 'view',
+            }));
             answer = await call(agent, base, 'POST', '/v1/events', { events });
           } else {
             answer = await call(agent, base, 'GET', `/v1/users/user-${(c + n) % USERS}/recommendations?count=10`);
@@ -154,10 +173,15 @@ describe('graceful shutdown of the server process', function () {
     // After the signal a request is answered, or refused because the server no longer listens; never reset
     // on a connection the server had kept alive (it answered with keep-alive until it saw the signal).
     assert.deepEqual(
-      outcomes.filter((o) => o.error !== undefined && o.error !== 'ECONNREFUSED').map((o) => `${o.kind} sent ${(o.sentAt - signalAt).toFixed(0)} ms after the signal: ${o.error}`),
+      outcomes
+        .filter((o) => o.error !== undefined && o.error !== 'ECONNREFUSED')
+        .map((o) => `${o.kind} sent ${(o.sentAt - signalAt).toFixed(0)} ms after the signal: ${o.error}`),
       [],
     );
-    assert.deepEqual(outcomes.filter((o) => o.status !== undefined && o.status !== 200).map((o) => o.status), []);
+    assert.deepEqual(
+      outcomes.filter((o) => o.status !== undefined && o.status !== 200).map((o) => o.status),
+      [],
+    );
     // The connections close after the response in flight: a client gets that one and whatever the server
     // answered before it saw the signal, not the rest of its loop.
     for (let c = 0; c < CLIENTS; c++) {

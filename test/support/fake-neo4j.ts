@@ -35,6 +35,8 @@ export class FakeNeo4jDriver implements Neo4jDriver {
   }
 
   session(config: { database?: string; defaultAccessMode: 'READ' | 'WRITE' }): Neo4jSession {
+    // The session's methods are plain functions (as the driver's are) that read this fake's records.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const driver = this;
     return {
       beginTransaction(): Neo4jTransaction {
@@ -49,7 +51,7 @@ export class FakeNeo4jDriver implements Neo4jDriver {
               const rows = driver.script(statement, parameters, record.id) ?? [];
               return Promise.resolve({ records: rows.map(recordOf) });
             } catch (error) {
-              return Promise.reject(error);
+              return Promise.reject(error instanceof Error ? error : new Error(String(error)));
             }
           },
           async commit() {

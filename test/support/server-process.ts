@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -27,10 +27,10 @@ export function startServerProcess(env: Record<string, string>, options: { viaNp
     detached: options.viaNpm === true,
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not become ready in time:\n${stderr}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const ready = /^Ready: (http:\/\/[^/\s]+)\//.exec(line);
       if (ready) {
         clearTimeout(timer);

@@ -68,7 +68,13 @@ describe('architecture', () => {
     const allowed: Record<string, readonly string[]> = { base: ['base'], graph: ['graph', 'base'], gnn: ['gnn', 'graph', 'base'] };
     const wrong = IMPORTS.filter((s) => {
       const from = allowed[topFolder(s.file)];
-      return from !== undefined && !s.target.startsWith('node:') && s.target.includes('/') && SOURCE_FOLDERS.includes(topFolder(s.target)) && !from.includes(topFolder(s.target));
+      return (
+        from !== undefined &&
+        !s.target.startsWith('node:') &&
+        s.target.includes('/') &&
+        SOURCE_FOLDERS.includes(topFolder(s.target)) &&
+        !from.includes(topFolder(s.target))
+      );
     });
     assert.deepEqual(wrong, [], show(wrong));
   });
@@ -83,7 +89,13 @@ describe('architecture', () => {
   it('has no loop between folders (src/ counted by its sub-folders)', () => {
     const unit = (path: string): string => {
       const parts = path.split('/');
-      return parts[0] === 'src' && parts.length > 2 ? `src/${parts[1]}` : path.replace(/\.ts$/, '').split('/').slice(0, parts[0] === 'src' ? 2 : 1).join('/');
+      return parts[0] === 'src' && parts.length > 2
+        ? `src/${parts[1]}`
+        : path
+            .replace(/\.ts$/, '')
+            .split('/')
+            .slice(0, parts[0] === 'src' ? 2 : 1)
+            .join('/');
     };
     const edges = new Map<string, Set<string>>();
     for (const s of IMPORTS) {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+
 import { ConfigError } from '../../base/errors.ts';
+import { loadConfig } from '../../src/config.ts';
 
 describe('configuration', () => {
   it('has working defaults', () => {
@@ -51,7 +52,7 @@ describe('configuration', () => {
     );
   });
 
-  it('reads the query layer\'s settings and names a bad one', () => {
+  it("reads the query layer's settings and names a bad one", () => {
     const config = loadConfig({ env: { RECOMMEND_DIVERSITY: '0.5', RECOMMEND_ANN_THRESHOLD: '500' } });
     assert.equal(config.recommend.diversity, 0.5);
     assert.equal(config.recommend.annThreshold, 500);
@@ -79,7 +80,10 @@ describe('configuration', () => {
 
   it('reads the Neo4j settings, user/password from NEO4J_AUTH, and needs a URI for the neo4j store', () => {
     const config = loadConfig({ env: { STORE: 'neo4j', NEO4J_URI: 'bolt://db:7687', NEO4J_AUTH: 'neo4j/pa/ss', NEO4J_DATABASE: 'graph' } });
-    assert.deepEqual([config.store, config.neo4j.uri, config.neo4j.user, config.neo4j.password, config.neo4j.database], ['neo4j', 'bolt://db:7687', 'neo4j', 'pa/ss', 'graph']);
+    assert.deepEqual(
+      [config.store, config.neo4j.uri, config.neo4j.user, config.neo4j.password, config.neo4j.database],
+      ['neo4j', 'bolt://db:7687', 'neo4j', 'pa/ss', 'graph'],
+    );
     assert.equal(loadConfig({ env: { NEO4J_AUTH: 'a/b', NEO4J_PASSWORD: 'c' } }).neo4j.password, 'c', 'NEO4J_PASSWORD wins over NEO4J_AUTH');
     assert.throws(
       () => loadConfig({ env: { STORE: 'neo4j' } }),
@@ -99,7 +103,10 @@ describe('configuration', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'config-'));
     const file = path.join(dir, 'engine.json');
     writeFileSync(file, JSON.stringify({ weights: { types: { veiw: 1 } } }));
-    assert.throws(() => loadConfig({ env: { CONFIG_FILE: file } }), (e: unknown) => e instanceof ConfigError && /weights\.types\.veiw: unknown field/.test(e.message));
+    assert.throws(
+      () => loadConfig({ env: { CONFIG_FILE: file } }),
+      (e: unknown) => e instanceof ConfigError && /weights\.types\.veiw: unknown field/.test(e.message),
+    );
     writeFileSync(file, '{ nope');
     assert.throws(() => loadConfig({ env: { CONFIG_FILE: file } }), /is not valid JSON/);
   });

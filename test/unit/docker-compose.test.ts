@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+
 import { parse } from 'yaml';
+
 import { configEnvironmentVariables, loadConfig } from '../../src/config.ts';
 
 /** docker-compose.yml cannot be started here (no Docker engine); this checks what can be checked offline. */

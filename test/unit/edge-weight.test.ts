@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { baseWeight, decayFactor, decayedWeight, type WeightPolicy } from '../../graph/edge-weight.ts';
+
+import { baseWeight, decayedWeight, decayFactor, type WeightPolicy } from '../../graph/edge-weight.ts';
 import { DEFAULT_CONFIG } from '../../src/config.ts';
 
 const DAY = 86_400_000;

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { METRIC_NAMES } from '../../src/evaluation/evaluation-report.ts';
 import { modelNames } from '../../src/evaluation/models.ts';
 

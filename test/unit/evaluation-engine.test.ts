@@ -3,22 +3,23 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { INTERACTION_TYPES } from '../../graph/model.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 import { loadConfig } from '../../src/config.ts';
-import { prepareEvaluation, validationSplitOf, type EvaluationData } from '../../src/evaluation/evaluation-data.ts';
+import { type BlendSettings, blendSuggestion, searchBlend, SOURCE_NAMES, withShare } from '../../src/evaluation/engine-weights.ts';
+import { type EvaluationData, prepareEvaluation, validationSplitOf } from '../../src/evaluation/evaluation-data.ts';
 import type { ModelRun } from '../../src/evaluation/evaluation-report.ts';
 import { renderMarkdown } from '../../src/evaluation/evaluation-report.ts';
-import { blendSuggestion, searchBlend, SOURCE_NAMES, withShare, type BlendSettings } from '../../src/evaluation/engine-weights.ts';
 import { evaluateRanking, type MetricValues } from '../../src/evaluation/evaluator.ts';
 import { InteractionLogBuilder, readInteractionLog } from '../../src/evaluation/interaction-log.ts';
-import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
-import { trainingDataFrom } from '../../src/evaluation/training-data.ts';
-import { INTERACTION_TYPES } from '../../graph/model.ts';
-import { LazyEngineModel } from '../../src/evaluation/lazy-engine-model.ts';
+import { type LazyEngineModel } from '../../src/evaluation/lazy-engine-model.ts';
 import { createModel } from '../../src/evaluation/models.ts';
+import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
 import { RandomModel } from '../../src/evaluation/random-model.ts';
 import type { FitContext } from '../../src/evaluation/recommender-model.ts';
+import { trainingDataFrom } from '../../src/evaluation/training-data.ts';
 import { openLoader } from '../../src/loaders/index.ts';
-import { TopKSelector } from '../../graph/top-k.ts';
 
 /**
  * `engine` and `engine-tuned`: the served Recommender (a real engine on disk, its GAT trained by the
@@ -83,14 +84,18 @@ describe('evaluation: engine (the served Recommender)', function () {
     users.forEach((user, r) => {
       const served = engine.listFor(user).items;
       // What the evaluator keeps: training positives skipped, −∞ never listed.
-      const training = new Set(Array.from(index.subarray(start[user]!, start[user + 1]!)));
+      const training = new Set(Array.from(index.subarray(start[user], start[user + 1])));
       selector.reset();
       for (let i = 0; i < items; i++) {
         const score = scores[r * items + i]!;
         if (!training.has(i) && score !== -Infinity) selector.offer(score, i);
       }
       const ranked = Array.from(top.subarray(0, selector.drain(top)), (i) => data.train.itemIds[i]);
-      assert.deepEqual(ranked, served.map((item) => item.itemId), `user ${data.train.userIds[user]}`);
+      assert.deepEqual(
+        ranked,
+        served.map((item) => item.itemId),
+        `user ${data.train.userIds[user]}`,
+      );
       const listed = scores.subarray(r * items, (r + 1) * items).filter((s) => s !== -Infinity);
       assert.equal(listed.length, served.length, 'every other item is −∞');
       for (const item of served) assert.ok(!training.has(data.train.itemIds.indexOf(item.itemId)), 'no training positive is served');
@@ -116,10 +121,10 @@ describe('evaluation: engine (the served Recommender)', function () {
   });
 });
 
-describe('evaluation: engine, served as of each user\'s own time', function () {
+describe("evaluation: engine, served as of each user's own time", function () {
   this.timeout(120_000);
 
-  it('weighs a user\'s history as of their latest interaction, not as of the end of the training period', async () => {
+  it("weighs a user's history as of their latest interaction, not as of the end of the training period", async () => {
     // "early" liked three items in 2020; everyone else was active three years later (12 half-lives of 90 days).
     const builder = new InteractionLogBuilder();
     const like = INTERACTION_TYPES.indexOf('like');
@@ -128,7 +133,8 @@ describe('evaluation: engine, served as of each user\'s own time', function () {
     const late = early + 3 * 365 * day;
     for (const [n, item] of ['a1', 'a2', 'a3'].entries()) builder.add(builder.userOf('early'), builder.itemOf(item), like, NaN, early + n * day);
     for (let u = 0; u < 6; u++) {
-      for (const [n, item] of ['a1', 'a2', 'a3', 'a4', `b${u}`].entries()) builder.add(builder.userOf(`u${u}`), builder.itemOf(item), like, NaN, late + (u * 5 + n) * day);
+      for (const [n, item] of ['a1', 'a2', 'a3', 'a4', `b${u}`].entries())
+        builder.add(builder.userOf(`u${u}`), builder.itemOf(item), like, NaN, late + (u * 5 + n) * day);
     }
     const log = builder.build();
     const train = trainingDataFrom(log, log.interactions, positiveRuleFor(log.interactions));
@@ -162,7 +168,10 @@ describe('evaluation: engine-tuned', function () {
       assert.ok((settings.validationNdcg as number) >= (settings.defaultsValidationNdcg as number));
       const tried = lines.filter((line) => line.endsWith('on the validation split'));
       assert.equal(tried.length, settings.evaluated);
-      assert.match(tried[0]!, /^engine-tuned: embedding=0\.450 walk=0\.300 tags=0\.150 trending=0\.100 diversity=0\.200: validation NDCG 0\.\d{4} \(best so far\)/);
+      assert.match(
+        tried[0]!,
+        /^engine-tuned: embedding=0\.450 walk=0\.300 tags=0\.150 trending=0\.100 diversity=0\.200: validation NDCG 0\.\d{4} \(best so far\)/,
+      );
       assert.ok(lines.some((line) => line.startsWith('engine-tuned: tuned embedding=')));
       assert.ok(evaluateRanking(model, data.train, data.test, { ks: [20] }).byK[20]!.ndcg > 0);
     } finally {
@@ -184,12 +193,17 @@ describe('evaluation: the blend search', () => {
     // Best: walk alone at 0.6 of the weight with tags, no diversity.
     const score = (b: BlendSettings) => -((b.weights.walk - 0.6) ** 2) - b.weights.embedding - b.weights.trending - b.diversity;
     const seen = new Set<string>();
-    const result = searchBlend(start, { shares: [0, 0.3, 0.6], diversity: [0, 0.2], rounds: 3 }, (b) => {
-      const key = JSON.stringify(b);
-      assert.ok(!seen.has(key), `scored twice: ${key}`);
-      seen.add(key);
-      return score(b);
-    }, () => {});
+    const result = searchBlend(
+      start,
+      { shares: [0, 0.3, 0.6], diversity: [0, 0.2], rounds: 3 },
+      (b) => {
+        const key = JSON.stringify(b);
+        assert.ok(!seen.has(key), `scored twice: ${key}`);
+        seen.add(key);
+        return score(b);
+      },
+      () => {},
+    );
     assert.deepEqual(result.best, { weights: { embedding: 0, walk: 0.6, tags: 0.4, trending: 0 }, diversity: 0 });
     assert.equal(result.startScore, score(start));
     assert.equal(result.evaluated, seen.size);
@@ -244,9 +258,25 @@ describe('evaluation: the report on the tuned blend', () => {
       ks: [20],
       testShare: 0.2,
       positives: 'p',
-      stats: { users: 1, items: 1, interactions: 1, positivePairs: 1, evaluatedUsers: 1, usersLeftOut: 0, trainInteractions: 1, trainPositives: 1, testPositives: 1, removedLater: 0, validationUsers: 1, validationPositives: 1 },
+      stats: {
+        users: 1,
+        items: 1,
+        interactions: 1,
+        positivePairs: 1,
+        evaluatedUsers: 1,
+        usersLeftOut: 0,
+        trainInteractions: 1,
+        trainPositives: 1,
+        testPositives: 1,
+        removedLater: 0,
+        validationUsers: 1,
+        validationPositives: 1,
+      },
       models: [run('engine', 0.1, defaults), run('engine-tuned', 0.12, tuned)],
     };
-    assert.match(renderMarkdown(report), /### The served blend, tuned \(engine-tuned\)[\s\S]*"recommend":\{"weights":\{"embedding":0\.6,"walk":0\.25,"tags":0\.1,"trending":0\.05\},"diversity":0\.1\}/);
+    assert.match(
+      renderMarkdown(report),
+      /### The served blend, tuned \(engine-tuned\)[\s\S]*"recommend":\{"weights":\{"embedding":0\.6,"walk":0\.25,"tags":0\.1,"trending":0\.05\},"diversity":0\.1\}/,
+    );
   });
 });

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+
 import { INTERACTION_TYPES } from '../../graph/model.ts';
+import { TopKSelector } from '../../graph/top-k.ts';
 import { evaluateRanking } from '../../src/evaluation/evaluator.ts';
 import type { ItemTagSets } from '../../src/evaluation/interaction-log.ts';
 import {
@@ -16,11 +18,9 @@ import {
 } from '../../src/evaluation/metrics.ts';
 import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
 import type { HeldOut } from '../../src/evaluation/split.ts';
-import { TopKSelector } from '../../graph/top-k.ts';
 import { trainingDataFrom } from '../../src/evaluation/training-data.ts';
 
-const close = (actual: number, expected: number, what = '') =>
-  assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} should be ${expected}`);
+const close = (actual: number, expected: number, what = '') => assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} should be ${expected}`);
 
 /** Tags as CSR from per-item lists. */
 function tagSets(lists: number[][]): ItemTagSets {
@@ -66,8 +66,28 @@ describe('evaluation: metrics on a hand-computed example', () => {
     // 10 users; popularity 5 → 1 bit, 1 → log2(10) bits, 0 counts as 1.
     close(itemNovelty(5, 10), 1);
     close(listNovelty([0, 1, 2], 3, [5, 1, 0], 10)!, (1 + 2 * Math.log2(10)) / 3);
-    close(catalogueCoverage([[0, 1], [1, 2]], 2, 8), 3 / 8);
-    close(catalogueCoverage([[0, 1], [1, 2]], 1, 8), 2 / 8);
+    close(
+      catalogueCoverage(
+        [
+          [0, 1],
+          [1, 2],
+        ],
+        2,
+        8,
+      ),
+      3 / 8,
+    );
+    close(
+      catalogueCoverage(
+        [
+          [0, 1],
+          [1, 2],
+        ],
+        1,
+        8,
+      ),
+      2 / 8,
+    );
   });
 });
 
@@ -121,7 +141,14 @@ describe('evaluation: ranking', () => {
     // One user, five items, trained on item 0, holding out item 1. The model lists only item 3 (item 1, the
     // hit, scored −∞ like the rest); filling the list by index would have brought item 1 in at rank 2.
     const rating = INTERACTION_TYPES.indexOf('rating');
-    const interactions = { length: 1, user: Uint32Array.of(0), item: Uint32Array.of(0), type: Uint8Array.of(rating), value: Float32Array.of(5), ts: Float64Array.of(1) };
+    const interactions = {
+      length: 1,
+      user: Uint32Array.of(0),
+      item: Uint32Array.of(0),
+      type: Uint8Array.of(rating),
+      value: Float32Array.of(5),
+      ts: Float64Array.of(1),
+    };
     const shape = { userIds: ['u0'], itemIds: ['a', 'b', 'c', 'd', 'e'], itemTags: tagSets([[0], [0], [1], [1], [0]]) };
     const train = trainingDataFrom(shape, interactions, positiveRuleFor(interactions));
     const heldOut: HeldOut = { users: Uint32Array.of(0), start: Uint32Array.of(0, 1), items: Uint32Array.of(1) };

@@ -1,24 +1,19 @@
 import assert from 'node:assert/strict';
+
 import { INTERACTION_TYPES } from '../../graph/model.ts';
+import { SeededRandom } from '../../graph/random.ts';
 import { BprModel, BprTrainer } from '../../src/evaluation/bpr-model.ts';
-import { prepareEvaluation, validationSplitOf, type EvaluationData } from '../../src/evaluation/evaluation-data.ts';
+import { type EvaluationData, prepareEvaluation, validationSplitOf } from '../../src/evaluation/evaluation-data.ts';
 import { UnknownModelError } from '../../src/evaluation/evaluation-error.ts';
 import { evaluateRanking } from '../../src/evaluation/evaluator.ts';
 import { interactionLogFromSynthetic } from '../../src/evaluation/interaction-log.ts';
-import {
-  LightGcnTrainer,
-  layerMean,
-  normalisedAdjacency,
-  propagate,
-  type LightGcnSettings,
-} from '../../src/evaluation/lightgcn-model.ts';
-import { MODEL_FACTORIES, createModel, modelNames, parseModelList } from '../../src/evaluation/models.ts';
+import { layerMean, type LightGcnSettings, LightGcnTrainer, normalisedAdjacency, propagate } from '../../src/evaluation/lightgcn-model.ts';
+import { createModel, MODEL_FACTORIES, modelNames, parseModelList } from '../../src/evaluation/models.ts';
 import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
 import { RandomModel } from '../../src/evaluation/random-model.ts';
 import type { FitContext, RecommenderModel } from '../../src/evaluation/recommender-model.ts';
-import { trainingDataFrom, type TrainingData } from '../../src/evaluation/training-data.ts';
+import { type TrainingData, trainingDataFrom } from '../../src/evaluation/training-data.ts';
 import { gridOf, tuneEpochTrainer, tuneInStages } from '../../src/evaluation/tuning.ts';
-import { SeededRandom } from '../../graph/random.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 
 /** A small training set: `users` users each positive on a few of `items` items, drawn from `seed`. */
@@ -206,12 +201,15 @@ describe('evaluation: the model registry', () => {
 
   it('parses --models lists and names what is unknown', () => {
     assert.deepEqual(parseModelList('bpr, popular,bpr'), ['bpr', 'popular']);
-    assert.throws(() => parseModelList('popular,gnn'), (error: unknown) => {
-      assert.ok(error instanceof UnknownModelError);
-      assert.equal(error.model, 'gnn');
-      assert.match(error.message, /available: popular, itemknn, bpr, lightgcn/);
-      return true;
-    });
+    assert.throws(
+      () => parseModelList('popular,gnn'),
+      (error: unknown) => {
+        assert.ok(error instanceof UnknownModelError);
+        assert.equal(error.model, 'gnn');
+        assert.match(error.message, /available: popular, itemknn, bpr, lightgcn/);
+        return true;
+      },
+    );
     assert.throws(() => createModel('nope'), UnknownModelError);
   });
 });
@@ -223,8 +221,16 @@ describe('evaluation: tuning', () => {
   const fakeValidation = {
     train: undefined as unknown as TrainingData,
     heldOut: { users: new Uint32Array(0), start: Uint32Array.of(0), items: new Uint32Array(0) },
-    evaluate: (scorer: { value(): number }) =>
-      ({ ndcg: scorer.value(), recall: 0, precision: 0, hitRate: 0, mrr: 0, coverage: 0, diversity: null, novelty: 0 }),
+    evaluate: (scorer: { value(): number }) => ({
+      ndcg: scorer.value(),
+      recall: 0,
+      precision: 0,
+      hitRate: 0,
+      mrr: 0,
+      coverage: 0,
+      diversity: null,
+      novelty: 0,
+    }),
   };
   const created: Point[] = [];
   const create = (point: Point) => {

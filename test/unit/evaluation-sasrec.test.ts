@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
+
 import { INTERACTION_TYPES } from '../../graph/model.ts';
-import { prepareEvaluation, validationSplitOf, type EvaluationData } from '../../src/evaluation/evaluation-data.ts';
+import { SeededRandom } from '../../graph/random.ts';
+import { type EvaluationData, prepareEvaluation, validationSplitOf } from '../../src/evaluation/evaluation-data.ts';
 import { evaluateRanking } from '../../src/evaluation/evaluator.ts';
 import { InteractionLogBuilder } from '../../src/evaluation/interaction-log.ts';
 import { createModel } from '../../src/evaluation/models.ts';
 import type { FitContext, RecommenderModel } from '../../src/evaluation/recommender-model.ts';
-import { SasRecModel, SASREC_QUICK } from '../../src/evaluation/sasrec-model.ts';
+import { SASREC_QUICK, SasRecModel } from '../../src/evaluation/sasrec-model.ts';
 import { sequenceWindows } from '../../src/evaluation/sasrec-network.ts';
-import { positiveSequences, trainingDataFrom, type TrainingData } from '../../src/evaluation/training-data.ts';
-import { SeededRandom } from '../../graph/random.ts';
+import { positiveSequences, type TrainingData, trainingDataFrom } from '../../src/evaluation/training-data.ts';
 
 const RATING = INTERACTION_TYPES.indexOf('rating');
 
@@ -86,8 +87,8 @@ describe('evaluation: SASRec', () => {
     const log = builder.build();
     const train = trainingDataFrom(log, log.interactions, { ratingThreshold: 4, viewsArePositive: false });
     const sequences = positiveSequences(train);
-    assert.deepEqual([...sequences.index.subarray(sequences.start[u]!, sequences.start[u + 1]!)], [c, a, b]);
-    assert.deepEqual([...sequences.index.subarray(sequences.start[v]!, sequences.start[v + 1]!)], [b, a]);
+    assert.deepEqual([...sequences.index.subarray(sequences.start[u], sequences.start[u + 1])], [c, a, b]);
+    assert.deepEqual([...sequences.index.subarray(sequences.start[v], sequences.start[v + 1])], [b, a]);
   });
 
   it('cuts each sequence into windows whose targets cover every positive after the first once', () => {

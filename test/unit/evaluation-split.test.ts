@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
+
 import { INTERACTION_TYPES, type InteractionType } from '../../graph/model.ts';
 import { prepareEvaluation } from '../../src/evaluation/evaluation-data.ts';
 import { EvaluationDataError } from '../../src/evaluation/evaluation-error.ts';
 import { evaluateRanking } from '../../src/evaluation/evaluator.ts';
-import { InteractionLogBuilder, type InteractionLog } from '../../src/evaluation/interaction-log.ts';
+import { type InteractionLog, InteractionLogBuilder } from '../../src/evaluation/interaction-log.ts';
 import { positiveRuleFor } from '../../src/evaluation/positive-rule.ts';
 import type { HeldOut } from '../../src/evaluation/split.ts';
 import { heldOutCount, orderTiesAtRandom, splitInteractions } from '../../src/evaluation/split.ts';
-import { trainingDataFrom, type TrainingData } from '../../src/evaluation/training-data.ts';
+import { type TrainingData, trainingDataFrom } from '../../src/evaluation/training-data.ts';
 
 type Row = readonly [user: string, item: string, type: InteractionType, value: number, ts: number];
 
@@ -50,13 +51,10 @@ describe('evaluation: the temporal split', () => {
       ['none', 'x1', 'view', NaN, 100],
     ];
     const log = logOf(rows);
-    const { heldOut, usersLeftOut, train } = splitInteractions(
-      log.interactions,
-      log.userIds.length,
-      log.itemIds.length,
-      positiveRuleFor(log.interactions),
-      { protocol: 'temporal', seed: 1 },
-    );
+    const { heldOut, usersLeftOut, train } = splitInteractions(log.interactions, log.userIds.length, log.itemIds.length, positiveRuleFor(log.interactions), {
+      protocol: 'temporal',
+      seed: 1,
+    });
     assert.deepEqual(
       heldOutByUser(log, heldOut),
       new Map([
@@ -93,7 +91,13 @@ describe('evaluation: the temporal split', () => {
       protocol: 'temporal',
       seed: 1,
     });
-    assert.deepEqual(heldOutByUser(log, heldOut), new Map([['u', ['p5']], ['v', ['q4']]]));
+    assert.deepEqual(
+      heldOutByUser(log, heldOut),
+      new Map([
+        ['u', ['p5']],
+        ['v', ['q4']],
+      ]),
+    );
   });
 
   it('puts equal times in a seeded random order before splitting, and never moves a time past another', () => {
@@ -104,7 +108,11 @@ describe('evaluation: the temporal split', () => {
     const log = logOf(rows);
     for (const seed of [1, 2, 3]) {
       const ordered = orderTiesAtRandom(log.interactions, seed);
-      assert.deepEqual([...ordered.ts], [...log.interactions.ts].sort((a, b) => a - b), 'time order kept');
+      assert.deepEqual(
+        [...ordered.ts],
+        [...log.interactions.ts].sort((a, b) => a - b),
+        'time order kept',
+      );
       assert.deepEqual(orderTiesAtRandom(log.interactions, seed).item, ordered.item, 'the same for the same seed');
       const tied = [...ordered.item].filter((_, n) => ordered.ts[n] === 100);
       let inversions = 0;
@@ -121,7 +129,10 @@ describe('evaluation: the temporal split', () => {
       assert.ok(held.includes('later') && !held.includes('earlier'));
       for (const item of held) heldOut.add(item);
     }
-    assert.ok([...heldOut].some((item) => item < 't33'), `held out across seeds: ${[...heldOut].sort().join(' ')}`);
+    assert.ok(
+      [...heldOut].some((item) => item < 't33'),
+      `held out across seeds: ${[...heldOut].sort().join(' ')}`,
+    );
   });
 
   it('counts ratings of 4 stars and up and the positive event types, stamps an item with its first positive', () => {

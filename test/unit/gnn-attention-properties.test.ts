@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
+
 import { selectBackend } from '../../gnn/backend.ts';
-import { EDGE_TYPE_CLASSES, emptyNeighbourhoods, RECENCY_BUCKETS, type NeighbourhoodBatch } from '../../gnn/edge-features.ts';
+import { EDGE_TYPE_CLASSES, emptyNeighbourhoods, type NeighbourhoodBatch, RECENCY_BUCKETS } from '../../gnn/edge-features.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
 import type { EdgeInputs } from '../../gnn/layers/edge-scores.ts';
 import { NeighbourAttention, type NeighbourFeatures } from '../../gnn/layers/neighbour-attention.ts';
 import { TargetedAttention } from '../../gnn/layers/targeted-attention.ts';
 import { ParameterSet } from '../../gnn/parameters.ts';
-import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
 import { mulberry32 } from '../../graph/random.ts';
+import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
 
 /**
  * Properties of the two attention layers over many seeded random batches (fanout, heads, masks, edge types,
@@ -117,7 +119,14 @@ function layersFor(c: Case): Layers {
   const random = mulberry32(c.seed + 1);
   for (const scores of [layer1.edgeScores, layer2.edgeScores]) {
     for (const v of [scores.typeScore, scores.recencyScore, scores.weightScore]) {
-      tf.tidy(() => v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => (random() * 2 - 1) * 2), v.shape)));
+      tf.tidy(() =>
+        v.assign(
+          tf.tensor(
+            Float32Array.from({ length: v.size }, () => (random() * 2 - 1) * 2),
+            v.shape,
+          ),
+        ),
+      );
     }
   }
   return { params, layer1, layer2 };
@@ -147,7 +156,10 @@ function evaluate(layers: Layers, c: Case): { layer1: Evaluated; layer2: Evaluat
     };
     const first = layers.layer1.forward(x, edges);
     const second = layers.layer2.forward(tf.tensor2d(c.state, [c.batch, c.heads * c.headDims]), x, edges);
-    const read = (r: { output: tf.Tensor; alpha: tf.Tensor }): Evaluated => ({ output: (r.output.dataSync() as Float32Array).slice(), alpha: (r.alpha.dataSync() as Float32Array).slice() });
+    const read = (r: { output: tf.Tensor; alpha: tf.Tensor }): Evaluated => ({
+      output: (r.output.dataSync() as Float32Array).slice(),
+      alpha: (r.alpha.dataSync() as Float32Array).slice(),
+    });
     assert.deepEqual(first.alpha.shape, [c.batch, c.fanout, c.heads]);
     assert.deepEqual(second.alpha.shape, [c.batch, c.fanout, c.heads]);
     result = { layer1: read(first), layer2: read(second) };
@@ -258,14 +270,20 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const features = c.features.slice();
         for (let d = 0; d < c.inputDims; d++) features[c.slot[Array.from(c.mask).indexOf(1)]! * c.inputDims + d]! += 1;
         const changed = evaluate(layers, { ...c, features });
-        assert.ok(changed.layer1.output.some((v, i) => v !== original.layer1.output[i]), 'layer 1 output moved');
-        assert.ok(changed.layer2.output.some((v, i) => v !== original.layer2.output[i]), 'layer 2 output moved');
+        assert.ok(
+          changed.layer1.output.some((v, i) => v !== original.layer1.output[i]),
+          'layer 1 output moved',
+        );
+        assert.ok(
+          changed.layer2.output.some((v, i) => v !== original.layer2.output[i]),
+          'layer 2 output moved',
+        );
       } finally {
         layers.params.dispose();
       }
     });
 
-    it('keeps the model\'s attention a distribution over real neighbours, unmoved by the features of items only padding points at', () => {
+    it("keeps the model's attention a distribution over real neighbours, unmoved by the features of items only padding points at", () => {
       const random = mulberry32(77);
       for (let trial = 0; trial < 12; trial++) {
         const heads = [1, 2, 4][trial % 3]!;
@@ -281,11 +299,18 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const pairs = { item: Int32Array.from({ length: items }, (_, i) => i), tag: Int32Array.from({ length: items }, (_, i) => i % 3) };
         try {
           const [z, attention, zChanged] = tf.tidy(() => {
-            const features = tf.concat([model.encodeItems(pairs), tf.zeros([1, model.hyper.dims])]) as tf.Tensor2D;
+            const features = tf.concat<tf.Tensor2D>([model.encodeItems(pairs), tf.zeros([1, model.hyper.dims])]);
             const { z, attention } = model.encodeSubjectsWithAttention(features, padded);
-            const rowMask = tf.tensor2d(Float32Array.from({ length: items + 1 }, (_, i) => (unused.includes(i) ? 1 : 0)), [items + 1, 1]);
-            const moved = tf.add(features, tf.mul(rowMask, 37)) as tf.Tensor2D;
-            return [(z.dataSync() as Float32Array).slice(), (attention.dataSync() as Float32Array).slice(), (model.encodeSubjects(moved, padded).dataSync() as Float32Array).slice()];
+            const rowMask = tf.tensor2d(
+              Float32Array.from({ length: items + 1 }, (_, i) => (unused.includes(i) ? 1 : 0)),
+              [items + 1, 1],
+            );
+            const moved = tf.add<tf.Tensor2D>(features, tf.mul(rowMask, 37));
+            return [
+              (z.dataSync() as Float32Array).slice(),
+              (attention.dataSync() as Float32Array).slice(),
+              (model.encodeSubjects(moved, padded).dataSync() as Float32Array).slice(),
+            ];
           });
           const what = `model trial ${trial}`;
           // The model's attention is layer 2's averaged over heads: [B, K] with one "head".

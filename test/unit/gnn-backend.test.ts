@@ -3,9 +3,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import * as tf from '@tensorflow/tfjs';
-import { pino, type Logger } from 'pino';
-import { BackendUnavailableError, initialiseBackend, selectBackend, type PackageImporter } from '../../gnn/backend.ts';
+import { type Logger, pino } from 'pino';
+
+import { BackendUnavailableError, initialiseBackend, type PackageImporter, selectBackend } from '../../gnn/backend.ts';
 import { isFused } from '../../gnn/kernels/registry.ts';
 import { captureTfjsState, type TfjsState } from '../tfjs-state.ts';
 
@@ -132,7 +134,10 @@ describe('GNN backend selection', function () {
       const { importer, asked } = standInImporter({ [NATIVE]: new Error('undefined symbol: TF_Version') });
       const error = await rejectsUnavailable(selectBackend('tensorflow', pino({ level: 'silent' }), importer));
       assert.deepEqual(asked, [NATIVE]);
-      assert.match(error.message, /GNN_BACKEND=tensorflow needs @tensorflow\/tfjs-node, but .* is installed but failed to load \(undefined symbol: TF_Version\)/);
+      assert.match(
+        error.message,
+        /GNN_BACKEND=tensorflow needs @tensorflow\/tfjs-node, but .* is installed but failed to load \(undefined symbol: TF_Version\)/,
+      );
       assert.ok(error.cause instanceof Error && /TF_Version/.test(error.cause.message), 'keeps the original error as the cause');
     });
 
@@ -176,7 +181,10 @@ describe('GNN backend selection', function () {
         const logs = stderr.split('\n').filter((l) => l !== '');
         for (const line of logs) assert.doesNotThrow(() => JSON.parse(line), `stderr holds only our JSON logs, not: ${line}`);
         const parsed = logs.map((l) => JSON.parse(l) as LogLine);
-        assert.ok(parsed.some((l) => l.backend === backend && /^GNN backend: /.test(l.msg)), stderr);
+        assert.ok(
+          parsed.some((l) => l.backend === backend && /^GNN backend: /.test(l.msg)),
+          stderr,
+        );
       });
     }
   });

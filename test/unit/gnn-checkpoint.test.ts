@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { pino } from 'pino';
+
+import { CheckpointError, OutdatedCheckpointError } from '../../base/errors.ts';
 import { initialiseBackend } from '../../gnn/backend.ts';
-import { loadCheckpoint, modelDirectory, saveCheckpoint, type LoadedCheckpoint, type RefusedCheckpoint } from '../../gnn/checkpoint.ts';
+import { loadCheckpoint, type LoadedCheckpoint, modelDirectory, type RefusedCheckpoint, saveCheckpoint } from '../../gnn/checkpoint.ts';
 import { trainingInputFromGraph, vocabularyOf } from '../../gnn/graph-training-input.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
-import { CheckpointError, OutdatedCheckpointError } from '../../base/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 
@@ -37,7 +39,13 @@ describe('GAT checkpoints: damage on disk', function () {
   };
   const save = (version: string, seed: number): InterestGAT => {
     const model = modelOf(seed);
-    saveCheckpoint(dataDir, model, vocabulary, { version, trainedAt: '2026-12-07T00:00:00.000Z', backend: 'test', hyper: { ...hyper, seed }, training: { seed } });
+    saveCheckpoint(dataDir, model, vocabulary, {
+      version,
+      trainedAt: '2026-12-07T00:00:00.000Z',
+      backend: 'test',
+      hyper: { ...hyper, seed },
+      training: { seed },
+    });
     return model;
   };
   /** Loads, collecting what was refused. */
@@ -117,13 +125,19 @@ describe('GAT checkpoints: damage on disk', function () {
     truncateSync(file('gat-v2.bin'), size - 1000);
     let { loaded, refused } = load();
     assert.equal(loaded?.summary.version, 'v1');
-    assert.deepEqual(refused.map((e) => e.path), [file('gat-v2.bin')]);
+    assert.deepEqual(
+      refused.map((e) => e.path),
+      [file('gat-v2.bin')],
+    );
     assert.match(refused[0]!.message, new RegExp(`has ${size - 1000} bytes, the manifest says ${size}`));
 
     truncateSync(file('gat-v1.json'), 100);
     ({ loaded, refused } = load());
     assert.equal(loaded, null, 'both damaged: none is left, so the model is retrained');
-    assert.deepEqual(refused.map((e) => e.path), [file('gat-v2.bin'), file('gat-v1.json')]);
+    assert.deepEqual(
+      refused.map((e) => e.path),
+      [file('gat-v2.bin'), file('gat-v1.json')],
+    );
   });
 
   it('refuses a manifest that points at missing files, and a manifest that cannot be read', () => {
@@ -138,12 +152,18 @@ describe('GAT checkpoints: damage on disk', function () {
     rmSync(file('gat-v1.json'));
     ({ loaded, refused } = load());
     assert.equal(loaded, null);
-    assert.deepEqual(refused.map((e) => e.path), [file('gat-v2.bin'), file('gat-v1.json')]);
+    assert.deepEqual(
+      refused.map((e) => e.path),
+      [file('gat-v2.bin'), file('gat-v1.json')],
+    );
 
     writeFileSync(file('manifest.json'), '{"format": 1, "checkpoints": [');
     ({ loaded, refused } = load());
     assert.equal(loaded, null);
-    assert.deepEqual(refused.map((e) => e.path), [file('manifest.json')]);
+    assert.deepEqual(
+      refused.map((e) => e.path),
+      [file('manifest.json')],
+    );
   });
 
   it('keeps the current and the previous checkpoint, and only files the manifest lists', () => {
@@ -153,7 +173,10 @@ describe('GAT checkpoints: damage on disk', function () {
     save('v3', 3);
     assert.deepEqual(readdirSync(dir).sort(), ['gat-v2.bin', 'gat-v2.json', 'gat-v3.bin', 'gat-v3.json', 'manifest.json']);
     const manifest = JSON.parse(readFileSync(file('manifest.json'), 'utf8'));
-    assert.deepEqual(manifest.checkpoints.map((c: { version: string }) => c.version), ['v3', 'v2']);
+    assert.deepEqual(
+      manifest.checkpoints.map((c: { version: string }) => c.version),
+      ['v3', 'v2'],
+    );
     for (const checkpoint of manifest.checkpoints) {
       for (const listed of checkpoint.files) {
         assert.equal(listed.bytes, statSync(file(listed.name)).size);
@@ -194,7 +217,7 @@ describe('GAT checkpoints: damage on disk', function () {
     assert.equal(load().loaded?.summary.version, 'v2');
   });
 
-  it('saves a model\'s co-liked lists with it, loads them back, and refuses them damaged', () => {
+  it("saves a model's co-liked lists with it, loads them back, and refuses them damaged", () => {
     const { input, vocabulary: withLists } = trainingInputFromGraph(graph, policy, vocabulary, 5);
     assert.ok(withLists.coLiked && withLists.coLiked.neighbour.length > 0);
     const coLikedHyper = { ...hyper, coLiked: 5 };
@@ -211,7 +234,11 @@ describe('GAT checkpoints: damage on disk', function () {
       return Array.from(embeddings.items.nodes(), (node) => Array.from(embeddings.items.get(node)!));
     };
     assert.deepEqual(encode(loaded!.model, loaded!.vocabulary), encode(model, withLists));
-    assert.equal(input.itemTags.tag.some((t) => t >= withLists.tags.length), true, 'training reads the co-liked rows');
+    assert.equal(
+      input.itemTags.tag.some((t) => t >= withLists.tags.length),
+      true,
+      'training reads the co-liked rows',
+    );
     assert.throws(() => new InterestEmbeddings(model, vocabulary, { version: 'x', trainedAt: '', backend: '' }, () => graph), /co-liked lists/);
     // Cut short, the lists are refused with the file named, and there is no other checkpoint.
     truncateSync(file('gat-v1.co-liked.bin'), 12);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+
 import { coLikedItems, withCoLikedFeatures } from '../../gnn/co-liked-items.ts';
 import { buildTimelines } from '../../gnn/interaction-timelines.ts';
 
@@ -16,13 +17,18 @@ function timelinesOf(subjects: number, rows: ReadonlyArray<readonly [subject: nu
 }
 
 describe('GAT co-liked items', () => {
-  it('lists each item\'s most co-liked items by cosine with shrinkage, from positives only', () => {
+  it("lists each item's most co-liked items by cosine with shrinkage, from positives only", () => {
     // Items a=0, b=1, c=2, d=3. s0 and s1 like a and b; s2 likes b and c; s3 only viewed a and d.
     const timelines = timelinesOf(4, [
-      [0, 0, 1], [0, 1, 1],
-      [1, 0, 1], [1, 1, 1], [1, 1, 1],
-      [2, 1, 1], [2, 2, 1],
-      [3, 0, 0], [3, 3, 0],
+      [0, 0, 1],
+      [0, 1, 1],
+      [1, 0, 1],
+      [1, 1, 1],
+      [1, 1, 1],
+      [2, 1, 1],
+      [2, 2, 1],
+      [3, 0, 0],
+      [3, 3, 0],
     ]);
     const lists = coLikedItems(timelines, 4, 1);
     const of = (i: number) => [...lists.neighbour.subarray(lists.start[i], lists.start[i + 1])];
@@ -44,7 +50,7 @@ describe('GAT co-liked items', () => {
     assert.deepEqual([...lists.neighbour.subarray(lists.start[0], lists.start[1])], [1, 2]);
   });
 
-  it('gives each liked item a feature row of its own and its neighbours\', after the real tags', () => {
+  it("gives each liked item a feature row of its own and its neighbours', after the real tags", () => {
     const lists = { start: Int32Array.of(0, 1, 2, 3, 3), neighbour: Int32Array.of(1, 0, 1) };
     const pairs = withCoLikedFeatures({ item: Int32Array.of(0), tag: Int32Array.of(0) }, lists, 2);
     const tagsOf = (item: number) => [...pairs.tag].filter((_, p) => pairs.item[p] === item).sort((x, y) => x - y);

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
+
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
-import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
 import { addItemRowGradients, GatOptimizer } from '../../gnn/training/gat-optimizer.ts';
+import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
 import { batchGradients, batchLoss, lossScaleOf, splitBatch, type TrainingBatch } from '../../gnn/training/training-batch.ts';
 import { parameterChecksums, TrainingPeers } from '../../gnn/training/training-peers.ts';
-import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { SeededRandom } from '../../graph/random.ts';
+import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 import { captureTfjsState } from '../tfjs-state.ts';
 
@@ -69,7 +71,7 @@ function randomBatch(random: SeededRandom, rows: number, sampled: boolean): Trai
 function referenceLoss(model: InterestGAT, itemTags: { item: Int32Array; tag: Int32Array }, batch: TrainingBatch): number {
   const { x, z, bias } = tf.tidy(() => {
     const features = model.encodeItems(itemTags);
-    const padded = tf.concat([features, tf.zeros([1, hyper.dims])]) as tf.Tensor2D;
+    const padded = tf.concat<tf.Tensor2D>([features, tf.zeros([1, hyper.dims])]);
     return { x: features.arraySync(), z: model.encodeSubjects(padded, batch.neighbourhoods).arraySync(), bias: Array.from(model.items.bias.dataSync()) };
   });
   const score = (b: number, item: number): number => z[b]!.reduce((sum, v, d) => sum + v * x[item]![d]!, 0) + bias[item]!;
@@ -113,8 +115,14 @@ describe('data-parallel GAT training', function () {
       const scale = lossScaleOf(batch);
       const shards = splitBatch(batch, 3);
       try {
-        assert.deepEqual(shards.map((s) => s.targets.length), [3, 3, 3]);
-        assert.deepEqual(splitBatch(batch, 2).map((s) => s.targets.length), [5, 4]);
+        assert.deepEqual(
+          shards.map((s) => s.targets.length),
+          [3, 3, 3],
+        );
+        assert.deepEqual(
+          splitBatch(batch, 2).map((s) => s.targets.length),
+          [5, 4],
+        );
         const tables = new GatOptimizer(model, 0.01);
         const whole = batchGradients(model, itemTags, ITEMS, batch, scale, weights, tables);
         const parts = shards.map((shard) => batchGradients(model, itemTags, ITEMS, shard, scale, weights, tables));
@@ -130,24 +138,35 @@ describe('data-parallel GAT training', function () {
           assert.ok(worst < 1e-5, `parameter ${tables.denseVariables[i]!.name}: largest difference ${worst}`);
         });
         // The item rows: the shards' sum has the batch's rows and, row by row, its gradients.
-        const summed = addItemRowGradients(parts.map((p) => p.items), hyper.dims);
-        assert.deepEqual([...summed.rows].sort((a, b) => a - b), [...whole.items.rows].sort((a, b) => a - b));
+        const summed = addItemRowGradients(
+          parts.map((p) => p.items),
+          hyper.dims,
+        );
+        assert.deepEqual(
+          [...summed.rows].sort((a, b) => a - b),
+          [...whole.items.rows].sort((a, b) => a - b),
+        );
         const slotOf = new Map([...summed.rows].map((r, n) => [r, n]));
         let worst = 0;
         whole.items.rows.forEach((r, n) => {
           const m = slotOf.get(r)!;
           worst = Math.max(worst, Math.abs(whole.items.bias[n]! - summed.bias[m]!));
-          for (let d = 0; d < hyper.dims; d++) worst = Math.max(worst, Math.abs(whole.items.embedding[n * hyper.dims + d]! - summed.embedding[m * hyper.dims + d]!));
+          for (let d = 0; d < hyper.dims; d++)
+            worst = Math.max(worst, Math.abs(whole.items.embedding[n * hyper.dims + d]! - summed.embedding[m * hyper.dims + d]!));
         });
         assert.ok(worst < 1e-5, `item rows: largest difference ${worst}`);
         // The tag rows likewise.
         assert.ok(whole.items.tagRows.length > 0);
-        assert.deepEqual([...summed.tagRows].sort((a, b) => a - b), [...whole.items.tagRows].sort((a, b) => a - b));
+        assert.deepEqual(
+          [...summed.tagRows].sort((a, b) => a - b),
+          [...whole.items.tagRows].sort((a, b) => a - b),
+        );
         const tagSlot = new Map([...summed.tagRows].map((r, n) => [r, n]));
         let worstTag = 0;
         whole.items.tagRows.forEach((r, n) => {
           const m = tagSlot.get(r)!;
-          for (let d = 0; d < hyper.dims; d++) worstTag = Math.max(worstTag, Math.abs(whole.items.tags[n * hyper.dims + d]! - summed.tags[m * hyper.dims + d]!));
+          for (let d = 0; d < hyper.dims; d++)
+            worstTag = Math.max(worstTag, Math.abs(whole.items.tags[n * hyper.dims + d]! - summed.tags[m * hyper.dims + d]!));
         });
         assert.ok(worstTag < 1e-5, `tag rows: largest difference ${worstTag}`);
         tables.dispose();
@@ -182,7 +201,10 @@ describe('data-parallel GAT training', function () {
       const second = await trainOnGraph(graph, policy, hyper, options);
       try {
         assert.equal(first.report.threads, threads);
-        assert.deepEqual(first.report.epochs.map((e) => e.loss), second.report.epochs.map((e) => e.loss));
+        assert.deepEqual(
+          first.report.epochs.map((e) => e.loss),
+          second.report.epochs.map((e) => e.loss),
+        );
         const b = second.model.params.snapshot();
         first.model.params.snapshot().forEach((p, i) => assert.deepEqual(p.values, b[i]!.values, p.name));
       } finally {
@@ -199,10 +221,15 @@ describe('data-parallel GAT training', function () {
       const data = generateSyntheticDataset({ seed: 12, edges: 1_500, users: 30, items: 60, topics: 3, sessions: 0 });
       const graph = syntheticGraph(data, data.interactions.length);
       const options = { ...DEFAULT_TRAINING, epochs: 2, patience: 2, batchSize: 32 };
-      const [one, two] = [await trainOnGraph(graph, policy, hyper, { ...options, threads: 1 }), await trainOnGraph(graph, policy, hyper, { ...options, threads: 2 })];
+      const [one, two] = [
+        await trainOnGraph(graph, policy, hyper, { ...options, threads: 1 }),
+        await trainOnGraph(graph, policy, hyper, { ...options, threads: 2 }),
+      ];
       try {
         assert.equal(two.report.threads, 2);
-        one.report.epochs.forEach((e, i) => assert.ok(Math.abs(e.loss - two.report.epochs[i]!.loss) < 1e-5, `epoch ${i + 1}: ${e.loss} against ${two.report.epochs[i]!.loss}`));
+        one.report.epochs.forEach((e, i) =>
+          assert.ok(Math.abs(e.loss - two.report.epochs[i]!.loss) < 1e-5, `epoch ${i + 1}: ${e.loss} against ${two.report.epochs[i]!.loss}`),
+        );
       } finally {
         one.model.dispose();
         two.model.dispose();

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+
 import { pino } from 'pino';
+
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { trainingInputFromGraph, vocabularyOf } from '../../gnn/graph-training-input.ts';
 import { IncrementalUpdater } from '../../gnn/incremental-updater.ts';
@@ -46,7 +48,10 @@ describe('incremental embedding updates', function () {
       const model = new InterestGAT({ dims: 16, heads: 2, fanout: 8, history: 4, scale: 8, seed: 3, coLiked }, vocabulary.items.length, vocabulary.tags.length);
       const live = new InterestEmbeddings(model, vocabulary, info, () => graph);
       live.recomputeAll();
-      const updater = new IncrementalUpdater(() => live, () => graph);
+      const updater = new IncrementalUpdater(
+        () => live,
+        () => graph,
+      );
 
       for (let from = 3_000; from < 6_000; from += 137) {
         updater.interactionsAdded(applySynthetic(graph, data, from, from + 137));
@@ -90,7 +95,10 @@ describe('incremental embedding updates', function () {
     const model = new InterestGAT({ dims: 8, heads: 2, fanout: 6, history: 2, scale: 8, seed: 1 }, vocabulary.items.length, vocabulary.tags.length);
     const live = new InterestEmbeddings(model, vocabulary, info, () => graph);
     live.recomputeAll();
-    const updater = new IncrementalUpdater(() => live, () => graph);
+    const updater = new IncrementalUpdater(
+      () => live,
+      () => graph,
+    );
     const user = graph.nodeIndex('user', data.userId(2));
     graph.addEdge(user, graph.nodeIndex('item', data.itemId(3)), 3, Date.UTC(2026, 0, 1), 1);
     updater.interactionsAdded([user]);

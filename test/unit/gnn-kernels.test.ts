@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
+
 import { selectBackend } from '../../gnn/backend.ts';
 import { restoreStockGradients } from '../../gnn/kernels/gradients.ts';
 import { isFused, registerFusedKernels, restoreStockKernels } from '../../gnn/kernels/registry.ts';
@@ -123,8 +125,7 @@ const GRADIENT_CASES: Case[] = (() => {
     },
     {
       name: 'axis 1, repeated indices',
-      compute: () =>
-        gradientOf(tf.tensor3d(middle.params, [4, 12, 3]), tf.tensor1d(middle.indices, 'int32'), tf.tensor3d(middle.upstream, [4, 30, 3]), 1),
+      compute: () => gradientOf(tf.tensor3d(middle.params, [4, 12, 3]), tf.tensor1d(middle.indices, 'int32'), tf.tensor3d(middle.upstream, [4, 30, 3]), 1),
     },
     {
       name: '2-D indices (a batch of neighbour lists)',
@@ -167,7 +168,10 @@ describe('fused UnsortedSegmentSum kernels', function () {
       for (const backend of ['cpu', 'wasm']) {
         const out = await evaluate(backend, 'fused', () => tf.unsortedSegmentSum(tf.zeros([0, 4]), tf.zeros([0], 'int32'), 3));
         assert.deepEqual(out.shape, [3, 4], backend);
-        assert.ok(out.values.every((v) => v === 0), backend);
+        assert.ok(
+          out.values.every((v) => v === 0),
+          backend,
+        );
       }
     });
   });
@@ -219,7 +223,10 @@ describe('wasm hot-path kernels (row gather, matMul without transposes, shared i
     { name: 'matMul aᵀ·b', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [7, 5]), tf.tensor2d(b.slice(0, 28), [7, 4]), true, false) },
     { name: 'matMul aᵀ·bᵀ', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [7, 5]), tf.tensor2d(b.slice(0, 28), [4, 7]), true, true) },
     { name: 'batched matMul a·bᵀ', compute: () => tf.matMul(tf.tensor3d(a, [3, 5, 7]), tf.tensor3d(b.slice(0, 60), [3, 4, 5]), true, true) },
-    { name: 'cast to float32 (shared) and to int32 (stock path)', compute: () => tf.concat([tf.cast(tf.tensor1d(a), 'float32'), tf.cast(tf.cast(tf.tensor1d(a).mul(3), 'int32'), 'float32')]) },
+    {
+      name: 'cast to float32 (shared) and to int32 (stock path)',
+      compute: () => tf.concat([tf.cast(tf.tensor1d(a), 'float32'), tf.cast(tf.cast(tf.tensor1d(a).mul(3), 'int32'), 'float32')]),
+    },
     { name: 'plain matMul (stock path)', compute: () => tf.matMul(tf.tensor2d(a.slice(0, 35), [5, 7]), tf.tensor2d(b.slice(0, 28), [7, 4])) },
     {
       name: 'gradients of matMul and gather together',
@@ -304,7 +311,8 @@ describe('lean gradients (the same values as the stock ones)', function () {
     for (const [name, reduce] of sums) {
       it(`${backend}: the gradient of a sum ${name} equals the stock gradient`, async () => {
         if (backend === 'wasm') await selectBackend('wasm', pino({ level: 'silent' }));
-        const compute = () => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mul(reduce(tf.mul(t, tf.tensor3d(w, [3, 4, 5]))), 1.5))))(tf.tensor3d(x, [3, 4, 5]));
+        const compute = () =>
+          tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mul(reduce(tf.mul(t, tf.tensor3d(w, [3, 4, 5]))), 1.5))))(tf.tensor3d(x, [3, 4, 5]));
         const reference = await evaluate('cpu', 'stock', compute);
         const lean = await evaluate(backend, 'fused', compute);
         assert.ok(tf.getGradient(tf.Sum) !== stockSumGradient, 'ours is in place');
@@ -359,7 +367,12 @@ describe('fused sampled softmax cross-entropy (the training loss)', function () 
   it('refuses exclusions that do not fit the scores', async () => {
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
     const loss = (start: number[], column: number[]) => () =>
-      tf.tidy(() => sampledSoftmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([2]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D, { start: Int32Array.from(start), column: Int32Array.from(column) }));
+      tf.tidy(() =>
+        sampledSoftmaxCrossEntropy(tf.zeros<tf.Rank.R2>([2, 3]), tf.zeros<tf.Rank.R1>([2]), tf.zeros<tf.Rank.R1>([3]), {
+          start: Int32Array.from(start),
+          column: Int32Array.from(column),
+        }),
+      );
     assert.throws(loss([0, 1, 2], [0, 3]), /excluded column 3 of row 1 is not in \[0, 3\)/);
     assert.throws(loss([0, 1, 1], [0, 2]), /excludedStart must run from 0 to 2, got 0 to 1/);
     assert.throws(loss([0, 1], [0]), /excludedStart must be int32 \[3\], got int32 \[2\]/);
@@ -382,7 +395,9 @@ describe('fused sparse × dense product (the item encoder’s tag mean)', functi
   for (const { width, dense, upstream } of cases) {
     const productAndGradient = (): tf.Tensor => {
       const x = tf.tensor2d(dense, [denseRows, width]);
-      const { value, grad } = tf.valueAndGrad((d: tf.Tensor) => tf.sum(tf.mul(sparseMatMul(rows, columns, values, d as tf.Tensor2D, numRows), tf.tensor2d(upstream, [numRows, width]))))(x);
+      const { value, grad } = tf.valueAndGrad((d: tf.Tensor) =>
+        tf.sum(tf.mul(sparseMatMul(rows, columns, values, d as tf.Tensor2D, numRows), tf.tensor2d(upstream, [numRows, width]))),
+      )(x);
       const product = sparseMatMul(rows, columns, values, x, numRows);
       return tf.concat([value.reshape([1]), product.flatten(), grad.flatten()]);
     };
@@ -400,11 +415,11 @@ describe('fused sparse × dense product (the item encoder’s tag mean)', functi
   it('refuses an entry outside the matrix', async () => {
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
     assert.throws(
-      () => tf.tidy(() => sparseMatMul(Int32Array.of(0, 3), Int32Array.of(0, 0), Float32Array.of(1, 1), tf.zeros([2, 4]) as tf.Tensor2D, 3)),
+      () => tf.tidy(() => sparseMatMul(Int32Array.of(0, 3), Int32Array.of(0, 0), Float32Array.of(1, 1), tf.zeros<tf.Rank.R2>([2, 4]), 3)),
       /row 3 of entry 1 is not in \[0, 3\)/,
     );
     assert.throws(
-      () => tf.tidy(() => sparseMatMul(Int32Array.of(0), Int32Array.of(2), Float32Array.of(1), tf.zeros([2, 4]) as tf.Tensor2D, 3)),
+      () => tf.tidy(() => sparseMatMul(Int32Array.of(0), Int32Array.of(2), Float32Array.of(1), tf.zeros<tf.Rank.R2>([2, 4]), 3)),
       /column 2 of entry 0 is not in \[0, 2\)/,
     );
   });
@@ -437,13 +452,13 @@ describe('fused row normalisation (cosine scoring)', function () {
         assert.ok(Math.abs(length - 7) < 1e-5, `row ${n} has length ${length}`);
       }
       // An item the model was not trained on, without tags, has a zero row: it stays zero.
-      const zero = await evaluate(backend, 'fused', () => scaledUnitRows(tf.zeros([2, width]) as tf.Tensor2D, 7));
+      const zero = await evaluate(backend, 'fused', () => scaledUnitRows(tf.zeros<tf.Rank.R2>([2, width]), 7));
       assert.deepEqual(zero.values, new Array(2 * width).fill(0));
     });
   }
 
   it('refuses a scale that is not a positive number', async () => {
     await evaluate('wasm', 'fused', () => tf.zeros([1]));
-    assert.throws(() => tf.tidy(() => scaledUnitRows(tf.ones([2, 3]) as tf.Tensor2D, 0)), /scale must be a positive number, got 0/);
+    assert.throws(() => tf.tidy(() => scaledUnitRows(tf.ones<tf.Rank.R2>([2, 3]), 0)), /scale must be a positive number, got 0/);
   });
 });

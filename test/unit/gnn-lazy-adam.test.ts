@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
+
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
@@ -38,7 +40,9 @@ function rowOf(values: Float32Array | Int32Array | Uint8Array, r: number): numbe
 }
 
 function assertClose(actual: number[], expected: number[], what: string, tolerance = 1e-6): void {
-  actual.forEach((a, j) => assert.ok(Math.abs(a - expected[j]!) <= tolerance * Math.max(1, Math.abs(expected[j]!)), `${what}[${j}]: ${a} against ${expected[j]}`));
+  actual.forEach((a, j) =>
+    assert.ok(Math.abs(a - expected[j]!) <= tolerance * Math.max(1, Math.abs(expected[j]!)), `${what}[${j}]: ${a} against ${expected[j]}`),
+  );
 }
 
 describe('lazy Adam for the item tables', () => {
@@ -167,9 +171,23 @@ describe('lazy Adam for the item tables', () => {
         excluded: { start: Int32Array.of(0, 0, 0), column: new Int32Array(0) },
       };
       // Items 0 and 9 carry tags 1 and 2; item 30, never read, carries tag 4.
-      const step = batchGradients(model, { item: Int32Array.of(0, 9, 30), tag: Int32Array.of(1, 2, 4) }, items, batch, lossScaleOf(batch), { hardNegativeWeight: 0.5 }, optimizer);
-      assert.deepEqual([...step.items.rows].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-      assert.deepEqual([...step.items.tagRows].sort((a, b) => a - b), [1, 2]);
+      const step = batchGradients(
+        model,
+        { item: Int32Array.of(0, 9, 30), tag: Int32Array.of(1, 2, 4) },
+        items,
+        batch,
+        lossScaleOf(batch),
+        { hardNegativeWeight: 0.5 },
+        optimizer,
+      );
+      assert.deepEqual(
+        [...step.items.rows].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+      );
+      assert.deepEqual(
+        [...step.items.tagRows].sort((a, b) => a - b),
+        [1, 2],
+      );
       optimizer.apply(step);
       tf.dispose([step.loss, ...step.dense.filter((g): g is tf.Tensor => g !== null)]);
       optimizer.flush();

@@ -2,22 +2,24 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
+
 import { initialiseBackend } from '../../gnn/backend.ts';
-import { EDGE_TYPE_CLASSES, emptyNeighbourhoods, RECENCY_BUCKETS, type NeighbourhoodBatch } from '../../gnn/edge-features.ts';
+import { EDGE_TYPE_CLASSES, emptyNeighbourhoods, type NeighbourhoodBatch, RECENCY_BUCKETS } from '../../gnn/edge-features.ts';
 import { vocabularyOf } from '../../gnn/graph-training-input.ts';
 import { IncrementalUpdater } from '../../gnn/incremental-updater.ts';
 import { buildTimelines } from '../../gnn/interaction-timelines.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
-import { InterestGAT, type GatHyperparameters } from '../../gnn/interest-gat.ts';
-import { DEFAULT_TRAINING, trainGat, type TrainingInput } from '../../gnn/training/gat-trainer.ts';
+import { type GatHyperparameters, InterestGAT } from '../../gnn/interest-gat.ts';
 import { GatOptimizer } from '../../gnn/training/gat-optimizer.ts';
+import { DEFAULT_TRAINING, trainGat, type TrainingInput } from '../../gnn/training/gat-trainer.ts';
 import { batchGradients, lossScaleOf, type TrainingBatch } from '../../gnn/training/training-batch.ts';
-import { EmbeddingService, type EmbeddingHost, type EmbeddingSettings } from '../../src/embeddings/embedding-service.ts';
+import { mulberry32 } from '../../graph/random.ts';
+import { type EmbeddingHost, EmbeddingService, type EmbeddingSettings } from '../../src/embeddings/embedding-service.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { applySynthetic, policy, syntheticGraph } from '../support/synthetic-graph.ts';
-import { mulberry32 } from '../../graph/random.ts';
 
 /**
  * Every GNN path that runs again and again in a server, forward passes, training steps and runs,
@@ -39,11 +41,7 @@ function memory(): Memory {
 }
 
 function assertSameMemory(after: Memory, before: Memory, what: string): void {
-  assert.equal(
-    after.tensors,
-    before.tensors,
-    `${what}: ${after.tensors - before.tensors} tensor(s) (${after.bytes - before.bytes} bytes) more than before`,
-  );
+  assert.equal(after.tensors, before.tensors, `${what}: ${after.tensors - before.tensors} tensor(s) (${after.bytes - before.bytes} bytes) more than before`);
   assert.equal(after.bytes, before.bytes, `${what}: ${after.bytes - before.bytes} bytes more than before`);
 }
 
@@ -142,7 +140,7 @@ describe('GNN tensor leaks', function () {
     const input = tinyInput();
     before(() => {
       model = new InterestGAT(HYPER, ITEMS, TAGS);
-      features = tf.tidy(() => tf.concat([model.encodeItems(input.itemTags), tf.zeros([1, HYPER.dims])]) as tf.Tensor2D);
+      features = tf.tidy(() => tf.concat<tf.Tensor2D>([model.encodeItems(input.itemTags), tf.zeros([1, HYPER.dims])]));
     });
     after(() => {
       features.dispose();
@@ -152,7 +150,9 @@ describe('GNN tensor leaks', function () {
     it('encodeSubjects, on a batch and on an empty one', async () => {
       const batch = randomNeighbourhoods(mulberry32(1), 7, ITEMS);
       await assertNoLeak('encodeSubjects', () => model.encodeSubjects(features, batch).dispose());
-      await assertNoLeak('encodeSubjects, empty batch', () => model.encodeSubjects(features, emptyNeighbourhoods(0, HYPER.fanout + HYPER.history, ITEMS)).dispose());
+      await assertNoLeak('encodeSubjects, empty batch', () =>
+        model.encodeSubjects(features, emptyNeighbourhoods(0, HYPER.fanout + HYPER.history, ITEMS)).dispose(),
+      );
     });
 
     it('encodeSubjectsWithAttention', async () => {
@@ -165,12 +165,14 @@ describe('GNN tensor leaks', function () {
 
     it('encodeItems, and encodeRows for trained and untrained items', async () => {
       await assertNoLeak('encodeItems', () => model.encodeItems(input.itemTags).dispose());
-      await assertNoLeak('encodeRows', () => model.items.encodeRows(Int32Array.from([3, -1, 5]), { item: Int32Array.from([0, 1, 1]), tag: Int32Array.from([1, 2, 3]) }).dispose());
+      await assertNoLeak('encodeRows', () =>
+        model.items.encodeRows(Int32Array.from([3, -1, 5]), { item: Int32Array.from([0, 1, 1]), tag: Int32Array.from([1, 2, 3]) }).dispose(),
+      );
     });
   });
 
   describe('training', () => {
-    it('one optimiser step leaves nothing behind (after the first, which creates Adam\'s moments), nor does the optimiser once disposed', async () => {
+    it("one optimiser step leaves nothing behind (after the first, which creates Adam's moments), nor does the optimiser once disposed", async () => {
       const input = tinyInput();
       const model = new InterestGAT(HYPER, ITEMS, TAGS);
       const random = mulberry32(3);
@@ -230,7 +232,10 @@ describe('GNN tensor leaks', function () {
       });
 
       it('a stream of incremental updates through the updater: new interactions, a retagged item, a new user, an erasure', async () => {
-        const updater = new IncrementalUpdater(() => live, () => graph);
+        const updater = new IncrementalUpdater(
+          () => live,
+          () => graph,
+        );
         await assertNoLeak('incremental updates', async () => {
           for (let from = 1_500; from < 2_000; from += 100) {
             updater.interactionsAdded(applySynthetic(graph, data, from, from + 100));
@@ -252,7 +257,9 @@ describe('GNN tensor leaks', function () {
       });
 
       it('a virtual subject (embedInteractions)', async () => {
-        await assertNoLeak('embedInteractions', () => live.embedInteractions([graph.nodeIndex('item', data.itemId(1)), graph.nodeIndex('item', data.itemId(2))], 1, 1));
+        await assertNoLeak('embedInteractions', () =>
+          live.embedInteractions([graph.nodeIndex('item', data.itemId(1)), graph.nodeIndex('item', data.itemId(2))], 1, 1),
+        );
       });
     });
 
@@ -274,7 +281,7 @@ describe('GNN tensor leaks', function () {
       });
       afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-      it('hot-swaps a newly trained model in without leaving the old one\'s tensors, and closing releases every tensor', async () => {
+      it("hot-swaps a newly trained model in without leaving the old one's tensors, and closing releases every tensor", async () => {
         const host = hostOf(syntheticGraph(data, 1_500));
         const before = memory();
         const service = await EmbeddingService.start(host, settings, quiet);

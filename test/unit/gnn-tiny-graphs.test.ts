@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
-import { baseWeight } from '../../graph/edge-weight.ts';
-import { InterestGraph } from '../../graph/interest-graph.ts';
-import { EdgeTypeCode, type InteractionType } from '../../graph/model.ts';
+
+import { InsufficientTrainingDataError } from '../../base/errors.ts';
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
 import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING } from '../../gnn/training/gat-trainer.ts';
-import { InsufficientTrainingDataError } from '../../base/errors.ts';
+import { baseWeight } from '../../graph/edge-weight.ts';
+import { InterestGraph } from '../../graph/interest-graph.ts';
+import { EdgeTypeCode, type InteractionType } from '../../graph/model.ts';
 import { policy } from '../support/synthetic-graph.ts';
 
 const hyper = { dims: 8, heads: 2, fanout: 6, history: 2, scale: 8, seed: 3 };
@@ -41,7 +43,15 @@ describe('GAT training on tiny graphs', function () {
   });
 
   it('refuses a graph of views only with a typed error, not a kernel crash', async () => {
-    await assert.rejects(trainOnGraph(smallGraph(() => 'view'), policy, hyper, options), InsufficientTrainingDataError);
+    await assert.rejects(
+      trainOnGraph(
+        smallGraph(() => 'view'),
+        policy,
+        hyper,
+        options,
+      ),
+      InsufficientTrainingDataError,
+    );
     // Likes that are each user's first interaction have nothing before them to learn from either.
     const firstLikes = smallGraph((i) => (i < 10 ? 'like' : 'view'));
     await assert.rejects(trainOnGraph(firstLikes, policy, hyper, options), InsufficientTrainingDataError);
@@ -83,7 +93,7 @@ describe('GAT training on tiny graphs', function () {
 
   it('encodes an empty batch of subjects as an empty result', () => {
     const model = new InterestGAT(hyper, 12, 0);
-    const features = tf.zeros([13, hyper.dims]) as tf.Tensor2D;
+    const features = tf.zeros<tf.Rank.R2>([13, hyper.dims]);
     try {
       const z = model.encodeSubjects(features, emptyNeighbourhoods(0, hyper.fanout, 12));
       assert.deepEqual(z.shape, [0, hyper.dims]);

@@ -2,16 +2,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import * as tf from '@tensorflow/tfjs';
 import { pino } from 'pino';
+
+import { CheckpointError, OutdatedCheckpointError } from '../../base/errors.ts';
 import { initialiseBackend } from '../../gnn/backend.ts';
 import { loadCheckpoint, modelDirectory, saveCheckpoint } from '../../gnn/checkpoint.ts';
-import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { emptyNeighbourhoods } from '../../gnn/edge-features.ts';
+import { trainOnGraph } from '../../gnn/graph-model-training.ts';
 import { InterestEmbeddings } from '../../gnn/interest-embeddings.ts';
 import { distinctItems, InterestGAT } from '../../gnn/interest-gat.ts';
 import { DEFAULT_TRAINING, type EpochReport } from '../../gnn/training/gat-trainer.ts';
-import { CheckpointError, OutdatedCheckpointError } from '../../base/errors.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
 
@@ -43,7 +45,7 @@ describe('GAT training', function () {
       batch.recency[i] = i % 3;
       batch.weight[i] = 1;
     });
-    const features = tf.tidy(() => tf.concat([model.encodeItems(pairs), tf.zeros([1, 8])]) as tf.Tensor2D);
+    const features = tf.tidy(() => tf.concat<tf.Tensor2D>([model.encodeItems(pairs), tf.zeros([1, 8])]));
     try {
       const together = tf.tidy(() => model.encodeSubjects(features, batch).arraySync());
       for (let b = 0; b < 4; b++) {
@@ -125,7 +127,10 @@ describe('GAT training', function () {
     const second = await trainOnGraph(smallGraph, policy, hyper, quick);
     const a = first.model.params.snapshot();
     const b = second.model.params.snapshot();
-    assert.deepEqual(first.report.epochs.map((e) => e.loss), second.report.epochs.map((e) => e.loss));
+    assert.deepEqual(
+      first.report.epochs.map((e) => e.loss),
+      second.report.epochs.map((e) => e.loss),
+    );
     a.forEach((p, i) => assert.deepEqual(p.values, b[i]!.values, p.name));
     first.model.dispose();
     second.model.dispose();

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+
 import { ValidationError } from '../../base/errors.ts';
 import { checkInteractionEvent, parseInteractionEvent } from '../../src/events/interaction-event.ts';
 

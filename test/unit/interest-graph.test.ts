@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+
 import { InterestGraph } from '../../graph/interest-graph.ts';
-import { EdgeTypeCode, HAS_TAG, edgeTypeMask } from '../../graph/model.ts';
+import { EdgeTypeCode, edgeTypeMask, HAS_TAG } from '../../graph/model.ts';
 
 const VIEW = EdgeTypeCode.view;
 const RATING = EdgeTypeCode.rating;
@@ -30,10 +31,11 @@ describe('InterestGraph', () => {
     const users = Array.from({ length: 50 }, (_, k) => g.addNode('user', `u${k}`));
     const items = Array.from({ length: 30 }, (_, k) => g.addNode('item', `i${k}`));
     let count = 0;
-    for (const u of users) for (let k = 0; k < 20; k++) {
-      g.addEdge(u, items[(u + k) % items.length]!, VIEW, k, 0.1);
-      count++;
-    }
+    for (const u of users)
+      for (let k = 0; k < 20; k++) {
+        g.addEdge(u, items[(u + k) % items.length]!, VIEW, k, 0.1);
+        count++;
+      }
     assert.equal(g.counts().interactions, count);
     for (const u of users) assert.equal(neighbours(g, u).length, 20);
     let inTotal = 0;
@@ -73,10 +75,16 @@ describe('InterestGraph', () => {
     assert.deepEqual(recent, [60, 50, 40, 30]);
     // Still right after more late arrivals, and for in-lists too.
     g.addEdge(u, g.addNode('item', 'i35'), VIEW, 35, 0.1);
-    assert.deepEqual(g.recentOutEdges(u, 10).map((e) => g.edgeTimestamp(e)), [60, 50, 40, 35, 30, 20, 10]);
+    assert.deepEqual(
+      g.recentOutEdges(u, 10).map((e) => g.edgeTimestamp(e)),
+      [60, 50, 40, 35, 30, 20, 10],
+    );
     const item = g.addNode('item', 'hot');
     for (const [k, ts] of [7, 3, 9, 1].entries()) g.addEdge(g.addNode('user', `v${k}`), item, VIEW, ts, 0.1);
-    assert.deepEqual(g.recentInEdges(item, 3).map((e) => g.edgeTimestamp(e)), [9, 7, 3]);
+    assert.deepEqual(
+      g.recentInEdges(item, 3).map((e) => g.edgeTimestamp(e)),
+      [9, 7, 3],
+    );
   });
 
   it('removes a user with all their edges, leaving others intact', () => {
@@ -115,10 +123,13 @@ describe('InterestGraph', () => {
     assert.ok(g.counts().deletedEdges > 0);
     g.compact();
     assert.equal(g.counts().deletedEdges, 0);
-    assert.deepEqual(items.map((i) => g.recentInEdges(i, 100)), before);
+    assert.deepEqual(
+      items.map((i) => g.recentInEdges(i, 100)),
+      before,
+    );
   });
 
-  it('replaces an item\'s tags', () => {
+  it("replaces an item's tags", () => {
     const g = new InterestGraph();
     const item = g.addNode('item', 'm');
     g.setItemTags(item, ['genre:Drama', 'genre:War'], 1);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+
 import { NodeVectors } from '../../gnn/node-vectors.ts';
-import { ItemVectorIndex } from '../../src/recommendations/item-vector-index.ts';
 import { SeededRandom } from '../../graph/random.ts';
+import { ItemVectorIndex } from '../../src/recommendations/item-vector-index.ts';
 
 /** The item index: exact scan below the threshold, HNSW above it, both mirroring the embedding tables. */
 describe('ItemVectorIndex', () => {
@@ -31,7 +32,10 @@ describe('ItemVectorIndex', () => {
     let manual = t.itemBias.get(7)![0]!;
     for (let d = 0; d < dims; d++) manual += z[d]! * t.items.get(7)![d]!;
     assert.ok(Math.abs(index.score(z, 7) - manual) < 1e-5);
-    assert.deepEqual(index.search(z, 10, never).map((s) => s.node), expected.slice(0, 10).map((s) => s.node));
+    assert.deepEqual(
+      index.search(z, 10, never).map((s) => s.node),
+      expected.slice(0, 10).map((s) => s.node),
+    );
     const odd = index.search(z, 10, (node) => node % 2 === 1);
     assert.ok(odd.every((s) => s.node % 2 === 0) && odd.length === 10);
   });
@@ -62,7 +66,10 @@ describe('ItemVectorIndex', () => {
       t.items.set(42, scaled);
       index.sync(t);
       assert.equal(index.search(z, 1, never)[0]!.node, 42, `changed item first (threshold ${threshold})`);
-      t.items.set(1_000, Float32Array.from(z, (v) => v * 20));
+      t.items.set(
+        1_000,
+        Float32Array.from(z, (v) => v * 20),
+      );
       t.itemBias.set(1_000, [0]);
       index.sync(t);
       assert.equal(index.search(z, 1, never)[0]!.node, 1_000, 'new item first');
@@ -71,7 +78,10 @@ describe('ItemVectorIndex', () => {
       assert.equal(index.search(z, 1, never)[0]!.node, 42, 'removed item gone');
       assert.equal(index.size, 400);
       // A removed item's slot is reused by the next new one.
-      t.items.set(2_000, Float32Array.from(z, (v) => v * 30));
+      t.items.set(
+        2_000,
+        Float32Array.from(z, (v) => v * 30),
+      );
       index.sync(t);
       assert.equal(index.search(z, 1, never)[0]!.node, 2_000, 'reused slot');
     }
@@ -102,7 +112,12 @@ describe('ItemVectorIndex', () => {
     assert.equal(index.unit(5), null);
     assert.equal(index.unitSlot(5), -1);
     // Cosines by slot, read in place, are the dot products of the unit vectors.
-    for (const [a, b] of [[3, 60], [3, 3], [7, 11], [4, 9]] as const) {
+    for (const [a, b] of [
+      [3, 60],
+      [3, 3],
+      [7, 11],
+      [4, 9],
+    ] as const) {
       const expected = index.unit(a)!.reduce((sum, v, d) => sum + v * index.unit(b)![d]!, 0);
       assert.ok(Math.abs(index.cosine(index.unitSlot(a), index.unitSlot(b)) - expected) < 1e-9, `cosine of ${a} and ${b}`);
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { lastEvaluationIn, SUMMARY_FILE } from '../../src/evaluation/evaluation-report.ts';
 
 describe('the last evaluation in a data directory', () => {

@@ -3,10 +3,11 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { InputFileError } from '../../base/errors.ts';
 import { prepareEvaluation } from '../../src/evaluation/evaluation-data.ts';
 import { readInteractionLog } from '../../src/evaluation/interaction-log.ts';
-import { openLoader, type LoadRecord } from '../../src/loaders/index.ts';
+import { type LoadRecord, openLoader } from '../../src/loaders/index.ts';
 
 const FOLDER = fileURLToPath(new URL('../fixtures/lastfm-hetrec/', import.meta.url));
 const FILES = ['artists.dat', 'tags.dat', 'user_taggedartists.dat'];
@@ -19,8 +20,7 @@ async function load(inputPath: string, format?: string): Promise<LoadRecord[]> {
 
 const items = (records: LoadRecord[]) => records.flatMap((r) => (r.kind === 'item' ? [r.item] : []));
 const events = (records: LoadRecord[]) => records.flatMap((r) => (r.kind === 'event' ? [r] : []));
-const errors = (records: LoadRecord[]) =>
-  records.flatMap((r) => (r.kind === 'error' ? [[path.basename(r.file), r.line, r.message]] : []));
+const errors = (records: LoadRecord[]) => records.flatMap((r) => (r.kind === 'error' ? [[path.basename(r.file), r.line, r.message]] : []));
 const utc = (date: string) => Date.parse(`${date}T00:00:00Z`);
 
 async function rejectsWithInputFileError(promise: Promise<unknown>, ...mentions: string[]): Promise<void> {
@@ -60,11 +60,31 @@ describe('Last.fm HetRec loader', () => {
       events(records).map((r) => [r.line, r.event]),
       [
         // Tagged in April, then (row 3) in March, then again in May: one like, dated March.
-        [3, { id: 'lastfm:2:51', type: 'like', userId: '2', itemId: '51', timestamp: utc('2009-03-01'), context: { tags: ['keyword:rock', 'keyword:tropicália'] } }],
+        [
+          3,
+          {
+            id: 'lastfm:2:51',
+            type: 'like',
+            userId: '2',
+            itemId: '51',
+            timestamp: utc('2009-03-01'),
+            context: { tags: ['keyword:rock', 'keyword:tropicália'] },
+          },
+        ],
         [5, { id: 'lastfm:2:52', type: 'like', userId: '2', itemId: '52', timestamp: utc('2009-03-01'), context: { tags: ['keyword:tropicália'] } }],
         // Its 1956 row is refused; the pair is dated by the row that remains.
         [7, { id: 'lastfm:2:53', type: 'like', userId: '2', itemId: '53', timestamp: utc('2010-07-01'), context: { tags: ['keyword:seen live'] } }],
-        [8, { id: 'lastfm:3:51', type: 'like', userId: '3', itemId: '51', timestamp: utc('2010-08-01'), context: { tags: ['keyword:tropicália', 'keyword:seen live'] } }],
+        [
+          8,
+          {
+            id: 'lastfm:3:51',
+            type: 'like',
+            userId: '3',
+            itemId: '51',
+            timestamp: utc('2010-08-01'),
+            context: { tags: ['keyword:tropicália', 'keyword:seen live'] },
+          },
+        ],
         // An artist missing from artists.dat is still a liked item.
         [11, { id: 'lastfm:3:99', type: 'like', userId: '3', itemId: '99', timestamp: utc('2010-08-01'), context: { tags: ['keyword:rock'] } }],
         [12, { id: 'lastfm:4:51', type: 'like', userId: '4', itemId: '51', timestamp: utc('2010-09-01'), context: { tags: ['keyword:rock'] } }],
@@ -104,14 +124,8 @@ describe('Last.fm HetRec loader', () => {
     const metallica = items(await load(folder)).find((item) => item.id === '53')!;
     // Seen live: users 6 and 7; rock: 5 and 6 (first given, but as many users): the tie keeps that order.
     assert.deepEqual(metallica.tags, ['keyword:rock', 'keyword:seen live']);
-    writeFileSync(
-      path.join(folder, 'user_taggedartists.dat'),
-      `userID\tartistID\ttagID\tday\tmonth\tyear\n${[...rows, '8\t53\t3\t1\t1\t2011'].join('\n')}\n`,
-    );
-    assert.deepEqual(items(await load(folder)).find((item) => item.id === '53')!.tags, [
-      'keyword:seen live',
-      'keyword:rock',
-    ]);
+    writeFileSync(path.join(folder, 'user_taggedartists.dat'), `userID\tartistID\ttagID\tday\tmonth\tyear\n${[...rows, '8\t53\t3\t1\t1\t2011'].join('\n')}\n`);
+    assert.deepEqual(items(await load(folder)).find((item) => item.id === '53')!.tags, ['keyword:seen live', 'keyword:rock']);
   });
 
   it('gives evaluation tagging positives, holding out one of two taggings in one month at random (seeded), not by row order', async () => {

@@ -3,8 +3,9 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { InputFileError } from '../../base/errors.ts';
-import { openLoader, type LoadRecord } from '../../src/loaders/index.ts';
+import { type LoadRecord, openLoader } from '../../src/loaders/index.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const fixture = (...parts: string[]) => path.join(FIXTURES, ...parts);
@@ -78,23 +79,11 @@ describe('data loaders', () => {
         id: '1',
         title: 'Toy Story (1995)',
         // "Pixar" and " pixar " are one keyword.
-        tags: [
-          'genre:Adventure',
-          'genre:Animation',
-          'genre:Children',
-          'genre:Comedy',
-          'genre:Fantasy',
-          'keyword:pixar',
-        ],
+        tags: ['genre:Adventure', 'genre:Animation', 'genre:Children', 'genre:Comedy', 'genre:Fantasy', 'keyword:pixar'],
         attributes: { year: 1995 },
       });
       assert.equal(byId.get('11')!.title, 'American President, The (1995)');
-      assert.deepEqual(byId.get('11')!.tags, [
-        'genre:Comedy',
-        'genre:Drama',
-        'genre:Romance',
-        'keyword:politics, romance',
-      ]);
+      assert.deepEqual(byId.get('11')!.tags, ['genre:Comedy', 'genre:Drama', 'genre:Romance', 'keyword:politics, romance']);
       const keywords = byId.get('50')!.tags.filter((t) => t.startsWith('keyword:'));
       assert.deepEqual(keywords, ['keyword:twist ending', 'keyword:kevin spacey']);
       assert.deepEqual(byId.get('171495'), { id: '171495', title: 'Cosmos', tags: [] }, 'no genres listed, no year');
@@ -103,7 +92,10 @@ describe('data loaders', () => {
     it('reads movies and tags from beside a ratings.csv it is handed', async () => {
       const loader = await openLoader(fixture('movielens-latest', 'ratings.csv'));
       assert.equal(loader.format, 'movielens');
-      assert.deepEqual(loader.files.map((f) => path.basename(f.path)), ['tags.csv', 'movies.csv', 'ratings.csv']);
+      assert.deepEqual(
+        loader.files.map((f) => path.basename(f.path)),
+        ['tags.csv', 'movies.csv', 'ratings.csv'],
+      );
       assert.equal(items(await load(fixture('movielens-latest', 'ratings.csv'))).length, 5);
     });
 
@@ -329,7 +321,10 @@ describe('data loaders', () => {
       copyFileSync(fixture('events.jsonl'), path.join(mixed, 'events.jsonl'));
       await rejectsWithInputFileError(openLoader(mixed), mixed, 'format');
       const loader = await openLoader(mixed, 'jsonl');
-      assert.deepEqual(loader.files.map((f) => path.basename(f.path)), ['events.jsonl']);
+      assert.deepEqual(
+        loader.files.map((f) => path.basename(f.path)),
+        ['events.jsonl'],
+      );
     });
 
     it('reports a missing path, an unknown format and unrecognisable input clearly', async () => {
@@ -351,7 +346,10 @@ describe('data loaders', () => {
 
   it('counts the bytes it reads, for a progress bar', async () => {
     const loader = await openLoader(fixture('movielens-latest'));
-    assert.equal(loader.totalBytes, loader.files.reduce((sum, f) => sum + f.bytes, 0));
+    assert.equal(
+      loader.totalBytes,
+      loader.files.reduce((sum, f) => sum + f.bytes, 0),
+    );
     assert.equal(loader.bytesRead, 0);
     for await (const _ of loader.records());
     assert.equal(loader.bytesRead, loader.totalBytes);

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { groupedDigits, isoTimestamp, PathNodes, tagLabel } from '../../src/recommendations/explanation-path.ts';
-import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
-import { EdgeTypeCode, HAS_TAG, INTERACTION_MASK } from '../../graph/model.ts';
-import { PositiveEdges } from '../../graph/positive-edges.ts';
-import { SeedWalks, walkScore } from '../../graph/walks.ts';
-import { NodeTable } from '../../graph/node-table.ts';
+
 import { InteractionAdjacency } from '../../graph/interaction-adjacency.ts';
+import { EdgeTypeCode, HAS_TAG, INTERACTION_MASK } from '../../graph/model.ts';
+import { NodeTable } from '../../graph/node-table.ts';
+import { PositiveEdges } from '../../graph/positive-edges.ts';
+import { SeededRandom } from '../../graph/random.ts';
+import { SeedWalks, walkScore } from '../../graph/walks.ts';
+import { ItemCatalogue } from '../../src/catalogue/item-catalogue.ts';
+import { groupedDigits, isoTimestamp, PathNodes, tagLabel } from '../../src/recommendations/explanation-path.ts';
 import { TagLists, type TagSpan } from '../../src/recommendations/tag-affinity.ts';
 import { generateSyntheticDataset } from '../../src/synthetic/synthetic-dataset.ts';
 import { policy, syntheticGraph } from '../support/synthetic-graph.ts';
-import { SeededRandom } from '../../graph/random.ts';
 
 /** Small parts of the query layer written for speed, checked against the plain versions they replace. */
 describe('query-layer parts', () => {
@@ -47,7 +48,10 @@ describe('query-layer parts', () => {
         }
       }
       assert.equal(reached.size, expected.size);
-      assert.deepEqual([...expected.values()], [...expected.keys()].map((_, i) => i));
+      assert.deepEqual(
+        [...expected.values()],
+        [...expected.keys()].map((_, i) => i),
+      );
       for (const [node, row] of expected) {
         assert.equal(reached.rowOf(node), row);
         assert.equal(reached.nodes[row], node);
@@ -77,7 +81,9 @@ describe('query-layer parts', () => {
     const graph = syntheticGraph(data, data.interactions.length);
     const adjacency = new InteractionAdjacency(() => graph, new PositiveEdges(policy));
     adjacency.warm();
-    const subject = Array.from({ length: 300 }, (_, u) => graph.nodeIndex('user', data.userId(u))).find((u) => u >= 0 && adjacency.positiveItemsOf(u).length >= 7)!;
+    const subject = Array.from({ length: 300 }, (_, u) => graph.nodeIndex('user', data.userId(u))).find(
+      (u) => u >= 0 && adjacency.positiveItemsOf(u).length >= 7,
+    )!;
     const seeds = [...adjacency.positiveItemsOf(subject)].slice(0, 7).map((item, s) => ({ item, edge: -1, weight: 1 + s }));
     // A liked item whose list changed since the lists were packed is read from its rebuilt list.
     graph.addEdge(graph.nodeIndex('user', data.userId(1)), seeds[2]!.item, EdgeTypeCode.like, graph.latestTimestamp + 1, policy.typeWeights.like);
@@ -93,8 +99,15 @@ describe('query-layer parts', () => {
       else graph.forEachInEdge(node, visit, INTERACTION_MASK);
       return [...found].sort((a, b) => a - b);
     };
-    const spread = <T>(all: readonly T[], most: number): T[] => Array.from({ length: Math.min(most, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(most, all.length))]!);
-    for (const [cap, itemsCap, perRequest, counted] of [[1_000, 1_000, 1e9, 1e9], [5, 1_000, 1e9, 1e9], [1_000, 4, 1e9, 1e9], [1_000, 1_000, 1_500, 1e9], [1_000, 1_000, 1_500, 2]] as const) {
+    const spread = <T>(all: readonly T[], most: number): T[] =>
+      Array.from({ length: Math.min(most, all.length) }, (_, k) => all[Math.floor((k * all.length) / Math.min(most, all.length))]!);
+    for (const [cap, itemsCap, perRequest, counted] of [
+      [1_000, 1_000, 1e9, 1e9],
+      [5, 1_000, 1e9, 1e9],
+      [1_000, 4, 1e9, 1e9],
+      [1_000, 1_000, 1_500, 1e9],
+      [1_000, 1_000, 1_500, 2],
+    ] as const) {
       const walks = new SeedWalks(adjacency, { likersPerSeed: cap, itemsPerLiker: itemsCap, itemsPerRequest: perRequest, likersCountedToPlan: counted });
       const walk = walks.walk(seeds, subject, graph.nodeBound);
       const hop = new Map<string, number>();
@@ -110,12 +123,18 @@ describe('query-layer parts', () => {
       });
       const steps = seeds.map(() => 1);
       let remaining: number = perRequest;
-      [...seeds.keys()].sort((a, b) => reads[a]! - reads[b]! || a - b).forEach((s, i) => {
-        const share = remaining / (seeds.length - i);
-        steps[s] = reads[s]! <= share ? 1 : Math.ceil(reads[s]! / Math.max(1, share));
-        remaining = Math.max(0, remaining - reads[s]! / steps[s]!);
-      });
-      if (perRequest < 1e9) assert.ok(steps.some((step) => step > 1), `steps ${steps.join(" ")}`);
+      [...seeds.keys()]
+        .sort((a, b) => reads[a]! - reads[b]! || a - b)
+        .forEach((s, i) => {
+          const share = remaining / (seeds.length - i);
+          steps[s] = reads[s]! <= share ? 1 : Math.ceil(reads[s]! / Math.max(1, share));
+          remaining = Math.max(0, remaining - reads[s]! / steps[s]);
+        });
+      if (perRequest < 1e9)
+        assert.ok(
+          steps.some((step) => step > 1),
+          `steps ${steps.join(' ')}`,
+        );
       seeds.forEach((seed, s) => {
         const likers = spreads[s]!.filter((v, k) => k % steps[s]! === 0 && v !== subject);
         for (const v of likers) {
@@ -129,7 +148,11 @@ describe('query-layer parts', () => {
         }
       });
       assert.equal(walk.rows.size, expected.size, `limits ${cap}, ${itemsCap}, ${perRequest}, ${counted}: the same items reached`);
-      for (const [item, score] of expected) assert.ok(Math.abs(walkScore(walk, item) - score) < 1e-9, `limits ${cap}, ${itemsCap}, ${perRequest}, ${counted}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`);
+      for (const [item, score] of expected)
+        assert.ok(
+          Math.abs(walkScore(walk, item) - score) < 1e-9,
+          `limits ${cap}, ${itemsCap}, ${perRequest}, ${counted}: walk(${item}) ${walkScore(walk, item)}, expected ${score}`,
+        );
       // The split by seed of a few items' scores adds up to their scores, through a liker of both.
       const items = [...expected.keys()].slice(0, 5);
       const shares = walks.shares(walk, items, graph.nodeBound);
@@ -169,7 +192,12 @@ describe('query-layer parts', () => {
       for (const item of items) {
         const latest = expected(item, -1);
         assert.equal(adjacency.latestPositiveEdge(item, -1), latest, `item ${item}`);
-        if (latest >= 0) assert.equal(adjacency.latestPositiveEdge(item, graph.edgeSource(latest)), expected(item, graph.edgeSource(latest)), `item ${item} without its latest fan`);
+        if (latest >= 0)
+          assert.equal(
+            adjacency.latestPositiveEdge(item, graph.edgeSource(latest)),
+            expected(item, graph.edgeSource(latest)),
+            `item ${item} without its latest fan`,
+          );
       }
     };
     check();
@@ -202,7 +230,11 @@ describe('query-layer parts', () => {
         for (const item of items) {
           assert.deepEqual(pairs(lists.tagsOf(item)), plain(item, true), `tags of ${item}`);
           lists.locateTags(item, span);
-          assert.deepEqual(Array.from(span.nodes.subarray(span.from, span.to)), plain(item, true).map(([tag]) => tag), `tags of ${item} in place`);
+          assert.deepEqual(
+            Array.from(span.nodes.subarray(span.from, span.to)),
+            plain(item, true).map(([tag]) => tag),
+            `tags of ${item} in place`,
+          );
           for (const [tag] of plain(item, true)) assert.deepEqual(pairs(lists.itemsOf(tag!)), plain(tag!, false), `items of ${tag}`);
         }
       };
@@ -210,7 +242,10 @@ describe('query-layer parts', () => {
       const item = items[0]!;
       graph.setItemTags(item, ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)], graph.latestTimestamp + 1);
       check();
-      assert.deepEqual(Array.from(lists.tagsOf(item).nodes, (t) => graph.externalId(t)).sort(), ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)].sort());
+      assert.deepEqual(
+        Array.from(lists.tagsOf(item).nodes, (t) => graph.externalId(t)).sort(),
+        ['tag:new', graph.externalId(plain(items[1]!, true)[0]![0]!)].sort(),
+      );
       assert.equal(lists.itemsOf(graph.nodeIndex('tag', 'tag:new')).nodes[0], item);
       assert.equal(lists.tagsOf(-1).nodes.length, 0);
       lists.locateTags(-1, span);

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { INTERACTION_TYPES, NodeKindCode } from '../../graph/model.ts';
-import { checkCatalogueItem } from '../../src/catalogue/catalogue-item.ts';
+
 import { ValidationError } from '../../base/errors.ts';
-import { checkInteractionEvent } from '../../src/events/interaction-event.ts';
+import { INTERACTION_TYPES, NodeKindCode } from '../../graph/model.ts';
 import { AliasTable, SeededRandom, ZipfSampler } from '../../graph/random.ts';
-import {
-  generateSyntheticDataset,
-  type SyntheticDataset,
-  type SyntheticDatasetOptions,
-} from '../../src/synthetic/synthetic-dataset.ts';
+import { checkCatalogueItem } from '../../src/catalogue/catalogue-item.ts';
+import { checkInteractionEvent } from '../../src/events/interaction-event.ts';
+import { generateSyntheticDataset, type SyntheticDataset, type SyntheticDatasetOptions } from '../../src/synthetic/synthetic-dataset.ts';
 
 const code = (type: (typeof INTERACTION_TYPES)[number]) => INTERACTION_TYPES.indexOf(type);
 const POSITIVE = new Set((['view', 'click', 'add_to_cart', 'purchase', 'like'] as const).map(code));
@@ -133,7 +130,7 @@ describe('synthetic dataset', () => {
       assert.ok(topUsers > 0.25, `top 10% of users have ${topUsers}`);
     });
 
-    it('puts positives mostly in the user\'s favourite topics and negatives mostly outside', () => {
+    it("puts positives mostly in the user's favourite topics and negatives mostly outside", () => {
       const d = generateSyntheticDataset({ seed: 5, edges: 20_000, users: 100, topics: 12, drift: 0 });
       const favourites = Array.from({ length: 100 }, (_, u) => new Set(d.favouriteTopics(u)));
       const c = d.interactions;
@@ -325,7 +322,11 @@ describe('synthetic randomness', () => {
 
   it('draws Dirichlet points on the simplex', () => {
     const random = new SeededRandom(9);
-    for (const alpha of [[0.1, 0.1, 0.1], [1, 1], [5, 2, 1, 0.5]]) {
+    for (const alpha of [
+      [0.1, 0.1, 0.1],
+      [1, 1],
+      [5, 2, 1, 0.5],
+    ]) {
       const p = random.dirichlet(alpha);
       assert.ok(Math.abs(p.reduce((s, x) => s + x, 0) - 1) < 1e-9);
       assert.ok(p.every((x) => x >= 0));

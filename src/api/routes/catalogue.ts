@@ -1,6 +1,7 @@
 import { z } from 'zod';
+
 import { NotFoundError, ValidationError } from '../../../base/errors.ts';
-import { DELETE_ERRORS, defineRoute, identifierParams, READ_ERRORS, WRITE_ERRORS } from '../route.ts';
+import { defineRoute, DELETE_ERRORS, identifierParams, READ_ERRORS, WRITE_ERRORS } from '../route.ts';
 import * as S from '../schemas.ts';
 
 export const CATALOGUE_ROUTES = [
@@ -16,7 +17,8 @@ export const CATALOGUE_ROUTES = [
     responses: { 200: { description: 'The stored item', schema: S.CatalogueItemResponseSchema } },
     errors: WRITE_ERRORS,
     async handle(services, { params: p, body }) {
-      if (body.id !== undefined && body.id !== p.itemId) throw new ValidationError([{ path: 'id', message: `must match the path's item id ${p.itemId}, or be left out` }]);
+      if (body.id !== undefined && body.id !== p.itemId)
+        throw new ValidationError([{ path: 'id', message: `must match the path's item id ${p.itemId}, or be left out` }]);
       const [item] = await services.engine.upsertItems([{ ...body, id: p.itemId }]);
       return { body: item };
     },

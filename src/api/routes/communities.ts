@@ -1,8 +1,9 @@
 import { z } from 'zod';
+
 import { NotFoundError } from '../../../base/errors.ts';
 import { INTERACTION_TYPES } from '../../../graph/model.ts';
+import * as G from '../graph-schemas.ts';
 import { defineRoute, identifierParams, READ_ERRORS } from '../route.ts';
-import * as S from '../schemas.ts';
 
 export const COMMUNITY_ROUTES = [
   defineRoute({
@@ -11,7 +12,7 @@ export const COMMUNITY_ROUTES = [
     summary: 'Interest communities (Louvain over item co-interactions): modularity, and each community’s size, top tags and top items.',
     tag: 'communities',
     role: 'analyst',
-    responses: { 200: { description: 'The latest run', schema: S.CommunitiesSchema } },
+    responses: { 200: { description: 'The latest run', schema: G.CommunitiesSchema } },
     errors: [401, 403, 404, 429, 503],
     handle(services) {
       const current = services.communities.current();
@@ -25,7 +26,7 @@ export const COMMUNITY_ROUTES = [
     summary: 'Run community detection now and answer with the result (they also run on a schedule).',
     tag: 'communities',
     role: 'analyst',
-    responses: { 200: { description: 'The new run', schema: S.CommunitiesSchema } },
+    responses: { 200: { description: 'The new run', schema: G.CommunitiesSchema } },
     errors: [401, 403, 429, 503],
     async handle(services) {
       return { body: await services.communities.recompute() };
@@ -37,9 +38,15 @@ export const COMMUNITY_ROUTES = [
     summary: 'One community: its summary and a page of its item members.',
     tag: 'communities',
     role: 'analyst',
-    params: z.strictObject({ communityId: z.coerce.number().int('must be a whole number').min(0, 'must not be negative').max(2 ** 31 - 1, 'must be at most 2147483647') }),
-    query: S.CommunityMembersQuerySchema,
-    responses: { 200: { description: 'The community', schema: S.CommunityDetailSchema } },
+    params: z.strictObject({
+      communityId: z.coerce
+        .number()
+        .int('must be a whole number')
+        .min(0, 'must not be negative')
+        .max(2 ** 31 - 1, 'must be at most 2147483647'),
+    }),
+    query: G.CommunityMembersQuerySchema,
+    responses: { 200: { description: 'The community', schema: G.CommunityDetailSchema } },
     errors: READ_ERRORS,
     handle(services, { params: { communityId: id }, query: q }) {
       const summary = services.communities.current()?.communities.find((c) => c.id === id);
@@ -55,7 +62,7 @@ export const COMMUNITY_ROUTES = [
     tag: 'communities',
     role: 'analyst',
     params: identifierParams('userId'),
-    responses: { 200: { description: 'The profile', schema: S.ProfileSchema } },
+    responses: { 200: { description: 'The profile', schema: G.ProfileSchema } },
     errors: READ_ERRORS,
     handle(services, { params: p }) {
       const profile = services.communities.profile('user', p.userId);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { ValidationError } from '../../../base/errors.ts';
-import { defineRoute, parseWith, WRITE_ERRORS, type ApiServices } from '../route.ts';
+import { type ApiServices, defineRoute, parseWith, WRITE_ERRORS } from '../route.ts';
 import * as S from '../schemas.ts';
 
 /** Ingests durably and counts what happened; the answer is the receipt's counts. */

@@ -1,5 +1,5 @@
+import * as G from '../graph-schemas.ts';
 import { defineRoute, READ_ERRORS } from '../route.ts';
-import * as S from '../schemas.ts';
 
 export const GRAPH_ROUTES = [
   defineRoute({
@@ -8,7 +8,7 @@ export const GRAPH_ROUTES = [
     summary: 'Graph statistics: nodes by kind, edges by type, degree percentiles, communities.',
     tag: 'graph',
     role: 'analyst',
-    responses: { 200: { description: 'Statistics', schema: S.GraphStatsSchema } },
+    responses: { 200: { description: 'Statistics', schema: G.GraphStatsSchema } },
     errors: [401, 403, 429, 503],
     handle(services) {
       const current = services.communities.current();
@@ -22,8 +22,8 @@ export const GRAPH_ROUTES = [
     summary: 'Find nodes by id (exact or prefix) or items by title (substring), case-insensitive.',
     tag: 'graph',
     role: 'analyst',
-    query: S.SearchQuerySchema,
-    responses: { 200: { description: 'Matching nodes', schema: S.SearchSchema } },
+    query: G.SearchQuerySchema,
+    responses: { 200: { description: 'Matching nodes', schema: G.SearchSchema } },
     errors: [400, 401, 403, 429, 503],
     handle(services, { query: q }) {
       return { body: { nodes: services.explorer.search(q.q, q.limit, q.kinds) } };
@@ -35,9 +35,9 @@ export const GRAPH_ROUTES = [
     summary: 'A node’s neighbours and edges, newest first, typed and paged; filter by edge type and time window.',
     tag: 'graph',
     role: 'analyst',
-    params: S.NodeKindParamSchema,
-    query: S.NeighbourhoodQuerySchema,
-    responses: { 200: { description: 'The neighbourhood page', schema: S.NeighbourhoodSchema } },
+    params: G.NodeKindParamSchema,
+    query: G.NeighbourhoodQuerySchema,
+    responses: { 200: { description: 'The neighbourhood page', schema: G.NeighbourhoodSchema } },
     errors: READ_ERRORS,
     handle(services, { params: p, query }) {
       return { body: services.explorer.neighbourhood(p.kind, p.id, query) };
@@ -49,8 +49,8 @@ export const GRAPH_ROUTES = [
     summary: 'Shortest paths (up to maxLength edges, either direction) between two nodes.',
     tag: 'graph',
     role: 'analyst',
-    query: S.PathsQuerySchema,
-    responses: { 200: { description: 'Paths, shortest first; empty when none is within reach', schema: S.PathsSchema } },
+    query: G.PathsQuerySchema,
+    responses: { 200: { description: 'Paths, shortest first; empty when none is within reach', schema: G.PathsSchema } },
     errors: READ_ERRORS,
     handle(services, { query: q }) {
       return { body: { paths: services.explorer.paths(q.from, q.to, q) } };

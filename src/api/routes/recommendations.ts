@@ -1,8 +1,9 @@
 import type { z } from 'zod';
+
 import { NotFoundError } from '../../../base/errors.ts';
-import { withinMaxCount, type RecommendationOptions, type RecommendationTarget } from '../../recommendations/recommendation-query.ts';
+import { type RecommendationOptions, type RecommendationTarget, withinMaxCount } from '../../recommendations/recommendation-query.ts';
 import type { Caller } from '../auth.ts';
-import { defineRoute, identifierParams, READ_ERRORS, type ApiServices, type RouteResult } from '../route.ts';
+import { type ApiServices, defineRoute, identifierParams, READ_ERRORS, type RouteResult } from '../route.ts';
 import * as S from '../schemas.ts';
 
 /** The query-string form (already parsed) as options: its fields are the JSON form's, the filters flattened. */
@@ -114,6 +115,8 @@ export const RECOMMENDATION_ROUTES = [
     params: identifierParams('userId', 'itemId'),
     responses: { 200: { description: 'The explanation', schema: S.ItemExplanationSchema } },
     errors: READ_ERRORS,
-    handle: (services, { params: p, caller }) => ({ body: services.recommender.explain({ kind: 'user', id: p.userId }, p.itemId, { anonymiseOthers: anonymiseOthers(caller) }) }),
+    handle: (services, { params: p, caller }) => ({
+      body: services.recommender.explain({ kind: 'user', id: p.userId }, p.itemId, { anonymiseOthers: anonymiseOthers(caller) }),
+    }),
   }),
 ];

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../../base/errors.ts';
-import { DELETE_ERRORS, defineRoute, identifierParams, READ_ERRORS } from '../route.ts';
+import { defineRoute, DELETE_ERRORS, identifierParams, READ_ERRORS } from '../route.ts';
 import * as S from '../schemas.ts';
 
 export const USER_DATA_ROUTES = [

@@ -1,4 +1,5 @@
 import { int, isInt, isRetriableError } from 'neo4j-driver';
+
 import { StoreError } from '../../../base/errors.ts';
 
 /**

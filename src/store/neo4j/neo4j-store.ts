@@ -1,19 +1,11 @@
 import neo4j from 'neo4j-driver';
+
 import { EdgeTypeCode, type NodeKind, type SubjectKind } from '../../../graph/model.ts';
 import type { CatalogueItem } from '../../catalogue/catalogue-item.ts';
 import type { Interaction } from '../../events/interaction-event.ts';
-import type {
-  AppendResult,
-  CommunityRun,
-  EmbeddingRow,
-  GraphStore,
-  GraphWriteBack,
-  ModelRecord,
-  SnapshotSink,
-  StoreCounts,
-} from '../graph-store.ts';
+import type { AppendResult, CommunityRun, EmbeddingRow, GraphStore, GraphWriteBack, ModelRecord, SnapshotSink, StoreCounts } from '../graph-store.ts';
 import { CypherStatements, type StatementName } from './cypher-statements.ts';
-import { integer, nullableNumber, numberOf, TransactionRunner, type Neo4jDriver, type Neo4jTransaction } from './neo4j-session.ts';
+import { integer, type Neo4jDriver, type Neo4jTransaction, nullableNumber, numberOf, TransactionRunner } from './neo4j-session.ts';
 
 /**
  * The production store: the interest graph in Neo4j 5, every statement from `cypher/`.
@@ -66,11 +58,11 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
   static async open(options: Neo4jStoreOptions): Promise<Neo4jGraphStore> {
     const driver =
       options.driver ??
-      (neo4j.driver(options.uri, neo4j.auth.basic(options.user, options.password), {
+      neo4j.driver(options.uri, neo4j.auth.basic(options.user, options.password), {
         // Integers come back as JS numbers: ids and times fit in 2^53.
         disableLosslessIntegers: true,
         maxTransactionRetryTime: 30_000,
-      }) as unknown as Neo4jDriver);
+      });
     const store = new Neo4jGraphStore(driver, options, new CypherStatements());
     try {
       await store.createSchema();
@@ -87,10 +79,12 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
    */
   private async createSchema(): Promise<void> {
     const schema = (statement: string, parameters: Record<string, unknown> = {}) =>
-      this.tx.write('create the schema', (tx) => run(tx, statement, parameters)).catch((error: unknown) => {
-        // Another engine starting at the same moment created it first: that is the state we want.
-        if (!ALREADY_EXISTS.has((error as { cause?: { code?: string } }).cause?.code ?? '')) throw error;
-      });
+      this.tx
+        .write('create the schema', (tx) => run(tx, statement, parameters))
+        .catch((error: unknown) => {
+          // Another engine starting at the same moment created it first: that is the state we want.
+          if (!ALREADY_EXISTS.has((error as { cause?: { code?: string } }).cause?.code ?? '')) throw error;
+        });
     for (const statement of this.cypher.all('schema/constraints')) await schema(statement);
     const existing = await this.tx.read('read the vector indexes', (tx) => this.records(tx, 'schema/vector-index-dimensions'));
     if (existing.some((r) => numberOf(r.get('dimensions')) !== this.options.embeddingDimensions)) {
@@ -108,7 +102,10 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
         const [reserved] = await this.records(tx, 'events/reserve-sequence', { count: integer(batch.length) });
         const first = numberOf(reserved!.get('first'));
         const stored = new Set<string>();
-        for (const ids of chunks(batch.map((e) => e.eventId), this.options.writeBatchSize)) {
+        for (const ids of chunks(
+          batch.map((e) => e.eventId),
+          this.options.writeBatchSize,
+        )) {
           for (const record of await this.records(tx, 'events/existing-event-ids', { eventIds: ids })) stored.add(record.get('eventId') as string);
         }
         const accepted = batch.map((e) => {
@@ -235,19 +232,32 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
       ['tag', 'load/tag-ids'],
     ];
     for (const [kind, statement] of pages) {
-      await this.pages(statement, (r) => r.get('id') as string, (record) => keyOf(kind, record.get('id') as string));
+      await this.pages(
+        statement,
+        (r) => r.get('id') as string,
+        (record) => keyOf(kind, record.get('id') as string),
+      );
     }
-    await this.pages('load/item-tags', (r) => r.get('itemId') as string, (record) => {
-      const item = keyOf('item', record.get('itemId') as string);
-      const ts = numberOf(record.get('updatedAt'));
-      for (const [, tag] of sortedTags(record.get('tags'))) sink.itemTag(item, keyOf('tag', tag), ts);
-    });
-    await this.pages('load/interactions', (r) => numberOf(r.get('seq')), (record) => {
-      const subject = keyOf(record.get('subjectKind') as SubjectKind, record.get('subjectId') as string);
-      const item = keyOf('item', record.get('itemId') as string);
-      const type = record.get('type') as Interaction['type'];
-      sink.interaction(subject, item, EdgeTypeCode[type], nullableNumber(record.get('value')), numberOf(record.get('ts')));
-    }, -1);
+    await this.pages(
+      'load/item-tags',
+      (r) => r.get('itemId') as string,
+      (record) => {
+        const item = keyOf('item', record.get('itemId') as string);
+        const ts = numberOf(record.get('updatedAt'));
+        for (const [, tag] of sortedTags(record.get('tags'))) sink.itemTag(item, keyOf('tag', tag), ts);
+      },
+    );
+    await this.pages(
+      'load/interactions',
+      (r) => numberOf(r.get('seq')),
+      (record) => {
+        const subject = keyOf(record.get('subjectKind') as SubjectKind, record.get('subjectId') as string);
+        const item = keyOf('item', record.get('itemId') as string);
+        const type = record.get('type') as Interaction['type'];
+        sink.interaction(subject, item, EdgeTypeCode[type], nullableNumber(record.get('value')), numberOf(record.get('ts')));
+      },
+      -1,
+    );
   }
 
   async writeModel(model: ModelRecord): Promise<void> {
@@ -285,7 +295,11 @@ export class Neo4jGraphStore implements GraphStore, GraphWriteBack {
       await this.tx.write('write item communities', (tx) => this.records(tx, 'write-back/item-communities', { rows }));
     }
     for (const part of chunks(run.users, this.options.writeBatchSize)) {
-      const rows = part.map((r) => ({ id: r.id, community: integer(r.community), mix: r.mix.map((m) => ({ community: integer(m.community), share: m.share })) }));
+      const rows = part.map((r) => ({
+        id: r.id,
+        community: integer(r.community),
+        mix: r.mix.map((m) => ({ community: integer(m.community), share: m.share })),
+      }));
       await this.tx.write('write user communities', (tx) => this.records(tx, 'write-back/user-communities', { rows, computedAt }));
     }
   }
