@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 import { z } from 'zod';
@@ -93,6 +94,8 @@ const ConfigSchema = z
     }),
     /** What `npm start` loads into an empty data directory. */
     demoData: z.enum(['synthetic', 'none']),
+    /** Processes `npm start` serves from (1: one process; more: workers sharing the store, see src/workers/). */
+    workers: z.number().int().min(1).max(256),
     gnn: z
       .strictObject({
         /** auto: the first that loads of tensorflow-gpu, tensorflow, wasm, cpu. */
@@ -188,6 +191,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
   logLevel: 'info',
   api: { port: 8080, host: '0.0.0.0', auth: 'keys', keys: [], maxBodyBytes: 5 * 1024 * 1024, rateLimitPerMinute: 60_000, authFailuresPerMinute: 20 },
   demoData: 'synthetic',
+  workers: availableParallelism(),
   gnn: {
     backend: 'auto',
     dims: 64,
@@ -245,6 +249,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'number' | '
   MAX_CLOCK_SKEW_MS: { path: ['ingest', 'maxClockSkewMs'], type: 'number' },
   LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   DEMO_DATA: { path: ['demoData'], type: 'string' },
+  WORKERS: { path: ['workers'], type: 'number' },
   GNN_BACKEND: { path: ['gnn', 'backend'], type: 'string' },
   GNN_DIMS: { path: ['gnn', 'dims'], type: 'number' },
   GNN_HEADS: { path: ['gnn', 'heads'], type: 'number' },

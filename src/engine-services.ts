@@ -1,7 +1,7 @@
 import type { Logger } from '../base/logger.ts';
 import { DEFAULT_COMMUNITY_SETTINGS } from '../graph/communities.ts';
 import { CommunityService } from './communities/community-service.ts';
-import { EmbeddingService, embeddingSettingsOf, type TrainingHooks } from './embeddings/embedding-service.ts';
+import { EmbeddingService, embeddingSettingsOf, type TrainingDelegate, type TrainingHooks } from './embeddings/embedding-service.ts';
 import { EmbeddingWriteBack } from './embeddings/embedding-write-back.ts';
 import type { InterestEngine } from './engine.ts';
 import { GraphExplorer } from './exploration/graph-explorer.ts';
@@ -22,7 +22,19 @@ export interface EngineServices {
   close(): Promise<void>;
 }
 
-export async function startEngineServices(engine: InterestEngine, logger: Logger, hooks: TrainingHooks = {}): Promise<EngineServices> {
+/** Where the GNN trains: here (the default), or elsewhere (a server's worker that is not its trainer loads what the trainer saves). */
+export interface TrainingPlace {
+  readonly trainsHere: boolean;
+  /** Where "train now" goes when the GNN trains elsewhere. */
+  readonly delegate?: TrainingDelegate;
+}
+
+export async function startEngineServices(
+  engine: InterestEngine,
+  logger: Logger,
+  hooks: TrainingHooks = {},
+  place: TrainingPlace = { trainsHere: true },
+): Promise<EngineServices> {
   const config = engine.config;
   const communities = new CommunityService(
     {
@@ -42,7 +54,14 @@ export async function startEngineServices(engine: InterestEngine, logger: Logger
   const firstCommunities = communities.recompute().catch((error: unknown) => logger.error({ err: error }, 'community detection failed at start-up'));
   let embeddings: EmbeddingService;
   try {
-    embeddings = await EmbeddingService.start(engine, embeddingSettingsOf(config.gnn), logger, hooks);
+    const settings = embeddingSettingsOf(config.gnn);
+    embeddings = await EmbeddingService.start(
+      engine,
+      place.trainsHere ? settings : { ...settings, trainOnStart: false, refreshMinutes: 0 },
+      logger,
+      hooks,
+      place.trainsHere ? undefined : place.delegate,
+    );
   } catch (error) {
     await firstCommunities;
     await communities.close();

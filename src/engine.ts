@@ -2,13 +2,14 @@ import { type FieldIssue, ValidationError } from '../base/errors.ts';
 import { createLogger, type Logger } from '../base/logger.ts';
 import type { WeightPolicy } from '../graph/edge-weight.ts';
 import type { GraphCounts, InterestGraph } from '../graph/interest-graph.ts';
+import type { SubjectKind } from '../graph/model.ts';
 import { type CatalogueItem, checkCatalogueItem } from './catalogue/catalogue-item.ts';
 import { ItemCatalogue } from './catalogue/item-catalogue.ts';
 import type { EngineConfig } from './config.ts';
 import type { Interaction } from './events/interaction-event.ts';
 import { EventIngestor, type IngestOptions, type IngestReceipt } from './ingest/event-ingestor.ts';
-import { applyCatalogueItem, type LoadProgress, rebuildGraph } from './projection/graph-projection.ts';
-import type { GraphStore, GraphWriteBack } from './store/graph-store.ts';
+import { applyCatalogueItem, applyInteraction, type LoadProgress, rebuildGraph } from './projection/graph-projection.ts';
+import type { GraphStore, GraphWriteBack, StoreChange } from './store/graph-store.ts';
 import { openGraphStore } from './store/open-store.ts';
 
 export interface GraphStats extends GraphCounts {
@@ -33,6 +34,8 @@ export interface EngineOptions {
   readonly wallClock?: () => number;
   /** Progress of loading the projection from the store (a progress bar at start-up). */
   readonly onLoadProgress?: LoadProgress;
+  /** A store opened by the caller (a worker's share of the server's store) instead of the configured one; closed with the engine. */
+  readonly store?: GraphStore;
 }
 
 /**
@@ -59,12 +62,13 @@ export class InterestEngine {
       policy: config.weightPolicy,
       wallClock,
     });
+    store.follow?.((change) => this.applyFollowed(change));
   }
 
   static async open(config: EngineConfig, options: EngineOptions = {}): Promise<InterestEngine> {
     const logger = options.logger ?? createLogger(config.logLevel);
     const started = performance.now();
-    const store = await openGraphStore(config);
+    const store = options.store ?? (await openGraphStore(config));
     try {
       const graph = await rebuildGraph(store, config.weightPolicy, options.onLoadProgress);
       const catalogue = await ItemCatalogue.load(store);
@@ -94,14 +98,7 @@ export class InterestEngine {
   async ingestEvents(raw: readonly unknown[], options: IngestOptions = { partial: false }): Promise<IngestReceipt> {
     this.assertOpen();
     const receipt = await this.ingestor.ingest(raw, options);
-    if (receipt.interactions.length > 0 && this.listeners.size > 0) {
-      const subjects = new Set<number>();
-      for (const i of receipt.interactions) {
-        const node = this.graphState.nodeIndex(i.subjectKind, i.subjectId);
-        if (node >= 0) subjects.add(node);
-      }
-      this.notify((l) => l.interactionsApplied?.([...subjects], receipt.interactions));
-    }
+    this.announceInteractions(receipt.interactions);
     return receipt;
   }
 
@@ -123,13 +120,9 @@ export class InterestEngine {
     });
     if (issues.length > 0) return Promise.reject(new ValidationError(issues));
     return this.ingestor.serialise(async () => {
-      await this.store.upsertItems(items);
-      const now = this.wallClock();
-      for (const item of items) {
-        applyCatalogueItem(this.graphState, item, now);
-        this.catalogue.put(item);
-      }
-      this.notify((l) => l.itemsChanged?.(items.map((item) => this.graphState.nodeIndex('item', item.id))));
+      const at = this.wallClock();
+      await this.store.upsertItems(items, at);
+      this.applyItems(items, at);
       return items;
     });
   }
@@ -144,12 +137,7 @@ export class InterestEngine {
     this.assertOpen();
     return this.ingestor.serialise(async () => {
       const found = await this.store.deleteItem(itemId);
-      this.catalogue.delete(itemId);
-      const node = this.graphState.nodeIndex('item', itemId);
-      if (node >= 0) {
-        this.graphState.setItemTags(node, [], 0);
-        this.notify((l) => l.itemsChanged?.([node]));
-      }
+      this.applyItemDeleted(itemId);
       return found;
     });
   }
@@ -171,12 +159,8 @@ export class InterestEngine {
     this.assertOpen();
     return this.ingestor.serialise(async () => {
       const result = await this.store.eraseSubject(subjectKind, subjectId);
-      const node = this.graphState.nodeIndex(subjectKind, subjectId);
-      if (node >= 0) {
-        this.graphState.removeNode(node);
-        this.notify((l) => l.nodeRemoved?.(node));
-      }
-      return { found: result.found || node >= 0, interactions: result.interactions };
+      const inGraph = this.applyErasure(subjectKind, subjectId);
+      return { found: result.found || inGraph, interactions: result.interactions };
     });
   }
 
@@ -197,6 +181,66 @@ export class InterestEngine {
     this.closed = true;
     await this.ingestor.serialise(async () => undefined);
     await this.store.close();
+  }
+
+  /**
+   * A change another engine wrote to a shared store, applied as this engine applies its own writes. It
+   * runs at once, not behind this engine's queued writes: the store delivers changes in its own order, and
+   * this engine's writes still waiting for the store come after them in it.
+   */
+  private applyFollowed(change: StoreChange): void {
+    switch (change.kind) {
+      case 'interactions':
+        for (const interaction of change.interactions) applyInteraction(this.graphState, this.config.weightPolicy, interaction);
+        this.announceInteractions(change.interactions);
+        return;
+      case 'items':
+        this.applyItems(change.items, change.at);
+        return;
+      case 'itemDeleted':
+        this.applyItemDeleted(change.itemId);
+        return;
+      case 'erased':
+        this.applyErasure(change.subjectKind, change.subjectId);
+        return;
+    }
+  }
+
+  /** Tells listeners which interactions were applied (already in the graph) and whose they were. */
+  private announceInteractions(interactions: readonly Interaction[]): void {
+    if (interactions.length === 0 || this.listeners.size === 0) return;
+    const subjects = new Set<number>();
+    for (const i of interactions) {
+      const node = this.graphState.nodeIndex(i.subjectKind, i.subjectId);
+      if (node >= 0) subjects.add(node);
+    }
+    this.notify((l) => l.interactionsApplied?.([...subjects], interactions));
+  }
+
+  private applyItems(items: readonly CatalogueItem[], at: number): void {
+    for (const item of items) {
+      applyCatalogueItem(this.graphState, item, at);
+      this.catalogue.put(item);
+    }
+    this.notify((l) => l.itemsChanged?.(items.map((item) => this.graphState.nodeIndex('item', item.id))));
+  }
+
+  private applyItemDeleted(itemId: string): void {
+    this.catalogue.delete(itemId);
+    const node = this.graphState.nodeIndex('item', itemId);
+    if (node >= 0) {
+      this.graphState.setItemTags(node, [], 0);
+      this.notify((l) => l.itemsChanged?.([node]));
+    }
+  }
+
+  /** Removes the subject's node and edges from memory; false when it had none. */
+  private applyErasure(subjectKind: SubjectKind, subjectId: string): boolean {
+    const node = this.graphState.nodeIndex(subjectKind, subjectId);
+    if (node < 0) return false;
+    this.graphState.removeNode(node);
+    this.notify((l) => l.nodeRemoved?.(node));
+    return true;
   }
 
   /** A failing listener must not fail a write that is already durable: it is logged instead. */

@@ -85,6 +85,11 @@ export interface RefusedCheckpointNote {
   readonly problem: string;
 }
 
+/** Trains on behalf of a service that does not (see `EmbeddingService.start`). */
+export interface TrainingDelegate {
+  startTraining(options: { fineTune: boolean }): Promise<{ fineTune: boolean }>;
+}
+
 export class EmbeddingService {
   readonly updater: IncrementalUpdater;
   private current: InterestEmbeddings | null = null;
@@ -105,6 +110,7 @@ export class EmbeddingService {
     private readonly settings: EmbeddingSettings,
     readonly backend: BackendInfo,
     private readonly logger: Logger,
+    private readonly delegate: TrainingDelegate | null,
   ) {
     this.updater = new IncrementalUpdater(
       () => this.current,
@@ -121,9 +127,16 @@ export class EmbeddingService {
    * Ready once the backend is up and the saved model (if any) is loaded. With no saved model, training
    * starts in the background; `trainingSettled()` tells when it ends.
    */
-  static async start(host: EmbeddingHost, settings: EmbeddingSettings, logger: Logger, hooks: TrainingHooks = {}): Promise<EmbeddingService> {
+  static async start(
+    host: EmbeddingHost,
+    settings: EmbeddingSettings,
+    logger: Logger,
+    hooks: TrainingHooks = {},
+    /** Where "train now" goes when this service does not train itself (a server's workers but one). */
+    delegate?: TrainingDelegate,
+  ): Promise<EmbeddingService> {
     const backend = await initialiseBackend(settings.backend, logger);
-    const service = new EmbeddingService(host, settings, backend, logger);
+    const service = new EmbeddingService(host, settings, backend, logger, delegate ?? null);
     const { saved, refused } = loadSavedModel(host.dataDir, logger);
     service.refusedCheckpoints = refused;
     if (saved) {
@@ -188,7 +201,30 @@ export class EmbeddingService {
    * Starts a training run in the background (the HTTP API's "train now"). Refused with a ConflictError
    * while a run is in progress or while the graph has too few interactions to learn from.
    */
-  startTraining(options: { fineTune: boolean }): { fineTune: boolean } {
+  startTraining(options: { fineTune: boolean }): Promise<{ fineTune: boolean }> {
+    if (this.delegate) return this.delegate.startTraining(options);
+    try {
+      return Promise.resolve(this.startTrainingHere(options));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Puts the newest saved model in service if it is not the one in service already (a worker that does not
+   * train, told that the trainer saved one); returns its version, or null when there is none to load.
+   */
+  reloadSaved(): string | null {
+    const { saved } = loadSavedModel(this.host.dataDir, this.logger);
+    if (!saved) return null;
+    if (saved.summary.version === this.current?.info.version) return saved.summary.version;
+    this.install(new InterestEmbeddings(saved.model, saved.vocabulary, saved.summary, () => this.host.graph), saved.summary.training);
+    this.interactionsAtTraining = Number(saved.summary.training.interactions ?? 0);
+    this.logger.info({ version: saved.summary.version, trainedAt: saved.summary.trainedAt }, 'GNN model loaded');
+    return saved.summary.version;
+  }
+
+  private startTrainingHere(options: { fineTune: boolean }): { fineTune: boolean } {
     if (this.retraining) throw new ConflictError('a training run is already in progress');
     const interactions = this.host.graph.counts().interactions;
     if (interactions < this.settings.minInteractions) {

@@ -17,8 +17,11 @@ export interface GraphStore {
    */
   appendInteractions(batch: readonly Interaction[]): Promise<AppendResult>;
 
-  /** Inserts or replaces catalogue records, tags included; durable on resolve. */
-  upsertItems(items: readonly CatalogueItem[]): Promise<void>;
+  /**
+   * Inserts or replaces catalogue records, tags included; durable on resolve. `at` is when the writer
+   * applies them to its graph (the tag edges' time), which a shared store passes on to its followers.
+   */
+  upsertItems(items: readonly CatalogueItem[], at?: number): Promise<void>;
 
   /** Removes an item's catalogue record and tags (interactions with it remain history); false if absent. */
   deleteItem(itemId: string): Promise<boolean>;
@@ -46,8 +49,25 @@ export interface GraphStore {
   /** Present on stores that keep analytics next to the graph (Neo4j); see GraphWriteBack. */
   readonly writeBack?: GraphWriteBack;
 
+  /**
+   * Present on stores shared by several engines (the workers of one server: see src/store/shared/): calls
+   * `apply` with every change the other engines write, in the store's order, from the end of this engine's
+   * `readSnapshot` on. A change counts as seen by this engine once `apply` has returned, and the store
+   * answers the engine that wrote it only when every follower has seen it: a write is in every engine's
+   * projection by the time its writer is told it is durable.
+   */
+  follow?(apply: (change: StoreChange) => void): void;
+
   close(): Promise<void>;
 }
+
+/** A write, as followers of a shared store receive it (only what was accepted: duplicates are left out). */
+export type StoreChange =
+  | { readonly kind: 'interactions'; readonly interactions: readonly Interaction[] }
+  /** `at`: when the writer applied the records (the tag edges' time). */
+  | { readonly kind: 'items'; readonly items: readonly CatalogueItem[]; readonly at: number }
+  | { readonly kind: 'itemDeleted'; readonly itemId: string }
+  | { readonly kind: 'erased'; readonly subjectKind: SubjectKind; readonly subjectId: string };
 
 export interface AppendResult {
   readonly accepted: readonly boolean[];

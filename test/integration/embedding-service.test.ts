@@ -156,7 +156,7 @@ describe('EmbeddingService on the engine', function () {
     assert.ok(lines.some((l) => l.level === 50 && /GNN training failed/.test(l.msg)));
     // A request for training now runs again, and succeeds once the directory can be written.
     rmSync(modelDirectory(dataDir), { force: true });
-    assert.deepEqual(service.startTraining({ fineTune: false }), { fineTune: false });
+    assert.deepEqual(await service.startTraining({ fineTune: false }), { fineTune: false });
     await service.trainingSettled();
     assert.deepEqual([service.status().loaded, service.status().lastTraining?.status], [true, 'succeeded']);
     await service.close();

@@ -39,8 +39,8 @@ export const MODEL_ROUTES = [
       202: { description: 'Training started; GET /v1/model shows trainingInProgress, then the outcome in lastTraining', schema: S.TrainingStartedSchema },
     },
     errors: [400, 401, 403, 409, 429, 503],
-    handle(services, { body }) {
-      return { status: 202, body: { started: true, ...services.embeddings.startTraining(body) } };
+    async handle(services, { body }) {
+      return { status: 202, body: { started: true, ...(await services.embeddings.startTraining(body)) } };
     },
   }),
 ];

@@ -1,0 +1,75 @@
+import type { Logger } from '../../base/logger.ts';
+import type { EngineConfig } from '../config.ts';
+import type { TrainingDelegate } from '../embeddings/embedding-service.ts';
+import { type RunningServer, serve, type ServeOptions } from '../server.ts';
+import { type IpcEnd, ipcLink } from '../store/shared/message-links.ts';
+import { SharedStore } from '../store/shared/shared-store.ts';
+import { deserializeError, serializeError } from '../store/shared/store-protocol.ts';
+import { controlOf, sendControl, type WorkerRole } from './worker-control.ts';
+
+/**
+ * A worker of a server with several (see server-primary.ts): serves HTTP on the shared port from its own
+ * projection, over the store the primary shares. The trainer loads the demo data, trains and saves the
+ * GNN and tells the primary, which tells the others to load it; "train now" at another worker goes to the
+ * trainer. Limits counted per process (requests and failed keys a minute) are shared out among the
+ * workers, since each sees about its share of the traffic.
+ */
+export async function runWorker(
+  config: EngineConfig,
+  logger: Logger,
+  role: WorkerRole,
+  progress: Pick<ServeOptions, 'onLoadProgress' | 'onEpoch' | 'epochsShown'> = {},
+): Promise<RunningServer> {
+  const channel = process as unknown as IpcEnd;
+  const pendingTraining = new Map<number, { resolve: (result: { fineTune: boolean }) => void; reject: (error: Error) => void }>();
+  let nextTrainingId = 1;
+  const delegate: TrainingDelegate = {
+    startTraining: ({ fineTune }) =>
+      new Promise((resolve, reject) => {
+        const id = nextTrainingId++;
+        pendingTraining.set(id, { resolve, reject });
+        sendControl(channel, { kind: 'train', id, fineTune });
+      }),
+  };
+  const share = (perMinute: number): number => Math.max(1, Math.ceil(perMinute / config.workers));
+  const workerConfig: EngineConfig = {
+    ...config,
+    api: { ...config.api, rateLimitPerMinute: share(config.api.rateLimitPerMinute), authFailuresPerMinute: share(config.api.authFailuresPerMinute) },
+  };
+  const server = await serve(workerConfig, {
+    logger,
+    store: new SharedStore(config.store, ipcLink(channel)),
+    loadsDemoData: role === 'trainer',
+    training: role === 'trainer' ? { trainsHere: true } : { trainsHere: false, delegate },
+    ...(role === 'trainer' ? progress : {}),
+  });
+  const embeddings = server.services.embeddings;
+  channel.on('message', (message: unknown) => {
+    const control = controlOf(message);
+    if (!control) return;
+    switch (control.kind) {
+      case 'model-saved':
+        embeddings.reloadSaved();
+        return;
+      case 'train':
+        embeddings.startTraining({ fineTune: control.fineTune }).then(
+          (result) => sendControl(channel, { kind: 'trained', id: control.id, result }),
+          (error: unknown) => sendControl(channel, { kind: 'trained', id: control.id, error: serializeError(error) }),
+        );
+        return;
+      case 'trained': {
+        const pending = pendingTraining.get(control.id);
+        if (!pending) return;
+        pendingTraining.delete(control.id);
+        if (control.result) pending.resolve(control.result);
+        else pending.reject(deserializeError(control.error ?? { name: 'Error', message: 'training request failed' }));
+        return;
+      }
+      default:
+        return;
+    }
+  });
+  if (role === 'trainer') embeddings.onInstalled((installed) => sendControl(channel, { kind: 'model-saved', version: installed.info.version }));
+  sendControl(channel, { kind: 'ready', url: server.url });
+  return server;
+}
