@@ -63,7 +63,8 @@ async function servePrimary(config: EngineConfig, logger: Logger, announceKey: (
   stopOnSignals(logger, () => primary.stop());
   say(`Interest graph engine: starting ${config.workers} workers (WORKERS), the first loads the graph and trains the GNN…`);
   announceKey();
-  await primary.start((url) => say(`All ${config.workers} workers serving at ${url}`));
+  const { summary } = await primary.start();
+  say(`${summary}\n  ${config.workers} workers (WORKERS), each with its own copy of the graph, over the store this process owns`);
 }
 
 async function serveWorker(loaded: EngineConfig): Promise<void> {
@@ -71,11 +72,10 @@ async function serveWorker(loaded: EngineConfig): Promise<void> {
   const { config } = ensureApiKeys(loaded);
   const role: WorkerRole = process.env.WORKER_ROLE === 'trainer' ? 'trainer' : 'follower';
   const logger = createLogger(config.logLevel).child({ worker: cluster.worker?.id, role });
-  const server = await runWorker(config, logger, role);
+  const server = await runWorker(config, logger, role, (running) => readyBanner(config, running));
   stopOnSignals(logger, () => server.stop());
   // The primary is gone (killed): nothing is left to share the store, so this worker stops too.
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  if (role === 'trainer') say(readyBanner(config, server));
 }
 
 /**

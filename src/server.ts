@@ -22,6 +22,8 @@ export interface ServeOptions {
   readonly onLoadProgress?: LoadProgress;
   readonly onEpoch?: (report: EpochReport) => void;
   readonly epochsShown?: boolean;
+  /** Listen once the engine and services are up (a worker of a cluster), not at once (answering 503 until then). */
+  readonly listenOnceLoaded?: boolean;
 }
 
 export interface RunningServer {
@@ -40,8 +42,12 @@ export interface RunningServer {
 export async function serve(config: EngineConfig, options: ServeOptions, onListening?: (url: string) => void): Promise<RunningServer> {
   const { logger } = options;
   const api = new ApiServer(config, logger);
-  const url = await api.listen();
-  onListening?.(url);
+  const listen = async (): Promise<string> => {
+    const url = await api.listen();
+    onListening?.(url);
+    return url;
+  };
+  const listening = options.listenOnceLoaded ? null : await listen();
   let engine: InterestEngine | null = null;
   try {
     engine = await InterestEngine.open(config, {
@@ -64,6 +70,7 @@ export async function serve(config: EngineConfig, options: ServeOptions, onListe
       options.training,
     );
     api.attach({ engine, ...services, lastEvaluation: lastEvaluationIn(config.dataDir) });
+    const url = listening ?? (await listen());
     const opened = engine;
     return {
       url,

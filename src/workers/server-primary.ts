@@ -36,11 +36,14 @@ export class ServerPrimary {
     cluster.setupPrimary({ serialization: 'advanced' });
   }
 
-  /** Starts the trainer, then, once it serves, the other workers; resolves when all of them are ready. */
-  async start(onReady?: (url: string) => void): Promise<void> {
-    const url = await this.ready(this.fork('trainer'));
+  /**
+   * Starts the trainer, then, once it serves, the other workers; resolves when all of them serve, with the
+   * trainer's start-up summary.
+   */
+  async start(): Promise<{ url: string; summary: string }> {
+    const trainer = await this.ready(this.fork('trainer'));
     await Promise.all(Array.from({ length: this.config.workers - 1 }, () => this.ready(this.fork('follower'))));
-    onReady?.(url);
+    return { url: trainer.url, summary: trainer.summary ?? '' };
   }
 
   /** Stops every worker (each answers its requests in flight), then the store. */
@@ -70,14 +73,14 @@ export class ServerPrimary {
     return worker;
   }
 
-  private ready(worker: Worker): Promise<string> {
+  private ready(worker: Worker): Promise<{ url: string; summary?: string }> {
     return new Promise((resolve, reject) => {
       const onMessage = (message: unknown): void => {
         const control = controlOf(message);
         if (control?.kind !== 'ready') return;
         worker.off('message', onMessage);
         worker.off('exit', onExit);
-        resolve(control.url);
+        resolve(control);
       };
       const onExit = (code: number): void => reject(new Error(`a worker exited with code ${code} before it served`));
       worker.on('message', onMessage);

@@ -1,7 +1,7 @@
 import type { Logger } from '../../base/logger.ts';
 import type { EngineConfig } from '../config.ts';
 import type { TrainingDelegate } from '../embeddings/embedding-service.ts';
-import { type RunningServer, serve, type ServeOptions } from '../server.ts';
+import { type RunningServer, serve } from '../server.ts';
 import { type IpcEnd, ipcLink } from '../store/shared/message-links.ts';
 import { SharedStore } from '../store/shared/shared-store.ts';
 import { deserializeError, serializeError } from '../store/shared/store-protocol.ts';
@@ -18,7 +18,8 @@ export async function runWorker(
   config: EngineConfig,
   logger: Logger,
   role: WorkerRole,
-  progress: Pick<ServeOptions, 'onLoadProgress' | 'onEpoch' | 'epochsShown'> = {},
+  /** The trainer's start-up summary, sent to the primary with its `ready`. */
+  summarise: (server: RunningServer) => string,
 ): Promise<RunningServer> {
   const channel = process as unknown as IpcEnd;
   const pendingTraining = new Map<number, { resolve: (result: { fineTune: boolean }) => void; reject: (error: Error) => void }>();
@@ -41,7 +42,9 @@ export async function runWorker(
     store: new SharedStore(config.store, ipcLink(channel)),
     loadsDemoData: role === 'trainer',
     training: role === 'trainer' ? { trainsHere: true } : { trainsHere: false, delegate },
-    ...(role === 'trainer' ? progress : {}),
+    // The cluster hands connections only to workers that listen: listening once loaded, a worker started
+    // again after a crash takes no requests before it can answer them.
+    listenOnceLoaded: true,
   });
   const embeddings = server.services.embeddings;
   channel.on('message', (message: unknown) => {
@@ -70,6 +73,6 @@ export async function runWorker(
     }
   });
   if (role === 'trainer') embeddings.onInstalled((installed) => sendControl(channel, { kind: 'model-saved', version: installed.info.version }));
-  sendControl(channel, { kind: 'ready', url: server.url });
+  sendControl(channel, { kind: 'ready', url: server.url, ...(role === 'trainer' ? { summary: summarise(server) } : {}) });
   return server;
 }

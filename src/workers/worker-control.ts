@@ -5,8 +5,8 @@ import type { SerializedError } from '../store/shared/store-protocol.ts';
  * `{ store: … }`, see src/store/shared/): travels as `{ control: … }` on the same IPC channel.
  */
 export type ControlMessage =
-  /** Worker → primary: listening and serving (the trainer says it first; the others start after). */
-  | { readonly kind: 'ready'; readonly url: string }
+  /** Worker → primary: listening and serving (the trainer says it first, with its start-up summary; the others start after). */
+  | { readonly kind: 'ready'; readonly url: string; readonly summary?: string }
   /** Trainer → primary → the other workers: a newly trained model is saved in the data directory. */
   | { readonly kind: 'model-saved'; readonly version: string }
   /** Worker → primary → trainer: "train now" (POST /v1/model/training) arrived at a worker that does not train. */

@@ -15,13 +15,15 @@ export interface ServerProcess {
 
 /**
  * Starts the real server (`node --import tsx scripts/start.ts`, or `npm start` when `viaNpm`) with `env`
- * added to ours, and resolves once it prints that it is ready; rejects if it exits first or takes over 60 s.
+ * added to ours (WORKERS=1 unless `env` says otherwise), and resolves once it prints that it is ready;
+ * rejects if it exits first or takes over 60 s.
  */
 export function startServerProcess(env: Record<string, string>, options: { viaNpm?: boolean } = {}): Promise<ServerProcess> {
   const [command, args] = options.viaNpm ? ['npm', ['start', '--silent']] : [process.execPath, ['--import', 'tsx', 'scripts/start.ts']];
   const child = spawn(command, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    // One process unless the test asks for workers: the tests of shutdown, start-up and the demo data are about what one process does.
+    env: { ...process.env, WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so that a Ctrl-C can be sent to npm and the server together, as a terminal does.
     detached: options.viaNpm === true,
