@@ -9,10 +9,11 @@
  * The last line is one JSON object: recommend_requests_per_s, recommend_p50_ms, recommend_p99_ms,
  * ingest_events_per_s, ingest_p99_ms, …
  */
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 import autocannon from 'autocannon';
@@ -26,13 +27,14 @@ import { type EngineServices, startEngineServices } from '../src/engine-services
 import { generateSyntheticDataset } from '../src/synthetic/synthetic-dataset.ts';
 import { positiveInteger } from './cli.ts';
 
-type Args = { edges: number; seconds: number; connections: number; batch: number };
+type Args = { edges: number; seconds: number; connections: number; batch: number; workers: number };
 const parseArgs = (): Args =>
   new Command()
     .option('--edges <n>', 'interactions in the graph', positiveInteger, 1_000_000)
     .option('--seconds <n>', 'duration of each run', positiveInteger, 10)
     .option('--connections <n>', 'concurrent connections', positiveInteger, 8)
     .option('--batch <n>', 'events per ingest request', positiveInteger, 100)
+    .option('--workers <n>', 'server processes (as WORKERS); 1 serves from this process', positiveInteger, loadConfig({ env: {} }).workers)
     .parse()
     .opts<Args>();
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -57,6 +59,7 @@ async function main(args: Args): Promise<void> {
   const engine = await InterestEngine.open(config, { logger });
   const api = new ApiServer({ ...config, api: { ...config.api, rateLimitPerMinute: 100_000_000 } }, logger);
   let services: EngineServices | null = null;
+  let cluster: Awaited<ReturnType<typeof startCluster>> | null = null;
   try {
     let started = performance.now();
     await engine.upsertItems(data.catalogue());
@@ -67,8 +70,18 @@ async function main(args: Args): Promise<void> {
     // Measured with the model in service: the embedding source is part of every request.
     await services.embeddings.trainingSettled();
     say(`GAT trained and communities found in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    api.attach({ engine, ...services, lastEvaluation: () => null });
-    const url = await api.listen(0, '127.0.0.1');
+    let url: string;
+    if (args.workers > 1) {
+      // The workers open the same data directory: this process lets go of it first.
+      await services.close();
+      services = null;
+      await engine.close();
+      cluster = await startCluster(dataDir, args.workers);
+      url = cluster.url;
+    } else {
+      api.attach({ engine, ...services, lastEvaluation: () => null });
+      url = await api.listen(0, '127.0.0.1');
+    }
 
     const run = {
       url,
@@ -80,6 +93,7 @@ async function main(args: Args): Promise<void> {
     const userIds = Array.from({ length: users }, (_, i) => data.userId(i));
     const itemIds = Array.from({ length: data.options.items }, (_, i) => data.itemId(i));
     const recommend = await inClientProcess({ ...run, kind: 'recommend', userIds, itemIds });
+    const memory = cluster ? processMemory(cluster.pid) : { primary_rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20), worker_rss_mb: [] };
     say(
       `recommendations (top 20 with explanations): ${recommend.requests.average.toFixed(0)} requests/s, p50 ${recommend.latency.p50} ms, p99 ${recommend.latency.p99} ms, errors ${recommend.non2xx + recommend.errors}`,
     );
@@ -92,6 +106,8 @@ async function main(args: Args): Promise<void> {
       `${JSON.stringify({
         edges: args.edges,
         connections: args.connections,
+        workers: args.workers,
+        ...memory,
         recommend_requests_per_s: Math.round(recommend.requests.average),
         recommend_p50_ms: recommend.latency.p50,
         recommend_p99_ms: recommend.latency.p99,
@@ -104,11 +120,66 @@ async function main(args: Args): Promise<void> {
       })}\n`,
     );
   } finally {
+    await cluster?.stop();
     await api.close();
     await services?.close();
     await engine.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** `npm start` with `workers` workers on the loaded data directory (the model trained above is in it). */
+async function startCluster(dataDir: string, workers: number): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  // LOADTEST_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) goes to the server's processes, workers included.
+  const nodeArgs = (process.env.LOADTEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(new URL('./start.ts', import.meta.url))], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WORKERS: String(workers),
+      API_KEYS: `loadtest:${KEY}:admin`,
+      API_RATE_LIMIT_PER_MINUTE: '100000000',
+      GNN_REFRESH_MINUTES: '0',
+      DEMO_DATA: 'none',
+      DURABILITY: 'normal',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const ready = /^Ready: (http:\/\/[^/\s]+)\//.exec(line);
+      if (ready) resolve(ready[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with code ${code} before it was ready`)));
+  });
+  say(`${workers} workers serving at ${url}`);
+  return {
+    url,
+    pid: child.pid!,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Resident memory of the primary and of each of its workers, from /proc (Linux). */
+function processMemory(primary: number): { primary_rss_mb: number; worker_rss_mb: number[] } {
+  const rssMb = (pid: number): number => {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  };
+  const children = execFileSync('pgrep', ['-P', String(primary), '-f', 'start.ts'], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  return { primary_rss_mb: rssMb(primary), worker_rss_mb: children.map(rssMb) };
 }
 
 interface ClientRun {

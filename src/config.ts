@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 import { z } from 'zod';
@@ -94,7 +93,11 @@ const ConfigSchema = z
     }),
     /** What `npm start` loads into an empty data directory. */
     demoData: z.enum(['synthetic', 'none']),
-    /** Processes `npm start` serves from (1: one process; more: workers sharing the store, see src/workers/). */
+    /**
+     * Processes `npm start` serves from: 1, one process; more, a primary that owns the store and that many
+     * workers, each with its own copy of the graph (src/workers/). 1 by default while workers ingest more
+     * slowly than one process (each write waits until every worker has applied it).
+     */
     workers: z.number().int().min(1).max(256),
     gnn: z
       .strictObject({
@@ -191,7 +194,7 @@ export const DEFAULT_CONFIG: ConfigShape = {
   logLevel: 'info',
   api: { port: 8080, host: '0.0.0.0', auth: 'keys', keys: [], maxBodyBytes: 5 * 1024 * 1024, rateLimitPerMinute: 60_000, authFailuresPerMinute: 20 },
   demoData: 'synthetic',
-  workers: availableParallelism(),
+  workers: 1,
   gnn: {
     backend: 'auto',
     dims: 64,

@@ -77,7 +77,11 @@ describe('npm start with workers', function () {
       assert.equal(written.status, 200);
       // The next requests land on every worker in turn: each has the write already.
       const seen = await Promise.all(Array.from({ length: 2 * WORKERS }, () => edgesSeen('u1')));
-      assert.deepEqual(seen, Array.from({ length: 2 * WORKERS }, () => k), `after write ${k}`);
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 2 * WORKERS }, () => k),
+        `after write ${k}`,
+      );
     }
     await call('PUT', '/v1/items/i1', { title: 'First' });
     for (let n = 0; n < 2 * WORKERS; n++) assert.equal((await call('GET', '/v1/graph/search?q=First')).body.nodes.length, 1);
