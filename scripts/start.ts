@@ -41,6 +41,9 @@ async function main(): Promise<void> {
 
   const loading = loadProgress();
   const progress = epochProgress(config.gnn.epochs);
+  // A signal during start-up stops it too: what is written is durable, and nothing is served yet.
+  let running: RunningServer | null = null;
+  stopOnSignals(logger, () => running?.stop() ?? Promise.resolve());
   const server = await serve(
     config,
     { logger, loadsDemoData: true, training: { trainsHere: true }, onLoadProgress: loading.update, onEpoch: progress.update, epochsShown: progress.shown },
@@ -49,8 +52,8 @@ async function main(): Promise<void> {
       announceKey();
     },
   );
+  running = server;
   loading.stop();
-  stopOnSignals(logger, () => server.stop());
   // With no saved model the GNN trains in the background; the bar ends with the run.
   void server.services.embeddings.trainingSettled().then(() => progress.stop());
   say(readyBanner(config, server));
@@ -72,8 +75,9 @@ async function serveWorker(loaded: EngineConfig): Promise<void> {
   const { config } = ensureApiKeys(loaded);
   const role: WorkerRole = process.env.WORKER_ROLE === 'trainer' ? 'trainer' : 'follower';
   const logger = createLogger(config.logLevel).child({ worker: cluster.worker?.id, role });
-  const server = await runWorker(config, logger, role, (running) => readyBanner(config, running));
-  stopOnSignals(logger, () => server.stop());
+  let running: RunningServer | null = null;
+  stopOnSignals(logger, () => running?.stop() ?? Promise.resolve());
+  running = await runWorker(config, logger, role, (server) => readyBanner(config, server));
   // The primary is gone (killed): nothing is left to share the store, so this worker stops too.
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
