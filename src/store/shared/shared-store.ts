@@ -109,9 +109,14 @@ export class SharedStore implements GraphStore {
         return;
       }
       case 'change':
-        if (this.apply) this.apply(message.change);
-        else this.early.push({ seq: message.seq, change: message.change });
-        this.link.post({ t: 'seen', seq: message.seq });
+        try {
+          if (this.apply) this.apply(message.change);
+          else this.early.push({ seq: message.seq, change: message.change });
+        } finally {
+          // Acknowledged even when applying failed, so that no write waits for this engine: the error goes
+          // on (uncaught, it ends a worker's process, which is started again from the store's snapshot).
+          this.link.post({ t: 'seen', seq: message.seq });
+        }
         return;
       default:
         return;
