@@ -88,6 +88,13 @@ export interface RefusedCheckpointNote {
 /** Trains on behalf of a service that does not (see `EmbeddingService.start`). */
 export interface TrainingDelegate {
   startTraining(options: { fineTune: boolean }): Promise<{ fineTune: boolean }>;
+  trainingState(): Promise<TrainingState>;
+}
+
+/** Whether a run is in progress and how the last one ended, wherever the model trains. */
+export interface TrainingState {
+  readonly trainingInProgress: boolean;
+  readonly lastTraining: TrainingRunStatus | null;
 }
 
 export class EmbeddingService {
@@ -208,6 +215,12 @@ export class EmbeddingService {
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** The training state of the trainer: this service's own, or the delegate's. */
+  trainingState(): Promise<TrainingState> {
+    if (this.delegate) return this.delegate.trainingState();
+    return Promise.resolve({ trainingInProgress: this.retraining !== null, lastTraining: this.lastTraining });
   }
 
   /**

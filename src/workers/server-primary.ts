@@ -21,7 +21,7 @@ const RESTART_DELAY_MS = 1_000;
 export class ServerPrimary {
   private readonly host: StoreHost;
   private readonly roles = new Map<Worker, WorkerRole>();
-  /** `train` requests forwarded to the trainer: their id there → the asking worker and its own id. */
+  /** Questions forwarded to the trainer: their id there → the asking worker and its own id. */
   private readonly trainRequests = new Map<number, { worker: Worker; id: number }>();
   private nextTrainId = 1;
   private stopping = false;
@@ -95,11 +95,11 @@ export class ServerPrimary {
       case 'model-saved':
         for (const [worker, role] of this.roles) if (worker !== from && role === 'follower' && worker.isConnected()) sendControl(worker, control);
         return;
-      case 'train': {
+      case 'ask': {
         const trainer = [...this.roles].find(([worker, role]) => role === 'trainer' && worker.isConnected())?.[0];
         if (!trainer) {
           sendControl(from, {
-            kind: 'trained',
+            kind: 'answer',
             id: control.id,
             error: { name: 'StoreError', code: 'store_failure', retriable: true, message: 'the trainer is restarting; try again' },
           });
@@ -110,7 +110,7 @@ export class ServerPrimary {
         sendControl(trainer, { ...control, id });
         return;
       }
-      case 'trained': {
+      case 'answer': {
         const asked = this.trainRequests.get(control.id);
         if (!asked) return;
         this.trainRequests.delete(control.id);

@@ -1,11 +1,11 @@
 import type { Logger } from '../../base/logger.ts';
 import type { EngineConfig } from '../config.ts';
-import type { TrainingDelegate } from '../embeddings/embedding-service.ts';
+import type { TrainingDelegate, TrainingState } from '../embeddings/embedding-service.ts';
 import { type RunningServer, serve } from '../server.ts';
 import { type IpcEnd, ipcLink } from '../store/shared/message-links.ts';
 import { SharedStore } from '../store/shared/shared-store.ts';
 import { deserializeError, serializeError } from '../store/shared/store-protocol.ts';
-import { controlOf, sendControl, type WorkerRole } from './worker-control.ts';
+import { controlOf, sendControl, type TrainerQuestion, type WorkerRole } from './worker-control.ts';
 
 /**
  * A worker of a server with several (see server-primary.ts): serves HTTP on the shared port from its own
@@ -22,15 +22,17 @@ export async function runWorker(
   summarise: (server: RunningServer) => string,
 ): Promise<RunningServer> {
   const channel = process as unknown as IpcEnd;
-  const pendingTraining = new Map<number, { resolve: (result: { fineTune: boolean }) => void; reject: (error: Error) => void }>();
-  let nextTrainingId = 1;
+  const pending = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
+  let nextQuestion = 1;
+  const askTrainer = (question: TrainerQuestion): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextQuestion++;
+      pending.set(id, { resolve, reject });
+      sendControl(channel, { kind: 'ask', id, question });
+    });
   const delegate: TrainingDelegate = {
-    startTraining: ({ fineTune }) =>
-      new Promise((resolve, reject) => {
-        const id = nextTrainingId++;
-        pendingTraining.set(id, { resolve, reject });
-        sendControl(channel, { kind: 'train', id, fineTune });
-      }),
+    startTraining: ({ fineTune }) => askTrainer({ kind: 'train', fineTune }) as Promise<{ fineTune: boolean }>,
+    trainingState: () => askTrainer({ kind: 'training-state' }) as Promise<TrainingState>,
   };
   const share = (perMinute: number): number => Math.max(1, Math.ceil(perMinute / config.workers));
   const workerConfig: EngineConfig = {
@@ -54,18 +56,21 @@ export async function runWorker(
       case 'model-saved':
         embeddings.reloadSaved();
         return;
-      case 'train':
-        embeddings.startTraining({ fineTune: control.fineTune }).then(
-          (result) => sendControl(channel, { kind: 'trained', id: control.id, result }),
-          (error: unknown) => sendControl(channel, { kind: 'trained', id: control.id, error: serializeError(error) }),
+      case 'ask': {
+        const { id, question } = control;
+        const answer = question.kind === 'train' ? embeddings.startTraining({ fineTune: question.fineTune }) : embeddings.trainingState();
+        answer.then(
+          (result) => sendControl(channel, { kind: 'answer', id, result }),
+          (error: unknown) => sendControl(channel, { kind: 'answer', id, error: serializeError(error) }),
         );
         return;
-      case 'trained': {
-        const pending = pendingTraining.get(control.id);
-        if (!pending) return;
-        pendingTraining.delete(control.id);
-        if (control.result) pending.resolve(control.result);
-        else pending.reject(deserializeError(control.error ?? { name: 'Error', message: 'training request failed' }));
+      }
+      case 'answer': {
+        const asked = pending.get(control.id);
+        if (!asked) return;
+        pending.delete(control.id);
+        if (control.error) asked.reject(deserializeError(control.error));
+        else asked.resolve(control.result);
         return;
       }
       default:

@@ -9,10 +9,13 @@ export type ControlMessage =
   | { readonly kind: 'ready'; readonly url: string; readonly summary?: string }
   /** Trainer → primary → the other workers: a newly trained model is saved in the data directory. */
   | { readonly kind: 'model-saved'; readonly version: string }
-  /** Worker → primary → trainer: "train now" (POST /v1/model/training) arrived at a worker that does not train. */
-  | { readonly kind: 'train'; readonly id: number; readonly fineTune: boolean }
+  /** Worker → primary → trainer: a request that only the trainer can answer, from a worker that does not train. */
+  | { readonly kind: 'ask'; readonly id: number; readonly question: TrainerQuestion }
   /** Trainer → primary → the asking worker. */
-  | { readonly kind: 'trained'; readonly id: number; readonly result?: { readonly fineTune: boolean }; readonly error?: SerializedError };
+  | { readonly kind: 'answer'; readonly id: number; readonly result?: unknown; readonly error?: SerializedError };
+
+/** "Train now" (POST /v1/model/training), or the training state (GET /v1/model). */
+export type TrainerQuestion = { readonly kind: 'train'; readonly fineTune: boolean } | { readonly kind: 'training-state' };
 
 /** The role a worker is started in (its environment's `WORKER_ROLE`). */
 export type WorkerRole = 'trainer' | 'follower';

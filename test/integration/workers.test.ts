@@ -85,6 +85,19 @@ describe('npm start with workers', function () {
     }
     await call('PUT', '/v1/items/i1', { title: 'First' });
     for (let n = 0; n < 2 * WORKERS; n++) assert.equal((await call('GET', '/v1/graph/search?q=First')).body.nodes.length, 1);
+    // "Train now" goes to the trainer from whichever worker receives it (here refused there: too little
+    // data), and every worker reports the trainer's state.
+    for (let n = 0; n < 2 * WORKERS; n++) {
+      const train = await call('POST', '/v1/model/training', { fineTune: false });
+      assert.equal(train.status, 409);
+      assert.match(train.body.detail, /training needs at least/);
+    }
+    const states = new Set<string>();
+    for (let n = 0; n < 2 * WORKERS; n++) {
+      const model = (await call('GET', '/v1/model')).body;
+      states.add(JSON.stringify([model.trainingInProgress, model.lastTraining]));
+    }
+    assert.equal(states.size, 1, [...states].join(' / '));
     assert.equal((await call('DELETE', '/v1/users/u1')).status, 200);
     for (let n = 0; n < 2 * WORKERS; n++) assert.equal(await edgesSeen('u1'), 0, 'erased everywhere');
   });

@@ -10,8 +10,10 @@ export const MODEL_ROUTES = [
     role: 'read',
     responses: { 200: { description: 'Model info', schema: S.ModelInfoSchema } },
     errors: [401, 403, 429, 503],
-    handle(services) {
+    async handle(services) {
       const status = services.embeddings.status();
+      // Where workers share the work, the trainer's state: training runs there.
+      const training = await services.embeddings.trainingState();
       return {
         body: {
           backend: { name: status.backend.name, package: status.backend.package, preference: status.backend.preference },
@@ -19,8 +21,8 @@ export const MODEL_ROUTES = [
           version: status.version,
           trainedAt: status.trainedAt,
           training: status.training ?? null,
-          trainingInProgress: status.trainingInProgress,
-          lastTraining: status.lastTraining,
+          trainingInProgress: training.trainingInProgress,
+          lastTraining: training.lastTraining,
           refusedCheckpoints: status.refusedCheckpoints,
           subjectsUpdated: status.subjectsUpdated,
           lastEvaluation: services.lastEvaluation(),
