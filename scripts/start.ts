@@ -18,10 +18,9 @@ import { EngineError } from '../base/errors.ts';
 import { createLogger, type Logger } from '../base/logger.ts';
 import { ensureApiKeys } from '../src/api/key-file.ts';
 import { type EngineConfig, loadConfig } from '../src/config.ts';
-import { type RunningServer, serve } from '../src/server.ts';
+import type { RunningServer } from '../src/server.ts';
 import { openGraphStore } from '../src/store/open-store.ts';
 import { ServerPrimary } from '../src/workers/server-primary.ts';
-import { runWorker } from '../src/workers/server-worker.ts';
 import type { WorkerRole } from '../src/workers/worker-control.ts';
 import { epochProgress, loadProgress } from './progress.ts';
 
@@ -44,6 +43,8 @@ async function main(): Promise<void> {
   // A signal during start-up stops it too: what is written is durable, and nothing is served yet.
   let running: RunningServer | null = null;
   stopOnSignals(logger, () => running?.stop() ?? Promise.resolve());
+  // Loaded here, not at the top: the primary of a server with workers never loads the engine, the GNN or the HTTP layer.
+  const { serve } = await import('../src/server.ts');
   const server = await serve(
     config,
     { logger, loadsDemoData: true, training: { trainsHere: true }, onLoadProgress: loading.update, onEpoch: progress.update, epochsShown: progress.shown },
@@ -77,6 +78,7 @@ async function serveWorker(loaded: EngineConfig): Promise<void> {
   const logger = createLogger(config.logLevel).child({ worker: cluster.worker?.id, role });
   let running: RunningServer | null = null;
   stopOnSignals(logger, () => running?.stop() ?? Promise.resolve());
+  const { runWorker } = await import('../src/workers/server-worker.ts');
   running = await runWorker(config, logger, role, (server) => readyBanner(config, server));
   // The primary is gone (killed): nothing is left to share the store, so this worker stops too.
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
