@@ -77,7 +77,10 @@ async function serveWorker(loaded: EngineConfig): Promise<void> {
   const role: WorkerRole = process.env.WORKER_ROLE === 'trainer' ? 'trainer' : 'follower';
   const logger = createLogger(config.logLevel).child({ worker: cluster.worker?.id, role });
   let running: RunningServer | null = null;
-  stopOnSignals(logger, () => running?.stop() ?? Promise.resolve());
+  stopOnSignals(logger, () => running?.stop() ?? Promise.resolve(), ['SIGTERM']);
+  // Ctrl-C reaches the whole process group: a worker leaves it to the primary, which stops the workers
+  // (SIGTERM) knowing it is stopping, rather than seeing them exit and starting them again.
+  process.on('SIGINT', () => undefined);
   const { runWorker } = await import('../src/workers/server-worker.ts');
   running = await runWorker(config, logger, role, (server) => readyBanner(config, server));
   // The primary is gone (killed): nothing is left to share the store, so this worker stops too.
@@ -88,7 +91,7 @@ async function serveWorker(loaded: EngineConfig): Promise<void> {
  * SIGTERM and SIGINT stop the process once: listeners stay for repeated signals (Ctrl-C under `npm start`
  * reaches the process twice, from the terminal and forwarded by npm), so a second one does not end it mid-drain.
  */
-function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+function stopOnSignals(logger: Logger, stop: () => Promise<void>, signals: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
   let stopping: Promise<void> | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -108,8 +111,7 @@ function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of signals) process.on(signal, onSignal);
 }
 
 function readyBanner(config: EngineConfig, server: RunningServer): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -60,6 +60,29 @@ describe('npm start with workers', function () {
   async function edgesSeen(userId: string): Promise<number> {
     const answer = await call('GET', `/v1/graph/nodes/user/${userId}/neighbourhood?limit=1`);
     return answer.status === 404 ? 0 : (answer.body.total as number);
+  }
+
+  /** Every process under `pid` that runs the server (npm has a shell or not; tsx has a child of its own, esbuild). */
+  function descendantsRunningStart(pid: number): number[] {
+    const found: number[] = [];
+    const visit = (parent: number): void => {
+      let children: number[] = [];
+      try {
+        children = execFileSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' })
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        // pgrep exits 1 when there are none.
+      }
+      for (const child of children) {
+        if (readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('scripts/start.ts')) found.push(child);
+        visit(child);
+      }
+    };
+    visit(pid);
+    return found;
   }
 
   /** The primary's children that run the server (tsx has a child of its own, esbuild). */
@@ -128,6 +151,33 @@ describe('npm start with workers', function () {
     );
     const perWorker = await Promise.all(Array.from({ length: 2 * WORKERS }, () => edgesSeen('u0')));
     assert.equal(new Set(perWorker).size, 1, `every worker holds the same graph: ${perWorker.join(', ')}`);
+  });
+
+  it('stops once on Ctrl-C (SIGINT to the whole process group, through npm): the workers are stopped, not started again', async () => {
+    // A server of its own, started by npm in its own process group, as a terminal runs it.
+    const npmDir = mkdtempSync(path.join(tmpdir(), 'workers-npm-'));
+    try {
+      const viaNpm = await startServerProcess(
+        { PORT: '0', HOST: '127.0.0.1', DATA_DIR: npmDir, WORKERS: String(WORKERS), DEMO_DATA: 'none', API_KEYS: `test:${KEY}:admin`, LOG_LEVEL: 'info' },
+        { viaNpm: true },
+      );
+      const serverPids = descendantsRunningStart(viaNpm.child.pid!);
+      assert.equal(serverPids.length, 1 + WORKERS, 'npm → the primary → its workers');
+      const exited = new Promise<number | null>((resolve) => viaNpm.child.once('exit', (code) => resolve(code)));
+      process.kill(-viaNpm.child.pid!, 'SIGINT');
+      assert.equal(await exited, 0);
+      assert.doesNotMatch(viaNpm.stderr(), /a worker exited/);
+      // The primary alone acts on the SIGINT; each worker stops on the SIGTERM the primary sends it.
+      const shutdowns = viaNpm
+        .stderr()
+        .split('\n')
+        .filter((line) => line.includes('"msg":"shutting down'))
+        .map((line) => (JSON.parse(line) as { signal: string }).signal);
+      assert.deepEqual(shutdowns.sort(), ['SIGINT', ...Array.from({ length: WORKERS }, () => 'SIGTERM')]);
+      for (const pid of serverPids) assert.throws(() => process.kill(pid, 0), `process ${pid} is gone`);
+    } finally {
+      rmSync(npmDir, { recursive: true, force: true });
+    }
   });
 
   it('stops the primary and every worker on SIGTERM, exiting 0', async () => {
