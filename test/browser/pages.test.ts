@@ -600,10 +600,12 @@ if (!available && !process.env.CI) {
       const narrow = await open(NARROW);
       try {
         const pages = [
-          { name: 'index', at: '/', ready: `document.getElementById('stats').textContent.includes('interest communities')` },
-          { name: 'explain', at: `/explain?user=${data.userId(7)}`, ready: 'window.explanations?.graphs?.length > 0' },
-          { name: 'explore-map', at: '/explore', ready: 'window.explorer?.graph.order > 0' },
-          { name: 'explore', at: `/explore?node=user:${data.userId(3)}`, ready: 'window.explorer?.expanded.size > 0' },
+          // Functions, not expression strings: a string is eval'd in the page at each poll, which the pages'
+          // Content-Security-Policy refuses (it showed when the page was not ready at the first look).
+          { name: 'index', at: '/', ready: () => document.getElementById('stats')!.textContent.includes('interest communities') },
+          { name: 'explain', at: `/explain?user=${data.userId(7)}`, ready: () => (window as any).explanations?.graphs?.length > 0 },
+          { name: 'explore-map', at: '/explore', ready: () => (window as any).explorer?.graph.order > 0 },
+          { name: 'explore', at: `/explore?node=user:${data.userId(3)}`, ready: () => (window as any).explorer?.expanded.size > 0 },
         ];
         for (const { name, at, ready } of pages) {
           await narrow.goto(`${url}${at}`);
